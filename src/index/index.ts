@@ -1,0 +1,11 @@
+/**
+ * The columnar time index: per source, chunks of timestamps in Float64Arrays with levels,
+ * lines and body positions in parallel typed arrays, per-tag position lists, and a small
+ * late store for out-of-order lines. Bodies live elsewhere (a BodyStore): never one object
+ * per line.
+ */
+export { SourceIndex } from './source-index.js';
+export { findNearest, neighbours, type Direction, type Hit, type NearestSpec } from './nearest.js';
+export { CHUNK_CAPACITY } from './time-chunk.js';
+export { LATE_WINDOW } from './main-run.js';
+export type { Segment, SortedSeq } from './segment.js';

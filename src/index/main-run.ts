@@ -1,0 +1,159 @@
+/**
+ * The main run of one source: time chunks in order, each sorted, none overlapping the next.
+ *
+ * Appends in timestamp order are O(1). A line that is a little late (it sorts among the last
+ * LATE_WINDOW entries of the unsealed chunk) is inserted in place with a short shift; one
+ * that is later than that is refused, and the source index puts it in its late store. The
+ * main run is never re-sorted.
+ */
+import { TAG_COUNT } from '../parse/levels.js';
+import { TAG_MASK } from '../parse/meta.js';
+import type { SortedSeq } from './segment.js';
+import { TimeChunk } from './time-chunk.js';
+
+/** How far back (in entries) a late line may be inserted into the unsealed chunk. */
+export const LATE_WINDOW = 1024;
+
+class IntList {
+  items = new Int32Array(16);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.items.length) {
+      const grown = new Int32Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.length++] = v;
+  }
+  /** First index whose value is >= v. */
+  lowerBound(v: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export class MainRun implements SortedSeq {
+  private readonly chunks: (TimeChunk | undefined)[] = [];
+  private chunkFirst = new Float64Array(64);
+  private readonly tagChunks: IntList[] = Array.from({ length: TAG_COUNT }, () => new IntList());
+  firstSegment = 0;
+  /** Entries in live chunks. */
+  entries = 0;
+  lastTs = -Infinity;
+
+  constructor(private readonly chunkCapacity?: number) {}
+
+  get segmentCount(): number {
+    return this.chunks.length;
+  }
+
+  segment(s: number): TimeChunk {
+    return this.chunks[s]!;
+  }
+
+  /** The chunk appends go to, if any. */
+  get active(): TimeChunk | undefined {
+    return this.chunks.length > this.firstSegment ? this.chunks[this.chunks.length - 1] : undefined;
+  }
+
+  get firstTs(): number {
+    return this.entries === 0 ? Infinity : this.chunks[this.firstSegment]!.firstTs;
+  }
+
+  /** Adds an entry; false when it is too late for the main run (the caller stores it elsewhere). */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): boolean {
+    let chunk = this.active;
+    if (chunk !== undefined && ts < this.lastTs) {
+      if (!chunk.fits(line, bodyPos)) return false;
+      const at = chunk.insertionPoint(ts, LATE_WINDOW);
+      if (at < 0) return false;
+      chunk.insertAt(at, ts, meta, line, bodyPos, bodyLen);
+      this.noteTag(chunk, meta);
+      this.entries++;
+      return true;
+    }
+    if (chunk === undefined || !chunk.fits(line, bodyPos)) {
+      chunk?.seal();
+      chunk = new TimeChunk(line, bodyPos, this.chunkCapacity);
+      const s = this.chunks.length;
+      this.chunks.push(chunk);
+      if (s === this.chunkFirst.length) {
+        const grown = new Float64Array(s * 2);
+        grown.set(this.chunkFirst);
+        this.chunkFirst = grown;
+      }
+      this.chunkFirst[s] = ts;
+    }
+    chunk.append(ts, meta, line, bodyPos, bodyLen);
+    this.noteTag(chunk, meta);
+    this.entries++;
+    this.lastTs = ts;
+    return true;
+  }
+
+  findSegment(t: number): number {
+    let lo = this.firstSegment;
+    let hi = this.chunks.length;
+    // Last chunk whose first timestamp is < t.
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.chunkFirst[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > this.firstSegment ? lo - 1 : this.firstSegment;
+  }
+
+  nextWithTag(tag: number, s: number): number {
+    const list = this.tagChunks[tag]!;
+    const j = list.lowerBound(Math.max(s, this.firstSegment));
+    return j < list.length ? list.items[j]! : -1;
+  }
+
+  prevWithTag(tag: number, s: number): number {
+    const list = this.tagChunks[tag]!;
+    const j = list.lowerBound(s + 1) - 1;
+    if (j < 0) return -1;
+    const id = list.items[j]!;
+    return id >= this.firstSegment ? id : -1;
+  }
+
+  /** Seals the unsealed chunk (checkpoints and tests; appends then start a new chunk). */
+  sealActive(): void {
+    this.active?.seal();
+  }
+
+  /**
+   * Drops whole chunks from the front while every body they reference lies before bodyPos
+   * (retention deleted those bytes). Returns the number of entries dropped.
+   */
+  dropBodiesBefore(bodyPos: number): number {
+    let dropped = 0;
+    while (this.firstSegment < this.chunks.length) {
+      const chunk = this.chunks[this.firstSegment]!;
+      if (chunk.maxBodyPos >= bodyPos || chunk === this.active) break;
+      dropped += chunk.count;
+      this.chunks[this.firstSegment] = undefined;
+      this.firstSegment++;
+    }
+    this.entries -= dropped;
+    return dropped;
+  }
+
+  memoryBytes(): number {
+    let bytes = this.chunkFirst.byteLength;
+    for (let s = this.firstSegment; s < this.chunks.length; s++) bytes += this.chunks[s]!.memoryBytes();
+    for (const list of this.tagChunks) bytes += list.items.byteLength;
+    return bytes;
+  }
+
+  private noteTag(chunk: TimeChunk, meta: number): void {
+    const tag = meta & TAG_MASK;
+    if (chunk.tagCount(tag) === 1) this.tagChunks[tag]!.push(this.chunks.length - 1);
+  }
+}

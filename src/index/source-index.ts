@@ -1,0 +1,54 @@
+/**
+ * Everything indexed for one source: its main run and its late store. One source per index
+ * keeps each run nearly sorted (a source writes in time order, give or take a few lines), so
+ * sources catching up at different speeds never push each other out of order.
+ */
+import { LateStore } from './late-store.js';
+import { MainRun } from './main-run.js';
+import type { SortedSeq } from './segment.js';
+
+export class SourceIndex {
+  readonly main: MainRun;
+  readonly late = new LateStore();
+
+  constructor(
+    /** The source's configured name. */
+    readonly name: string,
+    /** Configuration order: ties between sources at equal timestamps go to the lower rank. */
+    readonly rank: number,
+    chunkCapacity?: number,
+  ) {
+    this.main = new MainRun(chunkCapacity);
+  }
+
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
+    if (!this.main.append(ts, meta, line, bodyPos, bodyLen)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  }
+
+  get entries(): number {
+    return this.main.entries + this.late.entries;
+  }
+
+  get firstTs(): number {
+    return Math.min(this.main.firstTs, this.late.firstTs);
+  }
+
+  /** Latest timestamp indexed (late entries are older than the main run's last by definition). */
+  get lastTs(): number {
+    return this.main.lastTs;
+  }
+
+  /** The sorted sequences a query must search: the main run, then any late runs. */
+  sequences(): SortedSeq[] {
+    const late = this.late.sequences();
+    return late.length === 0 ? [this.main] : [this.main, ...late];
+  }
+
+  dropBodiesBefore(bodyPos: number): number {
+    return this.main.dropBodiesBefore(bodyPos) + this.late.dropBodiesBefore(bodyPos);
+  }
+
+  memoryBytes(): number {
+    return this.main.memoryBytes() + this.late.memoryBytes();
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * One chunk of the main run: up to 65,536 entries in columns.
+ *
+ *   ts        Float64Array  8 B  epoch microseconds, sorted
+ *   meta      Uint8Array    1 B  tag id | precision << 5
+ *   lineDelta Uint32Array   4 B  line - lineBase
+ *   bodyDelta Uint32Array   4 B  body position - bodyBase
+ *   bodyLen   Uint16Array   2 B  body length, saturating at 65,535
+ *   tag lists Uint16Array   2 B  per tag, the sorted indexes of its entries
+ *   radix     Uint32Array  ~1 B  sealed chunks only (below)
+ *                         ----
+ *                         ~22 B per entry, bodies excluded
+ *
+ * Chunks grow the index by whole chunks: appending never copies what is already there.
+ * A sealed chunk gets a radix table: bucket b holds the first index whose timestamp falls in
+ * the b-th equal slice of the chunk's time range. Log timestamps are nearly linear in
+ * position, so a lookup is one table read plus a scan of about 4 entries (one cache line)
+ * instead of 16 dependent binary-search steps; the same idea as RadixSpline/PGM (TARGETS.md).
+ */
+import { TAG_COUNT } from '../parse/levels.js';
+import { TAG_MASK } from '../parse/meta.js';
+import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
+
+export const CHUNK_CAPACITY = 1 << 16;
+/** Entries per radix bucket on average; 4 keeps the table at 1 byte/entry. */
+const ENTRIES_PER_BUCKET = 4;
+const U32_LIMIT = 0x1_0000_0000;
+const MAX_BODY_LEN = 0xffff;
+const INITIAL_TAG_LIST = 256;
+
+export class TimeChunk implements Segment {
+  count = 0;
+  readonly ts: Float64Array;
+  readonly meta: Uint8Array;
+  private readonly lineDelta: Uint32Array;
+  private readonly bodyDelta: Uint32Array;
+  private readonly bodyLen: Uint16Array;
+  private readonly tags: (Uint16Array | undefined)[] = new Array(TAG_COUNT);
+  private readonly tagCounts = new Uint32Array(TAG_COUNT);
+  /** Highest body position referenced (retention drops a chunk once all its bodies are gone). */
+  maxBodyPos = 0;
+  sealed = false;
+  private radix: Uint32Array | null = null;
+  private radixMin = 0;
+  private radixScale = 0;
+
+  constructor(
+    readonly lineBase: number,
+    readonly bodyBase: number,
+    readonly capacity = CHUNK_CAPACITY,
+  ) {
+    this.ts = new Float64Array(capacity);
+    this.meta = new Uint8Array(capacity);
+    this.lineDelta = new Uint32Array(capacity);
+    this.bodyDelta = new Uint32Array(capacity);
+    this.bodyLen = new Uint16Array(capacity);
+  }
+
+  /** Whether an entry with this line and body position fits (room left, deltas fit in 32 bits). */
+  fits(line: number, bodyPos: number): boolean {
+    return (
+      this.count < this.capacity &&
+      line >= this.lineBase && line - this.lineBase < U32_LIMIT &&
+      bodyPos >= this.bodyBase && bodyPos - this.bodyBase < U32_LIMIT
+    );
+  }
+
+  get firstTs(): number {
+    return this.ts[0]!;
+  }
+
+  get lastTs(): number {
+    return this.ts[this.count - 1]!;
+  }
+
+  /** Appends an entry whose timestamp is >= the last one. */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
+    const i = this.count++;
+    this.ts[i] = ts;
+    this.meta[i] = meta;
+    this.lineDelta[i] = line - this.lineBase;
+    this.bodyDelta[i] = bodyPos - this.bodyBase;
+    this.bodyLen[i] = bodyLen > MAX_BODY_LEN ? MAX_BODY_LEN : bodyLen;
+    if (bodyPos > this.maxBodyPos) this.maxBodyPos = bodyPos;
+    this.addToTagList(meta & TAG_MASK, i);
+  }
+
+  /**
+   * Inserts an entry at index i (1 <= i < count), shifting later entries by one. Used only for
+   * slightly late lines near the end of the unsealed chunk, so the shift stays short.
+   */
+  insertAt(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
+    const n = this.count;
+    this.ts.copyWithin(i + 1, i, n);
+    this.meta.copyWithin(i + 1, i, n);
+    this.lineDelta.copyWithin(i + 1, i, n);
+    this.bodyDelta.copyWithin(i + 1, i, n);
+    this.bodyLen.copyWithin(i + 1, i, n);
+    this.ts[i] = ts;
+    this.meta[i] = meta;
+    this.lineDelta[i] = line - this.lineBase;
+    this.bodyDelta[i] = bodyPos - this.bodyBase;
+    this.bodyLen[i] = bodyLen > MAX_BODY_LEN ? MAX_BODY_LEN : bodyLen;
+    if (bodyPos > this.maxBodyPos) this.maxBodyPos = bodyPos;
+    this.count = n + 1;
+    // Every tag list's tail that points at or past i moves up by one.
+    for (let tag = 0; tag < TAG_COUNT; tag++) {
+      const list = this.tags[tag];
+      if (list === undefined) continue;
+      for (let j = this.tagCounts[tag]! - 1; j >= 0 && list[j]! >= i; j--) list[j] = list[j]! + 1;
+    }
+    const tag = meta & TAG_MASK;
+    const list = this.ensureTagList(tag);
+    const len = this.tagCounts[tag]!;
+    let k = len;
+    while (k > 0 && list[k - 1]! > i) k--;
+    list.copyWithin(k + 1, k, len);
+    list[k] = i;
+    this.tagCounts[tag] = len + 1;
+  }
+
+  /**
+   * Index where a late entry with timestamp ts goes (after equal timestamps), looking back at
+   * most `window` entries; -1 when it belongs further back or before the chunk's first entry.
+   */
+  insertionPoint(ts: number, window: number): number {
+    const stop = Math.max(0, this.count - window);
+    let i = this.count;
+    while (i > stop && this.ts[i - 1]! > ts) i--;
+    if (i === 0 || this.ts[i - 1]! > ts) return -1;
+    return i;
+  }
+
+  /** Freezes the chunk: trims tag lists to size and builds the radix table. */
+  seal(): void {
+    if (this.sealed) return;
+    this.sealed = true;
+    for (let tag = 0; tag < TAG_COUNT; tag++) {
+      const list = this.tags[tag];
+      if (list !== undefined && list.length !== this.tagCounts[tag]) this.tags[tag] = list.slice(0, this.tagCounts[tag]);
+    }
+    this.buildRadix();
+  }
+
+  lowerBound(t: number): number {
+    const n = this.count;
+    if (n === 0 || t <= this.ts[0]!) return 0;
+    if (t > this.ts[n - 1]!) return n;
+    const radix = this.radix;
+    if (radix === null) return lowerBoundF64(this.ts, t, 0, n);
+    const b = Math.floor((t - this.radixMin) * this.radixScale);
+    let lo = radix[b]!;
+    const hi = b + 1 < radix.length ? radix[b + 1]! : n;
+    // The bucket holds about 4 entries: a linear scan beats a binary search here.
+    const ts = this.ts;
+    while (lo < hi && ts[lo]! < t) lo++;
+    return lo;
+  }
+
+  upperBound(t: number): number {
+    const n = this.count;
+    if (n === 0 || t < this.ts[0]!) return 0;
+    if (t >= this.ts[n - 1]!) return n;
+    return upperBoundF64(this.ts, t, 0, n);
+  }
+
+  tagList(tag: number): Uint16Array | undefined {
+    return this.tags[tag];
+  }
+
+  tagCount(tag: number): number {
+    return this.tagCounts[tag]!;
+  }
+
+  lineAt(i: number): number {
+    return this.lineBase + this.lineDelta[i]!;
+  }
+
+  bodyPosAt(i: number): number {
+    return this.bodyBase + this.bodyDelta[i]!;
+  }
+
+  bodyLenAt(i: number): number {
+    return this.bodyLen[i]!;
+  }
+
+  /** Bytes held by this chunk's typed arrays (capacity, not just the used part). */
+  memoryBytes(): number {
+    let bytes = this.ts.byteLength + this.meta.byteLength + this.lineDelta.byteLength + this.bodyDelta.byteLength + this.bodyLen.byteLength;
+    for (const list of this.tags) if (list !== undefined) bytes += list.byteLength;
+    if (this.radix !== null) bytes += this.radix.byteLength;
+    return bytes;
+  }
+
+  /** Raw columns for checkpoints. */
+  columns(): { ts: Float64Array; meta: Uint8Array; lineDelta: Uint32Array; bodyDelta: Uint32Array; bodyLen: Uint16Array } {
+    const n = this.count;
+    return {
+      ts: this.ts.subarray(0, n),
+      meta: this.meta.subarray(0, n),
+      lineDelta: this.lineDelta.subarray(0, n),
+      bodyDelta: this.bodyDelta.subarray(0, n),
+      bodyLen: this.bodyLen.subarray(0, n),
+    };
+  }
+
+  private ensureTagList(tag: number): Uint16Array {
+    let list = this.tags[tag];
+    const n = this.tagCounts[tag]!;
+    if (list === undefined) {
+      list = new Uint16Array(Math.min(INITIAL_TAG_LIST, this.capacity));
+      this.tags[tag] = list;
+    } else if (n === list.length) {
+      const grown = new Uint16Array(Math.min(list.length * 2, this.capacity));
+      grown.set(list);
+      list = grown;
+      this.tags[tag] = list;
+    }
+    return list;
+  }
+
+  private addToTagList(tag: number, i: number): void {
+    const list = this.ensureTagList(tag);
+    list[this.tagCounts[tag]!++] = i;
+  }
+
+  private buildRadix(): void {
+    const n = this.count;
+    const min = this.ts[0]!;
+    const max = this.ts[n - 1]!;
+    const buckets = Math.floor(n / ENTRIES_PER_BUCKET);
+    if (n < 64 || max <= min || buckets < 2) return;
+    // Scale maps [min, max] onto [0, buckets): the top timestamp lands in the last bucket.
+    const scale = (buckets / (max - min)) * (1 - 1e-12);
+    const table = new Uint32Array(buckets);
+    let next = 0;
+    for (let i = 0; i < n; i++) {
+      const b = Math.floor((this.ts[i]! - min) * scale);
+      while (next <= b && next < buckets) table[next++] = i;
+    }
+    while (next < buckets) table[next++] = n;
+    this.radix = table;
+    this.radixMin = min;
+    this.radixScale = scale;
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Parsing: log bytes in, columns out. Owns timestamp parsing, level normalization, the
+ * format registry and line splitting on bytes. Pure: safe to import from a worker.
+ */
+export * from './levels.js';
+export * from './meta.js';
+export * from './timestamp.js';
+export * from './parsed-chunk.js';
+export type { LogFormat } from './format.js';
+export { DEFAULT_FORMAT, detectFormat, formatNames, getFormat } from './formats.js';

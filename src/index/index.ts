@@ -9,3 +9,5 @@ export { findNearest, neighbours, type Direction, type Hit, type NearestSpec } f
 export { CHUNK_CAPACITY } from './time-chunk.js';
 export { LATE_WINDOW } from './main-run.js';
 export type { Segment, SortedSeq } from './segment.js';
+export { countInRange, countSeq } from './count.js';
+export { ALL_TAGS } from './cursor.js';

@@ -1,0 +1,312 @@
+/**
+ * Options: command-line flags, LOG_TRIAGE_<NAME> environment variables and a --config file
+ * (JSON or YAML), validated once here with messages that name the option. Precedence:
+ * flag > environment > config file > default.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { formatNames } from './parse/formats.js';
+import { ZoneResolver } from './parse/timestamp.js';
+
+/** A bad option: the CLI prints the message on one line and exits with code 2. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Kind = 'string' | 'boolean' | 'list';
+
+interface OptionSpec {
+  kind: Kind;
+  help: string;
+  /** Commands that accept the option. */
+  commands: readonly Command[];
+  short?: string;
+}
+
+export const COMMANDS = ['serve', 'ingest', 'query', 'status', 'demo'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const RUN: readonly Command[] = ['serve', 'ingest', 'demo'];
+const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
+
+/** Every option, in --help order. Names are the public interface (CONTRACT.md). */
+export const OPTIONS: Record<string, OptionSpec> = {
+  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable)' },
+  format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
+  timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
+  'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
+  ephemeral: { kind: 'boolean', commands: ['serve', 'ingest', 'demo'], help: 'keep everything in memory, write no data dir' },
+  fsync: { kind: 'string', commands: RUN, help: 'batch (default: every 1,000 entries or 500 ms), always, off' },
+  'segment-bytes': { kind: 'string', commands: RUN, help: 'WAL segment size (default 64MiB)' },
+  retention: { kind: 'string', commands: RUN, help: 'drop data older than this (e.g. 24h)' },
+  'max-wal-bytes': { kind: 'string', commands: RUN, help: 'drop the oldest WAL segments beyond this size' },
+  transport: { kind: 'string', commands: ['serve'], help: 'stdio (default), http or sse' },
+  host: { kind: 'string', commands: ['serve', 'demo'], help: 'address to bind for http/sse (default 127.0.0.1)' },
+  port: { kind: 'string', commands: ['serve', 'demo'], help: 'port for http/sse (default 8765)' },
+  'auth-token': { kind: 'string', commands: ['serve', 'demo'], help: 'require Authorization: Bearer TOKEN (http/sse)' },
+  runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
+  store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse' },
+  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
+  'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
+  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
+  'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
+  config: { kind: 'string', commands: READ, help: 'read options from a JSON or YAML file' },
+  timestamp: { kind: 'string', commands: ['query'], short: 't', help: 'ISO 8601 with a zone, or epoch milliseconds' },
+  tag: { kind: 'list', commands: ['query'], help: 'only entries with this tag (repeatable, or comma-separated)' },
+  count: { kind: 'string', commands: ['query'], short: 'n', help: 'entries to return, 1..100 (default 1)' },
+  context: { kind: 'string', commands: ['query'], short: 'C', help: 'neighbour lines around each hit, 0..50 (default 0)' },
+  direction: { kind: 'string', commands: ['query'], help: 'nearest (default), before or after' },
+  'max-distance-ms': { kind: 'string', commands: ['query'], help: 'ignore entries farther than this' },
+  json: { kind: 'boolean', commands: ['query', 'status'], help: 'print JSON instead of a table' },
+  help: { kind: 'boolean', commands: READ, short: 'h', help: 'show this help' },
+};
+
+export interface SourceSpec {
+  name: string;
+  path: string;
+}
+
+export type FsyncPolicy = 'batch' | 'always' | 'off';
+export type TransportKind = 'stdio' | 'http' | 'sse';
+
+export interface Config {
+  command: Command;
+  sources: SourceSpec[];
+  format: string;
+  timezone: string;
+  dataDir: string;
+  ephemeral: boolean;
+  fsync: FsyncPolicy;
+  segmentBytes: number;
+  retentionMs: number | null;
+  maxWalBytes: number | null;
+  transport: TransportKind;
+  host: string;
+  port: number;
+  authToken: string | null;
+  runbooks: string | null;
+  store: 'embedded' | 'clickhouse';
+  clickhouseUrl: string;
+  clickhouseDatabase: string;
+  clickhouseCluster: string | null;
+  bodyCap: number;
+  logLevel: string;
+  help: boolean;
+  query: {
+    timestamp: string | null;
+    tags: string[] | null;
+    count: number;
+    context: number;
+    direction: 'nearest' | 'before' | 'after';
+    maxDistanceMs: number | null;
+    json: boolean;
+  };
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4,
+};
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+export function parseBytes(option: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(`--${option} '${text}' is not a size; use bytes or a unit such as 64MiB, 512KiB, 1GB`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function parseDuration(option: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/i.exec(text.trim());
+  if (!m) throw new ConfigError(`--${option} '${text}' is not a duration; use a number and a unit: 90s, 30m, 24h, 7d`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]!);
+}
+
+function parseInteger(option: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text.trim()) || n < min || n > max) throw new ConfigError(`--${option} '${text}' must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function oneOf<T extends string>(option: string, text: string, accepted: readonly T[]): T {
+  if (!(accepted as readonly string[]).includes(text)) throw new ConfigError(`--${option} '${text}' is not one of: ${accepted.join(', ')}`);
+  return text as T;
+}
+
+/** `NAME=PATH` or `PATH` (name = the file's base name). */
+export function parseSource(text: string): SourceSpec {
+  const eq = text.indexOf('=');
+  // A Windows-style or odd path may contain '='; only treat a short identifier prefix as a name.
+  if (eq > 0 && /^[A-Za-z0-9_.-]{1,64}$/.test(text.slice(0, eq))) {
+    const path = text.slice(eq + 1);
+    if (path === '') throw new ConfigError(`--source '${text}' has an empty path; use NAME=PATH or PATH`);
+    return { name: text.slice(0, eq), path: resolve(path) };
+  }
+  if (text === '') throw new ConfigError('--source needs a path: --source PATH or --source NAME=PATH');
+  return { name: basename(text), path: resolve(text) };
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const state = env.XDG_STATE_HOME;
+  return state ? join(state, 'log-triage-mcp') : join(homedir(), '.local', 'state', 'log-triage-mcp');
+}
+
+type Raw = Record<string, string | boolean | string[] | undefined>;
+
+function envName(option: string): string {
+  return 'LOG_TRIAGE_' + option.toUpperCase().replace(/-/g, '_');
+}
+
+function readConfigFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${path}: not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`--config ${path}: expected a mapping of option names to values`);
+  const raw: Raw = {};
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    const name = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/_/g, '-');
+    const spec = OPTIONS[name];
+    if (spec === undefined || name === 'config') throw new ConfigError(`--config ${path}: unknown option '${key}'`);
+    if (spec.kind === 'list') raw[name] = (Array.isArray(value) ? value : [value]).map(String);
+    else if (spec.kind === 'boolean') raw[name] = value === true || value === 'true';
+    else raw[name] = String(value);
+  }
+  return raw;
+}
+
+/** Parses argv (without the node and script paths) into a validated Config. */
+export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
+  let command: Command = 'serve';
+  let args = [...argv];
+  const first = args[0];
+  if (first !== undefined && !first.startsWith('-')) {
+    if (!(COMMANDS as readonly string[]).includes(first)) throw new ConfigError(`unknown command '${first}'; commands: ${COMMANDS.join(', ')}`);
+    command = first as Command;
+    args = args.slice(1);
+  }
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {};
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.kind === 'list' ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
+  }
+  let parsed: Raw;
+  try {
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Raw;
+  } catch (err) {
+    throw new ConfigError((err as Error).message.split('\n')[0]!.replace(/^Unknown option/, 'unknown option'));
+  }
+  for (const name of Object.keys(parsed)) {
+    if (!OPTIONS[name]!.commands.includes(command)) throw new ConfigError(`--${name} does not apply to '${command}'`);
+  }
+  const configPath = (parsed.config as string | undefined) ?? env.LOG_TRIAGE_CONFIG;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const pick = (name: string): string | boolean | string[] | undefined => {
+    if (parsed[name] !== undefined) return parsed[name];
+    const fromEnv = env[envName(name)];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      const spec = OPTIONS[name]!;
+      if (spec.kind === 'boolean') return fromEnv === '1' || fromEnv.toLowerCase() === 'true';
+      if (spec.kind === 'list') return fromEnv.split(',').map((s) => s.trim()).filter(Boolean);
+      return fromEnv;
+    }
+    return file[name];
+  };
+  const str = (name: string): string | undefined => pick(name) as string | undefined;
+  const list = (name: string): string[] => (pick(name) as string[] | undefined) ?? [];
+
+  const sources = list('source').map(parseSource);
+  const names = new Set<string>();
+  for (const s of sources) {
+    if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
+    names.add(s.name);
+  }
+  const format = str('format') ?? 'auto';
+  if (format !== 'auto') oneOf('format', format, formatNames());
+  const timezone = str('timezone') ?? 'UTC';
+  try {
+    ZoneResolver.validate(timezone);
+  } catch {
+    throw new ConfigError(`--timezone '${timezone}' is not an IANA time zone such as UTC or Europe/Berlin`);
+  }
+  const retention = str('retention');
+  const maxWal = str('max-wal-bytes');
+  const bodyCap = parseInteger('body-cap', str('body-cap') ?? '2048', 64, 65_000);
+  const tagValues = list('tag').flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
+  for (const t of tagValues) if (!/^[A-Za-z0-9_.:-]{1,32}$/.test(t)) throw new ConfigError(`--tag '${t}' must be 1 to 32 letters, digits or _.:- such as ERROR`);
+  const maxDistance = str('max-distance-ms');
+  const config: Config = {
+    command,
+    sources,
+    format,
+    timezone,
+    dataDir: resolve(str('data-dir') ?? defaultDataDir(env)),
+    ephemeral: pick('ephemeral') === true,
+    fsync: oneOf('fsync', str('fsync') ?? 'batch', ['batch', 'always', 'off'] as const),
+    segmentBytes: parseBytes('segment-bytes', str('segment-bytes') ?? '64MiB'),
+    retentionMs: retention === undefined ? null : parseDuration('retention', retention),
+    maxWalBytes: maxWal === undefined ? null : parseBytes('max-wal-bytes', maxWal),
+    transport: oneOf('transport', str('transport') ?? 'stdio', ['stdio', 'http', 'sse'] as const),
+    host: str('host') ?? '127.0.0.1',
+    port: parseInteger('port', str('port') ?? '8765', 0, 65535),
+    authToken: str('auth-token') ?? null,
+    runbooks: str('runbooks') ?? null,
+    store: oneOf('store', str('store') ?? 'embedded', ['embedded', 'clickhouse'] as const),
+    clickhouseUrl: str('clickhouse-url') ?? 'http://127.0.0.1:8123',
+    clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
+    clickhouseCluster: str('clickhouse-cluster') ?? null,
+    bodyCap,
+    logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    help: pick('help') === true,
+    query: {
+      timestamp: str('timestamp') ?? null,
+      tags: tagValues.length > 0 ? tagValues : null,
+      count: parseInteger('count', str('count') ?? '1', 1, 100),
+      context: parseInteger('context', str('context') ?? '0', 0, 50),
+      direction: oneOf('direction', str('direction') ?? 'nearest', ['nearest', 'before', 'after'] as const),
+      maxDistanceMs: maxDistance === undefined ? null : Number.isFinite(Number(maxDistance)) && Number(maxDistance) >= 0 ? Number(maxDistance) : (() => {
+        throw new ConfigError(`--max-distance-ms '${maxDistance}' must be a non-negative number`);
+      })(),
+      json: pick('json') === true,
+    },
+  };
+  if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
+  if (config.help) return config;
+  if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
+    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
+  }
+  if (command === 'query' && config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");
+  return config;
+}
+
+/** The --help text, generated from OPTIONS so it never drifts from what is accepted. */
+export function helpText(command: Command | null): string {
+  const lines = [
+    'log-triage-mcp: find the log lines nearest to an incident, over MCP',
+    '',
+    'usage:',
+    '  log-triage-mcp serve   --source PATH [--source NAME=PATH ...] [options]   (default command)',
+    '  log-triage-mcp ingest  --source ... [options]    one-shot catch-up into the data dir',
+    '  log-triage-mcp query   --timestamp T [--tag ERROR] [--count N] [--context N] [--json]',
+    '  log-triage-mcp status  [--data-dir D] [--json]',
+    '  log-triage-mcp demo    generated log with an incident, served over HTTP (npm start)',
+    '',
+    'options (also LOG_TRIAGE_<NAME> environment variables and --config FILE):',
+  ];
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    if (command !== null && !spec.commands.includes(command)) continue;
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.kind === 'boolean' ? '' : ' VALUE'}`;
+    lines.push(`  ${flag.padEnd(30)} ${spec.help}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,24 @@
+/**
+ * A batch: one parsed chunk of one source, the unit that flows from the reader through the
+ * parser to the store (and, with the WAL on, into one WAL record).
+ */
+import type { ParsedChunk } from '../parse/parsed-chunk.js';
+
+/** Which file a source's bytes came from, to tell rotation and truncation apart on resume. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+}
+
+export interface IngestBatch {
+  /** Configured source name. */
+  source: string;
+  file: FileIdentity;
+  /** The raw bytes of [byteStart, byteEnd) in the source file, cut at entry boundaries. */
+  chunk: Buffer;
+  byteStart: number;
+  byteEnd: number;
+  /** 1-based line number of the chunk's first line. */
+  firstLine: number;
+  parsed: ParsedChunk;
+}

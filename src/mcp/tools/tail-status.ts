@@ -1,0 +1,133 @@
+/**
+ * tail_status: how fresh the index is, per source, plus the WAL and the index (CONTRACT.md).
+ */
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { formatTimestamp } from '../../parse/timestamp.js';
+import type { Store, StoreStatus } from '../../store/store.js';
+import { escapeLogText } from '../../text/untrusted.js';
+import { sourceInput } from '../schemas.js';
+
+export interface TailStatusDeps {
+  store: Store;
+}
+
+const sourceOutput = z.object({
+  name: z.string(),
+  path: z.string(),
+  format: z.string(),
+  state: z.enum(['catching_up', 'live', 'stalled', 'missing', 'error']),
+  bytes_read: z.number(),
+  file_bytes: z.number(),
+  lines_read: z.number(),
+  entries: z.number(),
+  parse_errors: z.number(),
+  last_parse_error: z.object({ line: z.number(), reason: z.string(), text: z.string() }).optional(),
+  lines_per_sec: z.number(),
+  last_entry_timestamp: z.string().nullable(),
+  lag_ms: z.number().nullable(),
+  rotations: z.number(),
+  error: z.string().optional(),
+});
+
+const outputSchema = {
+  sources: z.array(sourceOutput),
+  wal: z.object({
+    enabled: z.boolean(),
+    segments: z.number(),
+    bytes: z.number(),
+    durable_entries: z.number(),
+    unsynced_entries: z.number(),
+    last_fsync_at: z.string().nullable(),
+    fsync_policy: z.string(),
+    corrupt_records: z.number(),
+  }),
+  index: z.object({
+    entries: z.number(),
+    first_timestamp: z.string().nullable(),
+    last_timestamp: z.string().nullable(),
+    memory_bytes: z.number(),
+  }),
+  uptime_s: z.number(),
+};
+
+type TailStatusJson = z.infer<z.ZodObject<typeof outputSchema>>;
+
+const iso = (us: number | null): string | null => (us === null ? null : formatTimestamp(us));
+
+export function tailStatusJson(s: StoreStatus): TailStatusJson {
+  return {
+    sources: s.sources.map((src) => ({
+      name: src.name,
+      path: src.path,
+      format: src.format,
+      state: src.state,
+      bytes_read: src.bytesRead,
+      file_bytes: src.fileBytes,
+      lines_read: src.linesRead,
+      entries: src.entries,
+      parse_errors: src.parseErrors,
+      ...(src.lastParseError === undefined
+        ? {}
+        : { last_parse_error: { ...src.lastParseError, text: escapeLogText(src.lastParseError.text) } }),
+      lines_per_sec: Math.round(src.linesPerSec),
+      last_entry_timestamp: iso(src.lastEntryTs),
+      lag_ms: src.lagMs === null ? null : Math.round(src.lagMs),
+      rotations: src.rotations,
+      ...(src.error === undefined ? {} : { error: src.error }),
+    })),
+    wal: {
+      enabled: s.wal.enabled,
+      segments: s.wal.segments,
+      bytes: s.wal.bytes,
+      durable_entries: s.wal.durableEntries,
+      unsynced_entries: s.wal.unsyncedEntries,
+      last_fsync_at: s.wal.lastFsyncAt === null ? null : new Date(s.wal.lastFsyncAt).toISOString(),
+      fsync_policy: s.wal.fsyncPolicy,
+      corrupt_records: s.wal.corruptRecords,
+    },
+    index: {
+      entries: s.index.entries,
+      first_timestamp: iso(s.index.firstTs),
+      last_timestamp: iso(s.index.lastTs),
+      memory_bytes: s.index.memoryBytes,
+    },
+    uptime_s: s.uptimeS,
+  };
+}
+
+export function renderTailStatus(j: TailStatusJson): string {
+  const lines = j.sources.map((s) => {
+    const lag = s.lag_ms === null ? 'n/a' : `${(s.lag_ms / 1000).toFixed(1)}s`;
+    const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
+    const err = s.error ? ` error: ${s.error}` : '';
+    const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
+    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${err}`;
+  });
+  const w = j.wal;
+  const wal = w.enabled
+    ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
+    : 'wal: off (ephemeral)';
+  const ix = j.index;
+  return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
+}
+
+export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps): void {
+  server.registerTool(
+    'tail_status',
+    {
+      title: 'How fresh the log index is',
+      description:
+        'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
+        'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
+        'whether find_nearest_log can already see the moment you care about.',
+      inputSchema: { source: sourceInput },
+      outputSchema,
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ source }) => {
+      const structured = tailStatusJson(await deps.store.status(source));
+      return { content: [{ type: 'text', text: renderTailStatus(structured) }], structuredContent: structured };
+    },
+  );
+}

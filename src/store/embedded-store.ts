@@ -1,0 +1,244 @@
+/**
+ * The embedded engine: one SourceIndex per source, a tag dictionary, and a BodyStore.
+ * Batches arrive in file order per source (the ingest layer guarantees it) and are indexed
+ * column by column; queries run synchronously on the event loop, so they never observe a
+ * half-applied batch.
+ */
+import { countInRange, findNearest, neighbours, SourceIndex, type Hit } from '../index/index.js';
+import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
+import { TAG_MASK, metaPrecision } from '../parse/meta.js';
+import type { ParsedChunk } from '../parse/parsed-chunk.js';
+import { decodeCapped } from '../text/untrusted.js';
+import type { BodyStore } from './body-store.js';
+import {
+  type Coverage,
+  type EntryView,
+  type EntryWithContext,
+  type NearestAnswer,
+  type NearestQuery,
+  QueryError,
+  type RangeQuery,
+  type SourceStatus,
+  type Store,
+  type StoreStatus,
+  type WalStatus,
+} from './store.js';
+
+/** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
+export type IngestStatus = Omit<SourceStatus, 'entries' | 'lastEntryTs' | 'lagMs'>;
+
+export interface EmbeddedStoreOptions {
+  /** Source names in configuration order. */
+  sources: readonly string[];
+  bodies: BodyStore;
+  /** Tail status of the sources, from the ingest layer. */
+  ingestStatus?: () => IngestStatus[];
+  walStatus?: () => WalStatus;
+  /** Chunk capacity override (tests). */
+  chunkCapacity?: number;
+  onClose?: () => Promise<void>;
+  now?: () => number;
+}
+
+const WAL_OFF: WalStatus = {
+  enabled: false, segments: 0, bytes: 0, durableEntries: 0, unsyncedEntries: 0,
+  lastFsyncAt: null, fsyncPolicy: 'off', corruptRecords: 0,
+};
+
+export class EmbeddedStore implements Store {
+  readonly tags = new TagDictionary();
+  private readonly indexes: SourceIndex[];
+  private readonly byName = new Map<string, SourceIndex>();
+  private readonly started = Date.now();
+  private readonly now: () => number;
+  /** Entries before this time were dropped by retention. */
+  retentionHorizon: number | null = null;
+
+  constructor(private readonly options: EmbeddedStoreOptions) {
+    this.indexes = options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
+    for (const index of this.indexes) this.byName.set(index.name, index);
+    this.now = options.now ?? Date.now;
+  }
+
+  get bodies(): BodyStore {
+    return this.options.bodies;
+  }
+
+  /** Indexes a parsed chunk whose raw bytes start at body position `base`. */
+  indexChunk(source: string, parsed: ParsedChunk, firstLine: number, base: number): void {
+    const index = this.byName.get(source);
+    if (index === undefined) throw new Error(`unknown source ${source}`);
+    const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
+    if (parsed.customTags.length === 0) {
+      for (let i = 0; i < count; i++) {
+        const start = bodyStart[i]!;
+        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+      }
+      return;
+    }
+    // Chunk-local custom tag ids become process-wide ones; past the dictionary's room the
+    // tag text is kept by starting the body at its '['.
+    const global = parsed.customTags.map((name) => this.tags.intern(name));
+    const tagOpen = new Map<number, number>();
+    for (let k = 0; k < parsed.customTagAt.length; k += 2) tagOpen.set(parsed.customTagAt[k]!, parsed.customTagAt[k + 1]!);
+    for (let i = 0; i < count; i++) {
+      let m = meta[i]!;
+      let start = bodyStart[i]!;
+      const tag = m & TAG_MASK;
+      if (tag >= FIRST_CUSTOM_TAG && tag < TAG_OTHER) {
+        const id = global[tag - FIRST_CUSTOM_TAG] ?? TAG_OTHER;
+        m = (m & ~TAG_MASK) | id;
+        if (id === TAG_OTHER) start = tagOpen.get(i) ?? start;
+      }
+      index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+    }
+  }
+
+  sourceIndex(name: string): SourceIndex | undefined {
+    return this.byName.get(name);
+  }
+
+  sourceIndexes(): readonly SourceIndex[] {
+    return this.indexes;
+  }
+
+  async findNearest(q: NearestQuery): Promise<NearestAnswer> {
+    const started = performance.now();
+    const sources = this.select(q.source);
+    const tags = this.tagIds(q.tags);
+    const hits =
+      tags !== null && tags.length === 0
+        ? []
+        : findNearest(sources, { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity });
+    const entries: EntryWithContext[] = hits.map((hit) => {
+      const entry: EntryWithContext = this.view(hit, q.bodyCap);
+      if (q.context > 0) {
+        entry.contextBefore = neighbours(hit, q.context, false).map((h) => this.view(h, q.bodyCap));
+        entry.contextAfter = neighbours(hit, q.context, true).map((h) => this.view(h, q.bodyCap));
+      }
+      return entry;
+    });
+    const coverage = this.coverageOf(sources);
+    let status: NearestAnswer['status'] = 'ok';
+    if (coverage.entries === 0) status = 'empty';
+    else if (entries.length === 0) status = 'no_match';
+    else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
+    else if (this.retentionHorizon !== null && q.t < this.retentionHorizon) status = 'before_retention';
+    return { status, entries, coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+  }
+
+  async entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]> {
+    if (range.to <= range.from || limit <= 0) return [];
+    const tags = this.tagIds(range.tags);
+    if (tags !== null && tags.length === 0) return [];
+    const hits = findNearest(this.select(range.source), {
+      t: range.from, tags, count: limit, direction: 'after', maxDistance: range.to - range.from - 1,
+    });
+    return hits.map((hit) => this.view(hit, bodyCap));
+  }
+
+  async countInRange(range: RangeQuery): Promise<number> {
+    const tags = this.tagIds(range.tags);
+    if (tags !== null && tags.length === 0) return 0;
+    return countInRange(this.select(range.source), range.from, range.to, tags);
+  }
+
+  async coverage(source?: string): Promise<Coverage> {
+    return this.coverageOf(this.select(source));
+  }
+
+  async status(source?: string): Promise<StoreStatus> {
+    const selected = this.select(source);
+    const ingest = new Map((this.options.ingestStatus?.() ?? []).map((s) => [s.name, s]));
+    const now = this.now();
+    const sources: SourceStatus[] = selected.map((index) => {
+      const base: IngestStatus = ingest.get(index.name) ?? {
+        name: index.name, path: '', format: '', state: 'live', bytesRead: 0, fileBytes: 0, linesRead: 0,
+        parseErrors: 0, linesPerSec: 0, rotations: 0,
+      };
+      const last = index.entries === 0 ? null : index.lastTs;
+      return { ...base, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
+    });
+    const coverage = this.coverageOf(this.indexes);
+    let memoryBytes = 0;
+    for (const index of this.indexes) memoryBytes += index.memoryBytes();
+    return {
+      sources,
+      wal: this.options.walStatus?.() ?? WAL_OFF,
+      index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },
+      uptimeS: Math.round((Date.now() - this.started) / 1000),
+    };
+  }
+
+  sourceNames(): string[] {
+    return this.indexes.map((index) => index.name);
+  }
+
+  knownTags(): string[] {
+    return ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'NONE', ...this.tags.customTags()];
+  }
+
+  async close(): Promise<void> {
+    await this.options.onClose?.();
+  }
+
+  private select(source: string | undefined): readonly SourceIndex[] {
+    if (source === undefined) return this.indexes;
+    const index = this.byName.get(source);
+    if (index === undefined) {
+      throw new QueryError('source', `unknown source '${source.slice(0, 80)}'; configured sources: ${this.sourceNames().join(', ')}`);
+    }
+    return [index];
+  }
+
+  /** Tag names to ids; names never seen match nothing (an empty list), null means all tags. */
+  private tagIds(names: readonly string[] | null): number[] | null {
+    if (names === null) return null;
+    const ids = new Set<number>();
+    for (const name of names) {
+      const id = this.tags.lookup(name);
+      if (id >= 0) ids.add(id);
+    }
+    return [...ids];
+  }
+
+  private coverageOf(sources: readonly SourceIndex[]): Coverage {
+    let entries = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for (const index of sources) {
+      if (index.entries === 0) continue;
+      entries += index.entries;
+      first = Math.min(first, index.firstTs);
+      last = Math.max(last, index.lastTs);
+    }
+    if (entries === 0) return { firstTs: null, lastTs: null, entries: 0, lagMs: null, retentionHorizon: this.retentionHorizon };
+    return { firstTs: first, lastTs: last, entries, lagMs: this.now() - last / 1000, retentionHorizon: this.retentionHorizon };
+  }
+
+  private view(hit: Hit, bodyCap: number): EntryView {
+    const { seg, i } = hit;
+    const meta = seg.meta[i]!;
+    const len = seg.bodyLenAt(i);
+    const bytes = this.options.bodies.read(seg.bodyPosAt(i), len, bodyCap + 4);
+    let body: string;
+    let truncated: boolean;
+    if (bytes === null) {
+      body = '';
+      truncated = true;
+    } else {
+      const decoded = decodeCapped(bytes, bodyCap);
+      body = decoded.text;
+      truncated = decoded.cut || len > bytes.length;
+    }
+    return {
+      ts: hit.ts,
+      precision: metaPrecision(meta),
+      tag: this.tags.name(meta & TAG_MASK),
+      body,
+      truncated,
+      source: hit.source.name,
+      line: hit.line,
+    };
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * The Store: what MCP tools, the CLI and triage query. Tools depend on this interface only,
+ * never on the index, the WAL or the parse pool, so the embedded engine and ClickHouse are
+ * interchangeable behind it. Times are epoch microseconds throughout.
+ */
+import type { Direction } from '../index/nearest.js';
+
+export type { Direction };
+
+export interface NearestQuery {
+  /** Query time, epoch microseconds. */
+  t: number;
+  /** Tag names (levels or custom tags, any case, aliases such as WARNING allowed); null = all. */
+  tags: readonly string[] | null;
+  count: number;
+  direction: Direction;
+  /** Unfiltered neighbours to include before and after each hit. */
+  context: number;
+  /** Restrict to one configured source. */
+  source?: string;
+  /** Largest |entry - query| in microseconds. */
+  maxDistance?: number;
+  /** Body bytes returned per entry; longer bodies are cut and marked truncated. */
+  bodyCap: number;
+}
+
+/** One entry as read back: raw body text (not yet escaped for a model). */
+export interface EntryView {
+  ts: number;
+  /** Fractional digits the source had (0..6). */
+  precision: number;
+  tag: string;
+  body: string;
+  truncated: boolean;
+  source: string;
+  line: number;
+}
+
+export interface EntryWithContext extends EntryView {
+  contextBefore?: EntryView[];
+  contextAfter?: EntryView[];
+}
+
+export type NearestStatus = 'ok' | 'empty' | 'no_match' | 'not_yet_ingested' | 'before_retention';
+
+export interface Coverage {
+  /** Earliest and latest timestamps indexed (null when empty). */
+  firstTs: number | null;
+  lastTs: number | null;
+  entries: number;
+  /** Now minus the latest indexed timestamp, milliseconds (null when empty). */
+  lagMs: number | null;
+  /** Entries before this time were dropped by retention (null when nothing was). */
+  retentionHorizon: number | null;
+}
+
+export interface NearestAnswer {
+  status: NearestStatus;
+  entries: EntryWithContext[];
+  coverage: Coverage;
+  /** Time spent inside the store, microseconds. */
+  queryUs: number;
+}
+
+export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'error';
+
+export interface SourceStatus {
+  name: string;
+  path: string;
+  format: string;
+  state: SourceState;
+  bytesRead: number;
+  fileBytes: number;
+  linesRead: number;
+  entries: number;
+  parseErrors: number;
+  lastParseError?: { line: number; reason: string; text: string };
+  linesPerSec: number;
+  lastEntryTs: number | null;
+  lagMs: number | null;
+  rotations: number;
+  error?: string;
+}
+
+export interface WalStatus {
+  enabled: boolean;
+  segments: number;
+  bytes: number;
+  durableEntries: number;
+  unsyncedEntries: number;
+  lastFsyncAt: number | null;
+  fsyncPolicy: string;
+  corruptRecords: number;
+}
+
+export interface StoreStatus {
+  sources: SourceStatus[];
+  wal: WalStatus;
+  index: { entries: number; firstTs: number | null; lastTs: number | null; memoryBytes: number };
+  uptimeS: number;
+}
+
+/** Entry counts per tag over a time range: the building block of histograms and triage. */
+export interface RangeQuery {
+  from: number;
+  /** Exclusive end. */
+  to: number;
+  tags: readonly string[] | null;
+  source?: string;
+}
+
+export interface Store {
+  findNearest(query: NearestQuery): Promise<NearestAnswer>;
+  /** Entries in [from, to), oldest first, at most `limit` (bodies capped at bodyCap bytes). */
+  entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]>;
+  /** Number of entries in [from, to). */
+  countInRange(range: RangeQuery): Promise<number>;
+  coverage(source?: string): Promise<Coverage>;
+  status(source?: string): Promise<StoreStatus>;
+  /** Configured source names, in configuration order. */
+  sourceNames(): string[];
+  /** Tag names this store knows: the six levels, NONE, and custom tags seen so far. */
+  knownTags(): string[];
+  close(): Promise<void>;
+}
+
+/** A query argument the store cannot serve (unknown source, tag...): becomes an isError result. */
+export class QueryError extends Error {
+  constructor(
+    /** The input field at fault. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+    this.name = 'QueryError';
+  }
+}

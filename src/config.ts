@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { formatNames } from './parse/formats.js';
-import { ZoneResolver } from './parse/timestamp.js';
+import { ZoneResolver, parseTimestampInput } from './parse/timestamp.js';
 
 /** A bad option: the CLI prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -204,7 +204,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Raw;
   } catch (err) {
-    throw new ConfigError((err as Error).message.split('\n')[0]!.replace(/^Unknown option/, 'unknown option'));
+    throw new ConfigError((err as Error).message.split(/\n|\. /)[0]!.replace(/^Unknown option/, 'unknown option'));
   }
   for (const name of Object.keys(parsed)) {
     if (!OPTIONS[name]!.commands.includes(command)) throw new ConfigError(`--${name} does not apply to '${command}'`);
@@ -285,7 +285,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
     throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
   }
-  if (command === 'query' && config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");
+  if (command === 'query') {
+    if (config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");
+    const t = parseTimestampInput(config.query.timestamp);
+    if (!t.ok) throw new ConfigError(`--timestamp ${t.message}`);
+  }
   return config;
 }
 

@@ -160,8 +160,11 @@ export class ZoneResolver {
 
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
 
-/** ISO 8601 UTC with `precision` fractional digits (0..6), e.g. 2024-01-15T10:30:45.123Z. */
-export function formatTimestamp(us: number, precision = 6): string {
+/**
+ * ISO 8601 UTC with `precision` fractional digits (0..6), e.g. 2024-01-15T10:30:45.123Z.
+ * Without a precision: milliseconds, or microseconds when the time has a sub-millisecond part.
+ */
+export function formatTimestamp(us: number, precision = us % 1000 === 0 ? 3 : 6): string {
   const ms = Math.floor(us / 1000);
   const d = new Date(ms);
   const year = d.getUTCFullYear();

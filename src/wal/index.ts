@@ -1,0 +1,32 @@
+/**
+ * The write-ahead log module: segmented, CRC32C-framed records of parsed batches (columns +
+ * raw source bytes), source registrations and positions, body reads by logical position,
+ * replay, retention, and the checkpoint container the index persists itself in.
+ *
+ * Owns the bytes under the WAL directory and the checkpoint files it is asked to write;
+ * the on-disk format is in FORMAT.md. One file per concern:
+ *   wal.ts            the Wal class (open, append, cut, readBody, replay, retention, close)
+ *   recovery.ts       open-time header checks, trailer reads, torn-tail and corruption repair
+ *   scanner.ts        block reads and the record scan with resynchronization
+ *   syncer.ts         fsync policies and group commit
+ *   record-codec.ts   batch / source / seal records; frame.ts the 32-byte frame
+ *   segment-file.ts   segment header, names, atomic creation; segment-list.ts the segments in memory
+ *   options.ts        option defaults and validation
+ *   retention.ts      deleting sealed segments; sources.ts the source registry
+ *   checkpoint.ts     checkpoint files; io.ts the file operations (injectable); errors.ts WalError
+ */
+export { Wal, type WalStatus, type SourceMark } from './wal.js';
+export { DEFAULT_SEGMENT_BYTES, type WalOptions } from './options.js';
+export type { RecoveryReport, TornTail, CorruptRecordReport } from './recovery.js';
+export type { ReplayOptions, ReplayStats, CorruptFound } from './replay.js';
+export type { SegmentInfo } from './segment-list.js';
+export type {
+  BatchRecord, FileIdentity, FsyncPolicy, SourcePosition, SourceReason, SourceRecord, WalBatch, WalRecord, WalSource,
+} from './types.js';
+export { WalError, type WalErrorCode, type WalLogger } from './errors.js';
+export { nodeIo, type WalIo } from './io.js';
+export { WAL_FORMAT_VERSION, segmentName, parseSegmentName } from './segment-file.js';
+export {
+  CHECKPOINT_FORMAT_VERSION, checkpointSection, listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, readCheckpoint,
+  writeCheckpoint, type Checkpoint, type CheckpointArray, type CheckpointInput, type CheckpointOptions,
+} from './checkpoint.js';

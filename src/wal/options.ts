@@ -1,0 +1,66 @@
+/** WAL options: their defaults and their validation, done once at open. */
+import { nodeIo, type WalIo } from './io.js';
+import { silentWalLogger, WalError, type WalLogger } from './errors.js';
+import type { FsyncPolicy } from './types.js';
+
+export interface WalOptions {
+  /** Directory holding the segments (created if missing). */
+  dir: string;
+  /** Default 'batch'. */
+  fsync?: FsyncPolicy;
+  /** Target segment size; default 64 MiB, at least 1 KiB. */
+  segmentBytes?: number;
+  /** 'batch' policy: fsync after this many unsynced entries (default 1,000)... */
+  batchEntries?: number;
+  /** ...or this long after the first unsynced one (default 500 ms). */
+  batchIntervalMs?: number;
+  /** Read descriptors kept open for readBody (default 128). */
+  maxOpenSegments?: number;
+  logger?: WalLogger;
+  /** File operations; tests inject faults here. */
+  io?: WalIo;
+  /** Clock for lastFsyncAt and segment headers (epoch ms). */
+  now?: () => number;
+}
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+const POLICIES: readonly FsyncPolicy[] = ['batch', 'always', 'off'];
+
+export function optionError(name: string, accepted: string, got: unknown): WalError {
+  return new WalError('WAL_OPTION', `WAL option ${name} must be ${accepted}, got ${JSON.stringify(got)}`, '', -1);
+}
+
+function intOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw optionError(name, `an integer >= ${min}`, value);
+  return value;
+}
+
+export interface ResolvedOptions {
+  dir: string;
+  policy: FsyncPolicy;
+  segmentBytes: number;
+  batchEntries: number;
+  batchIntervalMs: number;
+  maxOpen: number;
+  io: WalIo;
+  logger: WalLogger;
+  now: () => number;
+}
+
+export function resolveOptions(options: WalOptions): ResolvedOptions {
+  if (typeof options.dir !== 'string' || options.dir === '') throw optionError('dir', 'a directory path', options.dir);
+  const policy = options.fsync ?? 'batch';
+  if (!POLICIES.includes(policy)) throw optionError('fsync', POLICIES.join(' | '), policy);
+  return {
+    dir: options.dir,
+    policy,
+    segmentBytes: intOption('segmentBytes', options.segmentBytes, DEFAULT_SEGMENT_BYTES, 1024),
+    batchEntries: intOption('batchEntries', options.batchEntries, 1000, 1),
+    batchIntervalMs: intOption('batchIntervalMs', options.batchIntervalMs, 500, 1),
+    maxOpen: intOption('maxOpenSegments', options.maxOpenSegments, 128, 1),
+    io: options.io ?? nodeIo,
+    logger: options.logger ?? silentWalLogger,
+    now: options.now ?? Date.now,
+  };
+}

@@ -6,6 +6,8 @@
 import { ConfigError, helpText, resolveConfig } from './config.js';
 import { serve } from './commands/serve.js';
 import { query } from './commands/query.js';
+import { ingest } from './commands/ingest.js';
+import { status } from './commands/status.js';
 import { createLogger } from './log.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -25,6 +27,10 @@ async function main(argv: string[]): Promise<void> {
       return serve(config, logger);
     case 'query':
       return query(config, logger);
+    case 'ingest':
+      return ingest(config, logger);
+    case 'status':
+      return status(config, logger);
     default:
       throw new ConfigError(`'${config.command}' is not available yet`);
   }

@@ -1,18 +1,28 @@
 /**
  * The engine: store, parse pool and ingestor built from a Config, and torn down in order.
- * Every command that reads logs (serve, ingest, query, demo) starts here.
+ * Every command that reads logs (serve, ingest, query, status, demo) starts here.
+ *
+ * With a data dir (the default) batches go through the WAL and the index is restored from
+ * the newest checkpoint plus the WAL tail; with --ephemeral everything stays in memory.
  */
 import type { Config } from './config.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { ParsePool } from './ingest/parse-pool.js';
+import type { IngestSink } from './ingest/source-pipeline.js';
 import type { Logger } from './log.js';
 import { MemoryBodyStore } from './store/body-store.js';
+import { type Durable, openDurable } from './store/durable.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EphemeralSink } from './store/ephemeral-sink.js';
+
+/** How often checkpoint and retention policies are checked. */
+const MAINTENANCE_MS = 1000;
 
 export interface Engine {
   store: EmbeddedStore;
   ingestor: Ingestor;
+  /** The data dir side (WAL, checkpoints), absent with --ephemeral. */
+  durable: Durable | null;
   close(): Promise<void>;
 }
 
@@ -22,34 +32,59 @@ export interface EngineOptions {
 }
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
-  const pool = new ParsePool(options.threads === undefined ? {} : { threads: options.threads });
-  const bodies = new MemoryBodyStore();
   let ingestor: Ingestor | null = null;
-  const store = new EmbeddedStore({
-    sources: config.sources.map((s) => s.name),
-    bodies,
-    ingestStatus: () => ingestor?.statuses() ?? [],
-  });
+  const ingestStatus = () => ingestor?.statuses() ?? [];
+  let store: EmbeddedStore;
+  let sink: IngestSink;
+  let durable: Durable | null = null;
+  if (config.ephemeral) {
+    const bodies = new MemoryBodyStore();
+    store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
+    sink = new EphemeralSink(store, bodies);
+  } else {
+    durable = await openDurable(config, { ingestStatus, logger });
+    store = durable.store;
+    sink = durable.sink;
+  }
+  const pool = new ParsePool(options.threads === undefined ? {} : { threads: options.threads });
   ingestor = new Ingestor({
     sources: config.sources,
     format: config.format,
     timezone: config.timezone,
     pool,
-    sink: new EphemeralSink(store, bodies),
+    sink,
     logger,
+    ...(durable === null ? {} : { resume: durable.resume }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
   const ing = ingestor;
-  let closed = false;
+  const d = durable;
+  let timer: NodeJS.Timeout | null = null;
+  if (d !== null) {
+    let running = false;
+    timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      d.maintain()
+        .catch((err: Error) => logger.warn({ err: err.message }, 'maintenance failed'))
+        .finally(() => (running = false));
+    }, MAINTENANCE_MS);
+    timer.unref();
+  }
+  let closing: Promise<void> | null = null;
   return {
     store,
     ingestor: ing,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await ing.stop();
-      await pool.close();
-      await store.close();
+    durable: d,
+    close() {
+      closing ??= (async () => {
+        if (timer !== null) clearInterval(timer);
+        await ing.stop();
+        await d?.close();
+        await pool.close();
+        await store.close();
+      })();
+      return closing;
     },
   };
 }

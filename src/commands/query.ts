@@ -3,7 +3,7 @@
  * tool's structured JSON with --json. Reads the --source files once, in memory.
  * Writes its result to stdout on purpose: this command never speaks MCP.
  */
-import { type Config, ConfigError } from '../config.js';
+import type { Config } from '../config.js';
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { findNearestLog } from '../mcp/tools/find-nearest-log.js';
@@ -33,14 +33,15 @@ function table(rows: Row[], context: Map<Row, { before: string[]; after: string[
   return out.join('\n');
 }
 
+/**
+ * With --source the files are read once into memory (a faster grep); without, the data dir
+ * written by `serve` or `ingest` is queried.
+ */
 export async function query(config: Config, logger: Logger): Promise<void> {
-  if (config.sources.length === 0) {
-    throw new ConfigError("'query' needs --source PATH to read (a data dir written by serve/ingest is read with --data-dir once the WAL is enabled)");
-  }
   await checkSources(config.sources);
-  const engine = await openEngine(config, logger);
+  const engine = await openEngine({ ...config, ephemeral: config.ephemeral || config.sources.length > 0 }, logger);
   try {
-    await engine.ingestor.readAllOnce();
+    if (config.sources.length > 0) await engine.ingestor.readAllOnce();
     const q = config.query;
     const result = await findNearestLog(
       { store: engine.store, bodyCap: config.bodyCap },

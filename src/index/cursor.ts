@@ -103,8 +103,9 @@ class Walker {
   /** Moves to tag-list index j of segment s, jumping to the next/previous segment holding the tag. */
   private setTag(s: number, j: number): void {
     const seq = this.seq;
+    // A chunk listed for the tag may hold none of it any more (retention trimmed it): skip.
     if (this.forward) {
-      if (j >= this.n) {
+      while (j >= this.n) {
         s = seq.nextWithTag(this.tag, s + 1);
         j = 0;
         if (s < 0) {
@@ -113,14 +114,16 @@ class Walker {
         }
         this.loadList(s);
       }
-    } else if (j < 0) {
-      s = seq.prevWithTag(this.tag, s - 1);
-      if (s < 0) {
-        this.s = -1;
-        return;
+    } else {
+      while (j < 0) {
+        s = seq.prevWithTag(this.tag, s - 1);
+        if (s < 0) {
+          this.s = -1;
+          return;
+        }
+        this.loadList(s);
+        j = this.n - 1;
       }
-      this.loadList(s);
-      j = this.n - 1;
     }
     if (this.n === 0 || this.list === undefined) {
       this.s = -1;

@@ -62,6 +62,19 @@ export class LateRun implements Segment, SortedSeq {
     this.bodyLen[i] = bodyLen > MAX_BODY_LEN ? MAX_BODY_LEN : bodyLen;
   }
 
+  /** A run over checkpointed columns sorted by (ts, line), used in place. */
+  static fromColumns(ts: Float64Array, meta: Uint8Array, line: Float64Array, bodyPos: Float64Array, bodyLen: Uint16Array): LateRun {
+    const run = new LateRun(0);
+    run.ts = ts;
+    run.meta = meta;
+    run.line = line;
+    run.bodyPos = bodyPos;
+    run.bodyLen = bodyLen;
+    run.count = ts.length;
+    for (let i = 0; i < run.count; i++) run.tagCounts[meta[i]! & TAG_MASK]!++;
+    return run;
+  }
+
   /** Merges two runs into a new one of exactly their combined size. */
   static merge(a: LateRun, b: LateRun, keep: (bodyPos: number) => boolean = () => true): LateRun {
     const out = new LateRun(a.count + b.count);
@@ -163,6 +176,20 @@ export class LateStore {
     }
     this.buffer.insert(ts, meta, line, bodyPos, bodyLen);
     this.entries++;
+  }
+
+  /** Every late entry as flat sorted columns (checkpoints). */
+  snapshot(): LateRun {
+    let all = new LateRun(0);
+    for (const run of this.sequences()) all = LateRun.merge(all, run);
+    return all;
+  }
+
+  /** Replaces the contents with checkpointed entries, already sorted by (ts, line). */
+  restore(run: LateRun): void {
+    this.runs = run.count > 0 ? [run] : [];
+    this.buffer = new LateRun(BUFFER_CAPACITY);
+    this.entries = run.count;
   }
 
   /** The non-empty runs, each a SortedSeq to search beside the main run. */

@@ -140,26 +140,75 @@ export class MainRun implements SortedSeq {
     return id >= this.firstSegment ? id : -1;
   }
 
+  /** Live chunks, oldest first (checkpoints). */
+  liveChunks(): TimeChunk[] {
+    return this.chunks.slice(this.firstSegment) as TimeChunk[];
+  }
+
+  /** Adds a sealed chunk read back from a checkpoint; chunks must come in order. */
+  restoreChunk(chunk: TimeChunk): void {
+    const s = this.chunks.length;
+    this.chunks.push(chunk);
+    if (s === this.chunkFirst.length) {
+      const grown = new Float64Array(s * 2);
+      grown.set(this.chunkFirst);
+      this.chunkFirst = grown;
+    }
+    this.chunkFirst[s] = chunk.firstTs;
+    for (let tag = 0; tag < this.tagChunks.length; tag++) if (chunk.tagCount(tag) > 0) this.tagChunks[tag]!.push(s);
+    this.entries += chunk.count;
+    this.lastTs = chunk.lastTs;
+  }
+
   /** Seals the unsealed chunk (checkpoints and tests; appends then start a new chunk). */
   sealActive(): void {
     this.active?.seal();
   }
 
   /**
-   * Drops whole chunks from the front while every body they reference lies before bodyPos
-   * (retention deleted those bytes). Returns the number of entries dropped.
+   * Drops every entry whose body lies before bodyPos (retention deleted those bytes): whole
+   * chunks from the front, then the straddling chunk is rebuilt with the entries it keeps.
+   * Returns the number of entries dropped.
    */
   dropBodiesBefore(bodyPos: number): number {
-    let dropped = 0;
+    const before = this.entries;
     while (this.firstSegment < this.chunks.length) {
       const chunk = this.chunks[this.firstSegment]!;
-      if (chunk.maxBodyPos >= bodyPos || chunk === this.active) break;
-      dropped += chunk.count;
+      if (chunk.maxBodyPos >= bodyPos) break;
+      this.entries -= chunk.count;
       this.chunks[this.firstSegment] = undefined;
       this.firstSegment++;
     }
-    this.entries -= dropped;
-    return dropped;
+    const first = this.chunks[this.firstSegment];
+    if (first !== undefined && first.bodyBase < bodyPos) this.trimChunk(this.firstSegment, bodyPos);
+    return before - this.entries;
+  }
+
+  /** Rebuilds chunk s without the entries whose body lies before bodyPos. */
+  private trimChunk(s: number, bodyPos: number): void {
+    const old = this.chunks[s]!;
+    const keep: number[] = [];
+    for (let i = 0; i < old.count; i++) if (old.bodyPosAt(i) >= bodyPos) keep.push(i);
+    if (keep.length === old.count) return;
+    this.entries -= old.count - keep.length;
+    if (keep.length === 0) {
+      this.chunks[s] = undefined;
+      if (s === this.firstSegment) this.firstSegment++;
+      return;
+    }
+    let lineBase = Infinity;
+    let bodyBase = Infinity;
+    for (const i of keep) {
+      lineBase = Math.min(lineBase, old.lineAt(i));
+      bodyBase = Math.min(bodyBase, old.bodyPosAt(i));
+    }
+    const fresh = new TimeChunk(lineBase, bodyBase, old.sealed ? keep.length : old.capacity);
+    for (const i of keep) fresh.append(old.ts[i]!, old.meta[i]!, old.lineAt(i), old.bodyPosAt(i), old.bodyLenAt(i));
+    if (old.sealed) fresh.seal();
+    this.chunks[s] = fresh;
+    this.chunkFirst[s] = fresh.firstTs;
+    // Tag membership lists may still name this chunk for a tag it lost (a chunk only loses
+    // entries here): cursors skip chunks whose tag count is 0.
   }
 
   memoryBytes(): number {

@@ -48,7 +48,8 @@ function settleForward(seq: SortedSeq, tag: number, bound: number): boolean {
   let n = seg.tagCount(tag);
   let list = seg.tagList(tag);
   let j = list === undefined ? 0 : lowerBoundIndex(list, bound, n);
-  if (j >= n) {
+  // A chunk listed for the tag may hold none of it any more (retention trimmed it): skip.
+  while (j >= n) {
     s = seq.nextWithTag(tag, s + 1);
     if (s < 0) return false;
     seg = seq.segment(s);
@@ -82,7 +83,7 @@ function settleBackward(seq: SortedSeq, tag: number, bound: number): boolean {
   let list = seg.tagList(tag);
   let n = seg.tagCount(tag);
   let j = (list === undefined ? 0 : lowerBoundIndex(list, bound, n)) - 1;
-  if (j < 0) {
+  while (j < 0) {
     s = seq.prevWithTag(tag, s - 1);
     if (s < 0) return false;
     seg = seq.segment(s);

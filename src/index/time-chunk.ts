@@ -27,7 +27,16 @@ export const CHUNK_CAPACITY = 1 << 16;
  * box: 1/bucket 72 ns, 2/bucket 86 ns, 4/bucket 150 ns, plain binary search 800 ns.
  * Uint16 slots keep 1/bucket at 2 bytes/entry.
  */
-const ENTRIES_PER_BUCKET = Number(process.env.LOG_TRIAGE_RADIX_PER_BUCKET ?? 1);
+const ENTRIES_PER_BUCKET = 1;
+
+/** The five per-entry columns of a chunk (checkpoints write and read these). */
+export interface ChunkColumns {
+  ts: Float64Array;
+  meta: Uint8Array;
+  lineDelta: Uint32Array;
+  bodyDelta: Uint32Array;
+  bodyLen: Uint16Array;
+}
 const U32_LIMIT = 0x1_0000_0000;
 const MAX_BODY_LEN = 0xffff;
 const INITIAL_TAG_LIST = 256;
@@ -52,7 +61,18 @@ export class TimeChunk implements Segment {
     readonly lineBase: number,
     readonly bodyBase: number,
     readonly capacity = CHUNK_CAPACITY,
+    /** Columns of a sealed chunk read back from a checkpoint (used in place, not copied). */
+    restored?: ChunkColumns,
   ) {
+    if (restored !== undefined) {
+      this.ts = restored.ts;
+      this.meta = restored.meta;
+      this.lineDelta = restored.lineDelta;
+      this.bodyDelta = restored.bodyDelta;
+      this.bodyLen = restored.bodyLen;
+      this.count = restored.ts.length;
+      return;
+    }
     this.ts = new Float64Array(capacity);
     this.meta = new Uint8Array(capacity);
     this.lineDelta = new Uint32Array(capacity);
@@ -60,9 +80,32 @@ export class TimeChunk implements Segment {
     this.bodyLen = new Uint16Array(capacity);
   }
 
-  /** Whether an entry with this line and body position fits (room left, deltas fit in 32 bits). */
+  /** A sealed chunk over checkpointed columns: tag lists and the radix table are rebuilt. */
+  static restoreSealed(lineBase: number, bodyBase: number, maxBodyPos: number, columns: ChunkColumns): TimeChunk {
+    const chunk = new TimeChunk(lineBase, bodyBase, columns.ts.length, columns);
+    chunk.maxBodyPos = maxBodyPos;
+    const n = chunk.count;
+    const counts = chunk.tagCounts;
+    for (let i = 0; i < n; i++) counts[columns.meta[i]! & TAG_MASK]!++;
+    for (let tag = 0; tag < TAG_COUNT; tag++) if (counts[tag]! > 0) chunk.tags[tag] = new Uint16Array(counts[tag]!);
+    const fill = new Uint32Array(TAG_COUNT);
+    for (let i = 0; i < n; i++) {
+      const tag = columns.meta[i]! & TAG_MASK;
+      chunk.tags[tag]![fill[tag]!++] = i;
+    }
+    chunk.sealed = true;
+    chunk.buildRadix();
+    return chunk;
+  }
+
+  /**
+   * Whether an entry with this line and body position fits (not sealed, room left, deltas fit
+   * in 32 bits). A sealed chunk takes nothing more: its radix table and trimmed tag lists
+   * describe exactly the entries it had when sealed (MainRun.sealActive relies on this).
+   */
   fits(line: number, bodyPos: number): boolean {
     return (
+      !this.sealed &&
       this.count < this.capacity &&
       line >= this.lineBase && line - this.lineBase < U32_LIMIT &&
       bodyPos >= this.bodyBase && bodyPos - this.bodyBase < U32_LIMIT
@@ -196,8 +239,8 @@ export class TimeChunk implements Segment {
     return bytes;
   }
 
-  /** Raw columns for checkpoints. */
-  columns(): { ts: Float64Array; meta: Uint8Array; lineDelta: Uint32Array; bodyDelta: Uint32Array; bodyLen: Uint16Array } {
+  /** The used part of the columns (views, not copies). */
+  columns(): ChunkColumns {
     const n = this.count;
     return {
       ts: this.ts.subarray(0, n),

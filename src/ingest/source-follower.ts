@@ -42,9 +42,12 @@ export interface FollowedChunk {
 /** Where to continue a file after a restart (exact resume). */
 export interface ResumePoint {
   file: FileIdentity;
-  /** The file's first bytes as last seen, base64 (guards against a recycled inode). */
-  fingerprint: string;
   position: number;
+  /**
+   * The last bytes consumed before `position`, base64 (from the WAL). The file must still
+   * hold them there: a recycled inode or a file rewritten while we were down does not.
+   */
+  tail: string | null;
 }
 
 export interface FollowerOptions {
@@ -85,6 +88,16 @@ interface OpenFile {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Whether the file holds the resume point's tail bytes right before its position. */
+async function holdsTail(fd: FileHandle, resume: ResumePoint): Promise<boolean> {
+  if (resume.tail === null) return (await fd.stat()).size >= resume.position;
+  const expected = Buffer.from(resume.tail, 'base64');
+  if (expected.length > resume.position) return false;
+  const got = Buffer.alloc(expected.length);
+  const { bytesRead } = await fd.read(got, 0, got.length, resume.position - expected.length);
+  return bytesRead === expected.length && got.equals(expected);
+}
 
 export class SourceFollower {
   private current: OpenFile | null = null;
@@ -191,6 +204,9 @@ export class SourceFollower {
     const f = this.current;
     if (f === null) {
       if (this.draining.length === 0) tracker.state = 'missing';
+      // Without this, a deleted file's last held entry stayed in pending_bytes after its
+      // drain handed it out.
+      tracker.pendingBytes = this.drainingHeld();
       this.notifyCaughtUp();
       return;
     }
@@ -199,8 +215,19 @@ export class SourceFollower {
     await this.checkRotation(f);
     if (this.current === f && Date.now() - f.lastGrowthAt >= this.quietMs) await this.flushHeld(f, false);
     const cur = this.current;
-    if (cur !== null) tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length);
-    if (cur === null || cur.position + cur.held.length >= cur.size) this.notifyCaughtUp();
+    if (cur !== null) tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length + this.drainingHeld());
+    else tracker.pendingBytes = this.drainingHeld();
+    // Caught up = read to the end and every complete line handed out (the last entry is
+    // held until the file is quiet; resolving before that flush left it out of the index).
+    // An unterminated last line is not waited for: it may never be finished.
+    if (cur === null || (cur.position + cur.held.length >= cur.size && lastLineEnd(cur.held, cur.held.length) === 0)) this.notifyCaughtUp();
+  }
+
+  /** Bytes rotated-away files still hold back. */
+  private drainingHeld(): number {
+    let n = 0;
+    for (const d of this.draining) n += d.held.length;
+    return n;
   }
 
   private notifyCaughtUp(): void {
@@ -223,19 +250,56 @@ export class SourceFollower {
     let position = 0;
     const resume = this.resume;
     this.resume = undefined;
-    if (resume !== undefined && resume.file.dev === identity.dev && resume.file.ino === identity.ino && resume.position <= st.size) {
-      const expected = Buffer.from(resume.fingerprint, 'base64');
-      const head = Buffer.alloc(expected.length);
-      const { bytesRead } = await fd.read(head, 0, expected.length, 0);
-      if (bytesRead === expected.length && head.equals(expected)) position = resume.position;
+    if (resume !== undefined) {
+      if (resume.file.dev === identity.dev && resume.file.ino === identity.ino && (await holdsTail(fd, resume))) {
+        position = resume.position;
+      } else {
+        // Rotated or truncated while we were down: finish the old file if it is still around
+        // (renamed next to it, or the copy copytruncate left), then start the new one at 0.
+        this.options.tracker.rotations++;
+        await this.resumeFromSibling(resume);
+      }
     }
-    if (resume !== undefined && position === 0) this.options.tracker.rotations++;
     const fingerprint = Buffer.alloc(Math.min(FINGERPRINT_BYTES, st.size));
     if (fingerprint.length > 0) await fd.read(fingerprint, 0, fingerprint.length, 0);
     this.current = {
       fd, identity, generation: position > 0 ? this.generation : ++this.generation, position, held: EMPTY,
       fingerprint, lastGrowthAt: Date.now(), size: st.size,
     };
+  }
+
+  /** Looks next to the path for the file a resume point names; drains it from there if found. */
+  private async resumeFromSibling(resume: ResumePoint): Promise<void> {
+    const dir = dirname(this.options.path);
+    const name = basename(this.options.path);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return;
+    }
+    for (const candidate of names) {
+      if (candidate === name || !candidate.startsWith(name) || /\.(gz|bz2|xz|zst)$/.test(candidate)) continue;
+      let fd: FileHandle;
+      try {
+        fd = await open(join(dir, candidate), 'r');
+      } catch {
+        continue;
+      }
+      const st = await fd.stat();
+      const sameFile = st.dev === resume.file.dev && st.ino === resume.file.ino;
+      // A copytruncate copy is another inode holding the same bytes: the tail must match.
+      if ((sameFile || resume.tail !== null) && st.size >= resume.position && (await holdsTail(fd, resume))) {
+        const head = Buffer.alloc(Math.min(FINGERPRINT_BYTES, st.size));
+        await fd.read(head, 0, head.length, 0);
+        this.draining.push({
+          fd, identity: resume.file, generation: this.generation, position: resume.position, held: EMPTY,
+          fingerprint: head, lastGrowthAt: Date.now(), size: st.size, drainUntil: Date.now(),
+        });
+        return;
+      }
+      await fd.close().catch(() => undefined);
+    }
   }
 
   /** Reads everything appended since the last read, handing out whole-entry chunks. */
@@ -283,6 +347,14 @@ export class SourceFollower {
     const cut = final ? f.held.length : lastLineEnd(f.held, f.held.length);
     if (cut === 0) return;
     if (this.format === null) this.detect(f.held);
+    if (!final && cut < f.held.length && this.format!.isEntryStart(f.held, cut, f.held.length) !== true) {
+      // The unterminated line may be one more line of the held entry (a stack trace written
+      // in pieces): handing out the lines above it now would split the entry, and the rest
+      // would arrive as an orphan continuation (a parse error, lost from the body). Wait for
+      // the newline, but only up to the grace period, so a writer that died mid-line does not
+      // keep the entry above it (often the most telling one) out of the index forever.
+      if (Date.now() - f.lastGrowthAt < this.graceMs) return;
+    }
     const chunk = f.held.subarray(0, cut);
     f.held = f.held.subarray(cut);
     await this.emit(f, chunk);

@@ -36,6 +36,12 @@ export interface EmbeddedStoreOptions {
   walStatus?: () => WalStatus;
   /** Chunk capacity override (tests). */
   chunkCapacity?: number;
+  /** Indexes restored from a checkpoint, one per source name, in the same order. */
+  indexes?: SourceIndex[];
+  /** Paths of sources known from the data dir but not followed by this process. */
+  knownPaths?: ReadonlyMap<string, string>;
+  /** Custom tag names in id order, restored from a checkpoint. */
+  customTags?: readonly string[];
   onClose?: () => Promise<void>;
   now?: () => number;
 }
@@ -55,7 +61,8 @@ export class EmbeddedStore implements Store {
   retentionHorizon: number | null = null;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
-    this.indexes = options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
+    this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
+    for (const tag of options.customTags ?? []) this.tags.intern(tag);
     for (const index of this.indexes) this.byName.set(index.name, index);
     this.now = options.now ?? Date.now;
   }
@@ -92,6 +99,20 @@ export class EmbeddedStore implements Store {
       }
       index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
     }
+  }
+
+  /**
+   * Drops every entry whose body lies before bodyPos (retention deleted those WAL bytes) and
+   * moves the retention horizon. Call before deleting the bytes, so no query reads them.
+   */
+  dropBodiesBefore(bodyPos: number, horizonTs: number): number {
+    let dropped = 0;
+    for (const index of this.indexes) dropped += index.dropBodiesBefore(bodyPos);
+    if (dropped > 0 || this.retentionHorizon !== null) {
+      const first = this.coverageOf(this.indexes).firstTs;
+      this.retentionHorizon = Math.max(this.retentionHorizon ?? -Infinity, first ?? horizonTs);
+    }
+    return dropped;
   }
 
   sourceIndex(name: string): SourceIndex | undefined {
@@ -153,7 +174,9 @@ export class EmbeddedStore implements Store {
     const now = this.now();
     const sources: SourceStatus[] = selected.map((index) => {
       const base: IngestStatus = ingest.get(index.name) ?? {
-        name: index.name, path: '', format: '', state: 'live', bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
+        // A source the data dir holds but this process does not follow: its data, no tailing.
+        name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
+        bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
         parseErrors: 0, linesPerSec: 0, rotations: 0,
       };
       const last = index.entries === 0 ? null : index.lastTs;

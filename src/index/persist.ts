@@ -1,0 +1,88 @@
+/**
+ * Index snapshots for checkpoints: the columns of every live chunk and of the late store,
+ * as named typed arrays plus a small JSON description. Sealed chunks are immutable, so the
+ * snapshot references them without copying and can be written while ingestion goes on; only
+ * the unsealed chunk and the late store are copied. On restore the sealed columns are used
+ * in place (views of the checkpoint file's buffer); tag lists and radix tables are rebuilt.
+ */
+import { LateRun } from './late-store.js';
+import { SourceIndex } from './source-index.js';
+import { type ChunkColumns, TimeChunk } from './time-chunk.js';
+
+export interface ChunkMeta {
+  count: number;
+  lineBase: number;
+  bodyBase: number;
+  maxBodyPos: number;
+}
+
+export interface SourceSnapshot {
+  name: string;
+  chunks: ChunkMeta[];
+  late: number;
+}
+
+export interface IndexSnapshot {
+  sources: SourceSnapshot[];
+  sections: Record<string, ArrayBufferView>;
+}
+
+const COLUMNS = ['ts', 'meta', 'lineDelta', 'bodyDelta', 'bodyLen'] as const;
+
+/** Takes a consistent snapshot. Call it between batches: it reads the index synchronously. */
+export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
+  const sections: Record<string, ArrayBufferView> = {};
+  const sources = indexes.map((index, s) => {
+    const chunks: ChunkMeta[] = [];
+    index.main.liveChunks().forEach((chunk, k) => {
+      const cols = chunk.columns();
+      for (const name of COLUMNS) sections[`${s}.${k}.${name}`] = chunk.sealed ? cols[name] : cols[name].slice();
+      chunks.push({ count: chunk.count, lineBase: chunk.lineBase, bodyBase: chunk.bodyBase, maxBodyPos: chunk.maxBodyPos });
+    });
+    const late = index.late.snapshot();
+    sections[`${s}.late.ts`] = late.ts.subarray(0, late.count);
+    sections[`${s}.late.meta`] = late.meta.subarray(0, late.count);
+    sections[`${s}.late.line`] = late.line.subarray(0, late.count);
+    sections[`${s}.late.bodyPos`] = late.bodyPos.subarray(0, late.count);
+    sections[`${s}.late.bodyLen`] = late.bodyLen.subarray(0, late.count);
+    return { name: index.name, chunks, late: late.count };
+  });
+  return { sources, sections };
+}
+
+type SectionReader = <T extends ArrayBufferView>(name: string, type: new (...args: never[]) => T) => T;
+
+/**
+ * Rebuilds source indexes from a snapshot. `names` gives the sources to build, in rank order;
+ * a snapshot source missing from it is ignored, a name missing from the snapshot starts empty.
+ */
+export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, names: readonly string[], chunkCapacity?: number): SourceIndex[] {
+  return names.map((name, rank) => {
+    const index = new SourceIndex(name, rank, chunkCapacity);
+    const s = snapshot.findIndex((src) => src.name === name);
+    if (s < 0) return index;
+    const src = snapshot[s]!;
+    src.chunks.forEach((meta, k) => {
+      if (meta.count === 0) return;
+      const cols: ChunkColumns = {
+        ts: read(`${s}.${k}.ts`, Float64Array),
+        meta: read(`${s}.${k}.meta`, Uint8Array),
+        lineDelta: read(`${s}.${k}.lineDelta`, Uint32Array),
+        bodyDelta: read(`${s}.${k}.bodyDelta`, Uint32Array),
+        bodyLen: read(`${s}.${k}.bodyLen`, Uint16Array),
+      };
+      for (const c of COLUMNS) {
+        if (cols[c].length !== meta.count) throw new Error(`checkpoint chunk ${name}#${k} column ${c} has ${cols[c].length} entries, expected ${meta.count}`);
+      }
+      index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols));
+    });
+    if (src.late > 0) {
+      const [ts, meta, line, bodyPos, bodyLen] = [
+        read(`${s}.late.ts`, Float64Array), read(`${s}.late.meta`, Uint8Array), read(`${s}.late.line`, Float64Array),
+        read(`${s}.late.bodyPos`, Float64Array), read(`${s}.late.bodyLen`, Uint16Array),
+      ];
+      index.late.restore(LateRun.fromColumns(ts, meta, line, bodyPos, bodyLen));
+    }
+    return index;
+  });
+}

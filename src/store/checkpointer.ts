@@ -1,0 +1,94 @@
+/**
+ * Periodic checkpoints of the index, so a restart loads columns and replays only the WAL
+ * tail instead of the whole log. A snapshot is taken between batches (the apply semaphore is
+ * held only while references are collected) and written while ingestion continues: sealed
+ * chunks never change, the rest is copied. The newest two checkpoints are kept.
+ */
+import type { Logger } from '../log.js';
+import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
+import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
+import type { EmbeddedStore } from './embedded-store.js';
+import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
+
+export const CHECKPOINT_PREFIX = 'index-';
+export const CHECKPOINT_VERSION = 1;
+
+/** What a checkpoint's JSON part holds besides the index sections. */
+export interface CheckpointMeta {
+  version: number;
+  /** WAL position up to which every batch is in the checkpoint: replay from here. */
+  walPos: number;
+  sources: SourceSnapshot[];
+  customTags: string[];
+  retentionHorizon: number | null;
+  /** Per source name, logical position one past the raw bytes of its last batch. */
+  lastRawEnd: Record<string, number>;
+}
+
+export interface CheckpointPolicy {
+  /** Checkpoint after this many new entries... */
+  everyEntries: number;
+  /** ...or this long after the last one, if anything changed. */
+  everyMs: number;
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { everyEntries: 2_000_000, everyMs: 60_000 };
+
+export class Checkpointer {
+  private lastAt = Date.now();
+  private writing: Promise<void> | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly store: EmbeddedStore,
+    private readonly wal: Wal,
+    private readonly sink: WalSink,
+    private readonly names: ReadonlyMap<number, string>,
+    private readonly logger: Logger,
+    private readonly policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY,
+  ) {}
+
+  /** Whether the policy says it is time. */
+  due(): boolean {
+    const n = this.sink.entriesSinceCheckpoint;
+    return n >= this.policy.everyEntries || (n > 0 && Date.now() - this.lastAt >= this.policy.everyMs);
+  }
+
+  /** Writes a checkpoint now (one at a time; a call during a write waits for it and returns). */
+  async checkpoint(): Promise<void> {
+    if (this.writing !== null) return this.writing;
+    this.writing = this.write().finally(() => {
+      this.writing = null;
+    });
+    return this.writing;
+  }
+
+  private async write(): Promise<void> {
+    const started = performance.now();
+    // Between batches: every appended batch is indexed, none is half-applied.
+    const [, release] = await this.sink.gate.acquire(APPLY_PERMITS);
+    let snapshot;
+    let meta: CheckpointMeta;
+    try {
+      snapshot = snapshotIndex(this.store.sourceIndexes());
+      const lastRawEnd: Record<string, number> = {};
+      for (const [id, end] of this.sink.lastRawEnd) lastRawEnd[this.names.get(id) ?? String(id)] = end;
+      meta = {
+        version: CHECKPOINT_VERSION,
+        walPos: this.wal.endPos,
+        sources: snapshot.sources,
+        customTags: this.store.tags.customTags(),
+        retentionHorizon: this.store.retentionHorizon,
+        lastRawEnd,
+      };
+      this.sink.entriesSinceCheckpoint = 0;
+      this.lastAt = Date.now();
+    } finally {
+      release();
+    }
+    const name = CHECKPOINT_PREFIX + meta.walPos.toString(16).padStart(16, '0');
+    const { bytes } = await writeCheckpoint(this.dir, name, { meta, sections: snapshot.sections });
+    await pruneCheckpoints(this.dir, CHECKPOINT_PREFIX, 2);
+    this.logger.info({ name, bytes, ms: Math.round(performance.now() - started) }, 'checkpoint written');
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Opening a data directory: take its lock, open (and repair) the WAL, load the newest good
+ * checkpoint, replay the WAL after it, and work out where each source continues. What comes
+ * back is a store that is ready to serve, a sink for new batches, and per-source resume
+ * points for the followers.
+ */
+import { Mutex } from 'async-mutex';
+import type { Config } from '../config.js';
+import type { ResumePoint } from '../ingest/source-follower.js';
+import { restoreIndex } from '../index/persist.js';
+import type { Logger } from '../log.js';
+import { ConfigError } from '../config.js';
+import { type Checkpoint, checkpointSection, loadLatestCheckpoint, Wal, WalError } from '../wal/index.js';
+import { CHECKPOINT_PREFIX, CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
+import { dataDirPaths, lockDataDir } from './data-dir.js';
+import type { IngestStatus } from './embedded-store.js';
+import { EmbeddedStore } from './embedded-store.js';
+import { applyRetention, type RetentionPolicy } from './retention.js';
+import { WalSink } from './wal-sink.js';
+
+/** Bytes just before a resume position compared with the file, to be sure it still holds them. */
+const RESUME_TAIL_BYTES = 64;
+
+export interface Durable {
+  store: EmbeddedStore;
+  sink: WalSink;
+  wal: Wal;
+  resume: Map<string, { point: ResumePoint; line: number; generation: number }>;
+  /** Checkpoint if due, apply retention; run on a timer. */
+  maintain(): Promise<void>;
+  /** Final checkpoint, WAL fsync and close, lock release. */
+  close(): Promise<void>;
+  recovery: { checkpoint: string | null; replayedEntries: number; ms: number };
+}
+
+export interface DurableOptions {
+  ingestStatus: () => IngestStatus[];
+  logger: Logger;
+  /** Open without taking over sources: query/status read what is there. */
+  readOnlySources?: boolean;
+}
+
+function walError(err: unknown, root: string): never {
+  if (err instanceof WalError) throw new ConfigError(`--data-dir ${root}: ${err.message}`);
+  throw err;
+}
+
+export async function openDurable(config: Config, options: DurableOptions): Promise<Durable> {
+  const started = performance.now();
+  const paths = dataDirPaths(config.dataDir);
+  const unlock = lockDataDir(paths);
+  const logger = options.logger;
+  let wal: Wal;
+  try {
+    wal = await Wal.open({ dir: paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger });
+  } catch (err) {
+    unlock();
+    walError(err, config.dataDir);
+  }
+  // Sources: the configured ones in order, then any the data dir knows that are not configured
+  // now (their entries stay queryable).
+  const known = wal.sources();
+  const names = config.sources.map((s) => s.name);
+  for (const s of known) if (!names.includes(s.name)) names.push(s.name);
+  const ids = new Map<string, number>();
+  let nextId = 0;
+  for (const s of known) {
+    ids.set(s.name, s.id);
+    nextId = Math.max(nextId, s.id + 1);
+  }
+  for (const s of config.sources) {
+    if (!ids.has(s.name)) {
+      ids.set(s.name, nextId);
+      await wal.registerSource({ id: nextId++, name: s.name, path: s.path });
+    }
+  }
+  const nameOf = new Map([...ids].map(([name, id]) => [id, name]));
+
+  let cp: Checkpoint | null = null;
+  try {
+    cp = await loadLatestCheckpoint(paths.checkpoints, CHECKPOINT_PREFIX);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'no usable checkpoint; replaying the whole WAL');
+  }
+  const meta = cp?.meta as CheckpointMeta | undefined;
+  if (meta !== undefined && meta.version > CHECKPOINT_VERSION) {
+    unlock();
+    throw new ConfigError(`--data-dir ${config.dataDir}: checkpoint format ${meta.version} is newer than this version understands (${CHECKPOINT_VERSION}); upgrade log-triage-mcp`);
+  }
+  // A checkpoint older than the WAL's first segment (retention ran after it) cannot be used.
+  const usable = cp !== null && meta !== undefined && meta.walPos >= wal.firstPos && meta.walPos <= wal.endPos;
+  const indexes = usable
+    ? restoreIndex(meta!.sources, (name, type) => checkpointSection(cp!, name, type as never) as never, names)
+    : undefined;
+  const sink = { lastRawEnd: new Map<number, number>() };
+  const store = new EmbeddedStore({
+    sources: names,
+    bodies: wal,
+    ingestStatus: options.ingestStatus,
+    walStatus: () => wal.status(),
+    knownPaths: new Map(known.map((s) => [s.name, s.path])),
+    ...(indexes === undefined ? {} : { indexes, customTags: meta!.customTags }),
+  });
+  if (usable) {
+    store.retentionHorizon = meta!.retentionHorizon;
+    for (const [name, end] of Object.entries(meta!.lastRawEnd)) {
+      const id = ids.get(name);
+      if (id !== undefined) sink.lastRawEnd.set(id, end);
+    }
+  }
+  let replayedEntries = 0;
+  await wal.replay(usable ? meta!.walPos : wal.firstPos, (rec) => {
+    if (rec.type !== 'batch') return;
+    const name = nameOf.get(rec.sourceId);
+    if (name === undefined) return;
+    store.indexChunk(name, { ...rec, errors: rec.parseErrors, errorSamples: [] }, rec.firstLine, rec.rawPos);
+    sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
+    replayedEntries += rec.count;
+  });
+
+  const resume = new Map<string, { point: ResumePoint; line: number; generation: number }>();
+  for (const s of wal.sources()) {
+    const pos = s.position;
+    if (pos === null) continue;
+    const end = sink.lastRawEnd.get(s.id);
+    const k = Math.min(RESUME_TAIL_BYTES, pos.offset);
+    const tailBytes = end === undefined || k === 0 ? null : wal.readBody(end - k, k, k);
+    resume.set(s.name, {
+      point: { file: pos.file, position: pos.offset, tail: tailBytes === null ? null : Buffer.from(tailBytes).toString('base64') },
+      line: pos.nextLine,
+      generation: 1,
+    });
+  }
+
+  const walSink = new WalSink(wal, store, ids);
+  for (const [id, end] of sink.lastRawEnd) walSink.lastRawEnd.set(id, end);
+  const checkpointer = new Checkpointer(paths.checkpoints, store, wal, walSink, nameOf, logger);
+  const retention: RetentionPolicy = { maxAgeMs: config.retentionMs, maxBytes: config.maxWalBytes };
+  // Checkpoints, retention and close never interleave.
+  const maintenance = new Mutex();
+  const recovery = {
+    checkpoint: usable ? CHECKPOINT_PREFIX + meta!.walPos.toString(16).padStart(16, '0') : null,
+    replayedEntries,
+    ms: Math.round(performance.now() - started),
+  };
+  logger.info({ ...recovery, entries: (await store.coverage()).entries, walRepairs: wal.recovery }, 'data dir opened');
+  // A restart that replayed a lot should not replay it again next time.
+  if (replayedEntries > 0) walSink.entriesSinceCheckpoint = replayedEntries;
+  let closed = false;
+  return {
+    store,
+    sink: walSink,
+    wal,
+    resume,
+    recovery,
+    maintain: () =>
+      maintenance.runExclusive(async () => {
+        if (closed) return;
+        await applyRetention(wal, store, retention, logger);
+        if (checkpointer.due()) await checkpointer.checkpoint();
+      }),
+    close: () =>
+      maintenance.runExclusive(async () => {
+        if (closed) return;
+        closed = true;
+        try {
+          if (walSink.entriesSinceCheckpoint > 0) await checkpointer.checkpoint();
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'final checkpoint failed; the next start replays the WAL');
+        }
+        await wal.close();
+        unlock();
+      }),
+  };
+}

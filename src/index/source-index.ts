@@ -19,6 +19,7 @@ export class SourceIndex {
     chunkCapacity?: number,
   ) {
     this.main = new MainRun(chunkCapacity);
+    this.mainOnly = [this.main];
   }
 
   append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
@@ -38,10 +39,13 @@ export class SourceIndex {
     return this.main.lastTs;
   }
 
+  private readonly mainOnly: SortedSeq[];
+
   /** The sorted sequences a query must search: the main run, then any late runs. */
   sequences(): SortedSeq[] {
     const late = this.late.sequences();
-    return late.length === 0 ? [this.main] : [this.main, ...late];
+    // No allocation for the common case of in-order data: every query asks for this.
+    return late.length === 0 ? this.mainOnly : [this.main, ...late];
   }
 
   dropBodiesBefore(bodyPos: number): number {

@@ -1,0 +1,76 @@
+/**
+ * Catch-up of a big existing file: `log-triage-mcp ingest` (WAL off, and WAL on with the
+ * default fsync policy) beside lnav loading the same file, alternating runs in one session.
+ * Times are whole-process wall times: both sides pay their start-up.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeLogFile } from '../../src/generate/index.js';
+import { BENCH_START_MS } from './dataset.js';
+import { CLI, timed } from './processes.js';
+import { count, log, median, ratio, secs, table } from './table.js';
+
+export interface CatchupRow {
+  lines: number;
+  bytes: number;
+  walOff: number;
+  walOn: number;
+  lnav: number | null;
+  lnavCount: number | null;
+  note: string;
+}
+
+async function lnavLoad(file: string, home: string): Promise<{ ms: number; count: number } | null> {
+  const r = await timed('lnav', ['-n', '-c', ';SELECT count(*) AS n FROM all_logs', file], { HOME: home });
+  if (r.code !== 0) return null;
+  const m = /(\d+)\s*$/.exec(r.stdout.trim());
+  return { ms: r.ms, count: m ? Number(m[1]) : NaN };
+}
+
+export async function runCatchupBench(dir: string, lines: number, runs: number): Promise<CatchupRow> {
+  const file = join(dir, `catchup-${lines}.log`);
+  log(`catch-up bench: writing ${count(lines)} lines`);
+  const stats = await writeLogFile(file, { lines, start: BENCH_START_MS, seed: 5 });
+  const home = mkdtempSync(join(dir, 'lnav-home-'));
+  const off: number[] = [];
+  const on: number[] = [];
+  const lnav: number[] = [];
+  let lnavCount: number | null = null;
+  let note = '';
+  // Warm the page cache once so no side pays for the first read from disk.
+  await timed('cat', [file]);
+  for (let run = 0; run < runs; run++) {
+    log(`catch-up bench: run ${run + 1}/${runs}`);
+    const l = await lnavLoad(file, home);
+    if (l === null) note = 'lnav not found: apt-get install lnav';
+    else {
+      lnav.push(l.ms);
+      lnavCount = l.count;
+    }
+    const a = await timed(process.execPath, [CLI, 'ingest', '--ephemeral', '--source', file, '--log-level', 'warn']);
+    if (a.code !== 0) throw new Error(`ingest --ephemeral failed: ${a.stderr}`);
+    off.push(a.ms);
+    const dataDir = mkdtempSync(join(dir, 'catchup-data-'));
+    const b = await timed(process.execPath, [CLI, 'ingest', '--source', file, '--data-dir', dataDir, '--log-level', 'warn']);
+    if (b.code !== 0) throw new Error(`ingest with the WAL failed: ${b.stderr}`);
+    on.push(b.ms);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  rmSync(home, { recursive: true, force: true });
+  return {
+    lines, bytes: stats.bytes, walOff: median(off) / 1000, walOn: median(on) / 1000,
+    lnav: lnav.length > 0 ? median(lnav) / 1000 : null, lnavCount, note,
+  };
+}
+
+export function catchupTable(r: CatchupRow): string {
+  return table(
+    `Catch-up of a ${count(r.lines)}-line file (${(r.bytes / 1e6).toFixed(0)} MB), median wall time`,
+    ['what', 'time', 'lines/s', 'vs lnav', 'target'],
+    [
+      ['lnav 0.11 load (`lnav -n -c ";SELECT count(*) FROM all_logs"`)', r.lnav === null ? r.note : secs(r.lnav), r.lnav === null ? '-' : `${((r.lines / r.lnav) / 1e6).toFixed(2)}M`, '1.00x', `counted ${r.lnavCount ?? '-'}`],
+      ['ours, WAL off (`ingest --ephemeral`)', secs(r.walOff), `${((r.lines / r.walOff) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOff / r.lnav), '<= 1.0x'],
+      ['ours, WAL on, fsync batch (`ingest`)', secs(r.walOn), `${((r.lines / r.walOn) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOn / r.lnav), '<= 1.5x'],
+    ],
+  );
+}

@@ -1,0 +1,71 @@
+/** Running the built CLI and the generator as real processes for the end-to-end benches. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+export const GENERATE = fileURLToPath(new URL('../generate.js', import.meta.url));
+
+/** Runs a command to completion; resolves with its wall time in ms and output. */
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
+    child.on('error', () => resolve({ ms: NaN, code: -1, stdout, stderr }));
+  });
+}
+
+export interface Served {
+  client: Client;
+  pid: number;
+  close(): Promise<void>;
+}
+
+/** Starts `serve` over stdio and connects the SDK client. */
+export async function serveStdio(args: string[]): Promise<Served> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, 'serve', ...args],
+    env: { ...(process.env as Record<string, string>), LOG_TRIAGE_LOG_LEVEL: 'warn' },
+    stderr: 'ignore',
+  });
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, pid: transport.pid ?? -1, close: () => client.close() };
+}
+
+/** Resident set size of a process, bytes (Linux /proc). */
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+export interface SourceState {
+  state: string;
+  pending_bytes: number;
+  entries: number;
+  lag_ms: number | null;
+}
+
+export async function sources(client: Client): Promise<SourceState[]> {
+  const r = await client.callTool({ name: 'tail_status', arguments: {} });
+  return (r.structuredContent as { sources: SourceState[] }).sources;
+}
+
+/** Polls until every source is live with nothing pending. */
+export async function waitLive(client: Client, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await sources(client);
+    if (s.every((x) => x.state === 'live' && x.pending_bytes === 0)) return;
+    if (Date.now() > deadline) throw new Error(`not live after ${timeoutMs} ms: ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -38,7 +38,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
-  ephemeral: { kind: 'boolean', commands: ['serve', 'ingest', 'demo'], help: 'keep everything in memory, write no data dir' },
+  ephemeral: { kind: 'boolean', commands: ['serve', 'ingest', 'query', 'demo'], help: 'keep everything in memory, write no data dir' },
   fsync: { kind: 'string', commands: RUN, help: 'batch (default: every 1,000 entries or 500 ms), always, off' },
   'segment-bytes': { kind: 'string', commands: RUN, help: 'WAL segment size (default 64MiB)' },
   retention: { kind: 'string', commands: RUN, help: 'drop data older than this (e.g. 24h)' },
@@ -47,6 +47,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   host: { kind: 'string', commands: ['serve', 'demo'], help: 'address to bind for http/sse (default 127.0.0.1)' },
   port: { kind: 'string', commands: ['serve', 'demo'], help: 'port for http/sse (default 8765)' },
   'auth-token': { kind: 'string', commands: ['serve', 'demo'], help: 'require Authorization: Bearer TOKEN (http/sse)' },
+  'allowed-host': { kind: 'list', commands: ['serve', 'demo'], help: 'also accept this Host name, e.g. behind a proxy (http/sse; repeatable)' },
+  'cors-origin': { kind: 'list', commands: ['serve', 'demo'], help: 'allow browser calls from this exact origin (http/sse; CORS is off by default)' },
+  'max-sessions': { kind: 'string', commands: ['serve', 'demo'], help: 'concurrent MCP sessions before 503 (http/sse; default 64)' },
+  'max-inflight': { kind: 'string', commands: ['serve', 'demo'], help: 'requests in flight before 429 (http/sse; default 256)' },
+  'max-body-bytes': { kind: 'string', commands: ['serve', 'demo'], help: 'largest request body before 413 (http/sse; default 1MiB)' },
   runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
   store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse' },
   'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
@@ -88,6 +93,8 @@ export interface Config {
   host: string;
   port: number;
   authToken: string | null;
+  /** Limits and browser rules of the http/sse transports (src/mcp/transports). */
+  http: { allowedHosts: string[]; corsOrigins: string[]; maxSessions: number; maxInflight: number; maxBodyBytes: number };
   runbooks: string | null;
   store: 'embedded' | 'clickhouse';
   clickhouseUrl: string;
@@ -260,6 +267,13 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     host: str('host') ?? '127.0.0.1',
     port: parseInteger('port', str('port') ?? '8765', 0, 65535),
     authToken: str('auth-token') ?? null,
+    http: {
+      allowedHosts: list('allowed-host'),
+      corsOrigins: list('cors-origin'),
+      maxSessions: parseInteger('max-sessions', str('max-sessions') ?? '64', 1, 100_000),
+      maxInflight: parseInteger('max-inflight', str('max-inflight') ?? '256', 1, 1_000_000),
+      maxBodyBytes: parseBytes('max-body-bytes', str('max-body-bytes') ?? '1MiB'),
+    },
     runbooks: str('runbooks') ?? null,
     store: oneOf('store', str('store') ?? 'embedded', ['embedded', 'clickhouse'] as const),
     clickhouseUrl: str('clickhouse-url') ?? 'http://127.0.0.1:8123',

@@ -1,18 +1,82 @@
 /**
- * `serve`: follow the sources and answer MCP requests until told to stop.
+ * `serve`: follow the sources and answer MCP requests until told to stop, over stdio (one
+ * client, the parent process) or HTTP (--transport http|sse: any number of sessions, each with
+ * its own McpServer, all sharing the one engine and its ingestion pipeline).
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Config } from '../config.js';
-import { openEngine } from '../engine.js';
+import { type Config, ConfigError } from '../config.js';
+import { type Engine, openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
-import { createServer } from '../mcp/server.js';
+import { type ServerDeps, createServer } from '../mcp/server.js';
+import { type HttpTransportHandle, checkHttpOptions, startHttpTransport } from '../mcp/transports/index.js';
 import { checkSources } from './preflight.js';
 
+/** How long SIGTERM waits for calls in flight before closing sessions anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export async function serve(config: Config, logger: Logger): Promise<void> {
+  // Refuse an unsafe bind before anything is opened: one line on stderr, exit code 2.
+  if (config.transport !== 'stdio') checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
   await checkSources(config.sources);
   const engine = await openEngine(config, logger);
   engine.ingestor.start();
-  const { server } = createServer({ store: engine.store, bodyCap: config.bodyCap });
+  const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap };
+  if (config.transport === 'stdio') return serveStdio(engine, deps, config, logger);
+
+  const http = await serveHttp(config, config.transport, engine, deps, logger);
+  let stopping = false;
+  const stop = async (reason: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down: refusing new work, finishing calls in flight');
+    await http.close(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error({ err: err.message }, 'closing the HTTP server failed'));
+    // Last: stops the followers and flushes the WAL (when there is one).
+    await engine.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Serves an open engine over Streamable HTTP or legacy SSE (also used by `demo`): listens, logs
+ * the bound address, and turns /healthz ready once the sources are read. On a bind failure the
+ * engine is closed and a ConfigError names the option. The caller owns signals and shutdown:
+ * `handle.close(graceMs)`, then `engine.close()`.
+ */
+export async function serveHttp(config: Config, transport: 'http' | 'sse', engine: Engine, deps: ServerDeps, logger: Logger): Promise<HttpTransportHandle> {
+  const http = await startHttpTransport({
+    ...securityOf(config),
+    ...config.http,
+    transport,
+    port: config.port,
+    store: engine.store,
+    factory: () => createServer(deps),
+    logger,
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    await engine.close();
+    if (err.code === 'EADDRINUSE') throw new ConfigError(`--port ${config.port}: the address ${config.host}:${config.port} is already in use`);
+    if (err.code === 'EACCES') throw new ConfigError(`--port ${config.port}: not permitted to bind it (ports below 1024 need privileges)`);
+    if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') throw new ConfigError(`--host ${config.host}: not an address of this machine`);
+    throw err;
+  });
+  logger.info({ transport, url: http.url, host: http.host, port: http.port, auth: config.authToken !== null }, 'listening');
+  if (config.authToken !== null && config.authToken.length < 16) logger.warn('--auth-token is shorter than 16 characters; use a long random token');
+  void engine.ingestor.caughtUp().then(async () => {
+    http.readiness.markReady();
+    const c = await engine.store.coverage();
+    logger.info({ entries: c.entries }, 'caught up with every source: ready');
+  });
+  return http;
+}
+
+function securityOf(config: Config): { host: string; authToken: string | null; allowedHosts: string[]; corsOrigins: string[] } {
+  return { host: config.host, authToken: config.authToken, allowedHosts: config.http.allowedHosts, corsOrigins: config.http.corsOrigins };
+}
+
+async function serveStdio(engine: Engine, deps: ServerDeps, config: Config, logger: Logger): Promise<void> {
+  const { server } = createServer(deps);
   const transport = new StdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {

@@ -4,9 +4,12 @@
  * replay, retention, and the checkpoint container the index persists itself in.
  *
  * Owns the bytes under the WAL directory and the checkpoint files it is asked to write;
- * the on-disk format is in FORMAT.md. One file per concern:
+ * the on-disk format is in FORMAT.md. One process writes a directory; others may open it with
+ * `readOnly: true` (the query and status commands while serve runs), which reads a snapshot up
+ * to the last valid record and never touches a file. One file per concern:
  *   wal.ts            the Wal class (open, append, cut, readBody, replay, retention, close)
  *   recovery.ts       open-time header checks, trailer reads, torn-tail and corruption repair
+ *                     (or, read-only, the same checks in memory)
  *   scanner.ts        block reads and the record scan with resynchronization
  *   syncer.ts         fsync policies and group commit
  *   record-codec.ts   batch / source / seal records; frame.ts the 32-byte frame
@@ -17,7 +20,7 @@
  */
 export { Wal, type WalStatus, type SourceMark } from './wal.js';
 export { DEFAULT_SEGMENT_BYTES, type WalOptions } from './options.js';
-export type { RecoveryReport, TornTail, CorruptRecordReport } from './recovery.js';
+export type { RecoveryReport, TornTail, UnreadTail, CorruptRecordReport } from './recovery.js';
 export type { ReplayOptions, ReplayStats, CorruptFound } from './replay.js';
 export type { SegmentInfo } from './segment-list.js';
 export type {

@@ -4,8 +4,14 @@ import { silentWalLogger, WalError, type WalLogger } from './errors.js';
 import type { FsyncPolicy } from './types.js';
 
 export interface WalOptions {
-  /** Directory holding the segments (created if missing). */
+  /** Directory holding the segments (created if missing, unless readOnly). */
   dir: string;
+  /**
+   * Open for reading while another process (or instance) owns the directory and appends:
+   * nothing on disk is touched and recovery happens in memory only (FORMAT.md, "Read-only
+   * opens"). The fsync and segment options are then ignored. Default false.
+   */
+  readOnly?: boolean;
   /** Default 'batch'. */
   fsync?: FsyncPolicy;
   /** Target segment size; default 64 MiB, at least 1 KiB. */
@@ -38,6 +44,7 @@ function intOption(name: string, value: number | undefined, fallback: number, mi
 
 export interface ResolvedOptions {
   dir: string;
+  readOnly: boolean;
   policy: FsyncPolicy;
   segmentBytes: number;
   batchEntries: number;
@@ -50,10 +57,12 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: WalOptions): ResolvedOptions {
   if (typeof options.dir !== 'string' || options.dir === '') throw optionError('dir', 'a directory path', options.dir);
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw optionError('readOnly', 'a boolean', options.readOnly);
   const policy = options.fsync ?? 'batch';
   if (!POLICIES.includes(policy)) throw optionError('fsync', POLICIES.join(' | '), policy);
   return {
     dir: options.dir,
+    readOnly: options.readOnly ?? false,
     policy,
     segmentBytes: intOption('segmentBytes', options.segmentBytes, DEFAULT_SEGMENT_BYTES, 1024),
     batchEntries: intOption('batchEntries', options.batchEntries, 1000, 1),

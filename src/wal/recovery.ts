@@ -3,10 +3,14 @@
  * format is refused before anything is touched), take sealed segments' statistics from their
  * trailers, and scan and repair every other segment: corrupt records are counted and
  * skipped, a torn tail is copied to `<segment>.broken` and cut off.
+ *
+ * A read-only open (FORMAT.md, "Read-only opens") runs the same passes but repairs nothing:
+ * another process owns the directory and may be appending, so a torn end of a segment is
+ * only where this view stops (`unreadTails`), and damage is counted but left in place.
  */
 import { crc32c } from '@node-rs/crc32';
 import { join } from 'node:path';
-import { corrupt, ioError, type WalLogger } from './errors.js';
+import { corrupt, ioError, isNotFound, type WalLogger } from './errors.js';
 import { FRAME_BYTES, readFrame, TYPE_BATCH, TYPE_SEAL, TYPE_SOURCE } from './frame.js';
 import { readFully, type WalIo, writeFully } from './io.js';
 import { decodeBatch, decodeSeal, decodeSource, SEAL_RECORD_BYTES } from './record-codec.js';
@@ -34,12 +38,27 @@ export interface CorruptRecordReport {
   brokenFile?: string;
 }
 
+/**
+ * Bytes after the last valid record of a segment that a read-only open did not read: a
+ * record the writer is appending right now, or a torn tail its next open will cut off.
+ */
+export interface UnreadTail {
+  file: string;
+  /** Byte offset where this view of the file ends. */
+  offset: number;
+  bytes: number;
+  reason: string;
+}
+
 /** What open found and did. */
 export interface RecoveryReport {
   segments: number;
   /** Segments scanned record by record (no valid seal trailer). */
   scanned: string[];
+  /** Torn tails cut off (never by a read-only open). */
   tornTails: TornTail[];
+  /** Tails a read-only open stopped before (always empty for a writing open). */
+  unreadTails: UnreadTail[];
   corrupt: CorruptRecordReport[];
   removedTempFiles: string[];
 }
@@ -52,12 +71,20 @@ export interface Recovered {
   report: RecoveryReport;
 }
 
-/** Recovers the segments of `dir` (which must exist). Leaves no descriptor open. */
-export async function recoverSegments(io: WalIo, dir: string, logger: WalLogger): Promise<Recovered> {
-  const names = (await io.readdir(dir)).sort();
-  const report: RecoveryReport = { segments: 0, scanned: [], tornTails: [], corrupt: [], removedTempFiles: [] };
+/**
+ * Recovers the segments of `dir` (which must exist). Leaves no descriptor open. With
+ * `readOnly` it writes, truncates, creates and deletes nothing (see the file comment).
+ */
+export async function recoverSegments(io: WalIo, dir: string, logger: WalLogger, readOnly = false): Promise<Recovered> {
+  const names = (
+    await io.readdir(dir).catch((err: unknown) => {
+      throw ioError(err, 'listing the WAL directory', dir, -1);
+    })
+  ).sort();
+  const report: RecoveryReport = { segments: 0, scanned: [], tornTails: [], unreadTails: [], corrupt: [], removedTempFiles: [] };
   for (const name of names) {
-    if (!name.endsWith('.wal' + TMP_SUFFIX)) continue;
+    // A reader leaves temp files alone: one may be a segment the writer is creating right now.
+    if (readOnly || !name.endsWith('.wal' + TMP_SUFFIX)) continue;
     // A segment whose creation never reached its rename: never part of the log.
     await io.unlink(join(dir, name)).catch((err: unknown) => {
       throw ioError(err, 'removing a leftover temp segment', join(dir, name), -1);
@@ -66,33 +93,43 @@ export async function recoverSegments(io: WalIo, dir: string, logger: WalLogger)
   }
 
   // Pass 1: headers of all segments, before any repair, so a newer format touches nothing.
-  const segments: SegmentState[] = [];
+  // The size read here bounds everything read later: on a local file system a writer's
+  // append grows the size only over bytes already copied in, so below it nothing changes
+  // while a reader scans.
+  let segments: SegmentState[] = [];
   for (const name of names) {
     const start = parseSegmentName(name);
     if (start === null) continue;
     const seg = new SegmentState(name, join(dir, name), start, 0);
-    await withFd(io, seg.path, 'r', async (fd) => {
+    const found = await withFd(io, seg.path, 'r', readOnly, async (fd) => {
       const head = new Uint8Array(SEGMENT_HEADER_BYTES);
       const n = await readFully(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeHeader(head.subarray(0, n), seg.path);
       if (header.start !== start) throw corrupt(`segment header says start ${header.start}, its name says ${start}`, seg.path, 16);
       seg.size = await io.fileSize(fd);
     });
-    segments.push(seg);
+    if (found !== GONE) segments.push(seg);
   }
 
   // Pass 2: statistics from trailers, or a full scan and repair.
   const corruptSet = new Set<number>();
   const sources = new SourceTable();
+  const gone = new Set<SegmentState>();
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const last = i === segments.length - 1;
-    if (!last && (await withFd(io, seg.path, 'r', (fd) => readTrailer(io, fd, seg)))) continue;
+    if (!last) {
+      const trailer = await withFd(io, seg.path, 'r', readOnly, (fd) => readTrailer(io, fd, seg));
+      if (trailer === GONE) gone.add(seg);
+      if (trailer !== false) continue;
+    }
     report.scanned.push(seg.name);
     // Only the last segment's records decide the sources' positions (its preamble has the rest).
-    await scanAndRepair(io, dir, seg, last ? sources : new SourceTable(), corruptSet, report, logger);
-    if (!last) seg.sealed = true;
+    const scanned = await scanAndRepair(io, dir, seg, last ? sources : new SourceTable(), corruptSet, report, logger, readOnly);
+    if (scanned === GONE) gone.add(seg);
+    else if (!last) seg.sealed = true;
   }
+  if (gone.size > 0) segments = segments.filter((s) => !gone.has(s));
   report.segments = segments.length;
   for (let i = 1; i < segments.length; i++) {
     const prev = segments[i - 1]!;
@@ -103,16 +140,31 @@ export async function recoverSegments(io: WalIo, dir: string, logger: WalLogger)
   // Sources referenced in the last segment whose registration was damaged: look back.
   for (let i = segments.length - 2; i >= 0 && sources.unregistered().length > 0; i--) {
     const older = new SourceTable();
-    await readSources(io, segments[i]!, older);
+    await readSources(io, segments[i]!, older, readOnly);
     sources.fillFrom(older);
   }
   return { segments, sources, corrupt: corruptSet, report };
 }
 
-async function withFd<T>(io: WalIo, path: string, flags: string, run: (fd: number) => Promise<T>): Promise<T> {
-  const fd = await io.open(path, flags).catch((err: unknown) => {
-    throw ioError(err, 'opening a segment', path, -1);
-  });
+/** A segment that a read-only open listed but the writer's retention deleted since. */
+const GONE = Symbol('gone');
+
+/**
+ * Opens a segment; GONE instead of an error when a read-only open finds it deleted (only a
+ * writer's retention deletes segments, and only a sealed prefix, so the rest stays whole).
+ */
+async function openSegment(io: WalIo, path: string, flags: string, readOnly: boolean, what: string): Promise<number | typeof GONE> {
+  try {
+    return await io.open(path, flags);
+  } catch (err) {
+    if (readOnly && isNotFound(err)) return GONE;
+    throw ioError(err, what, path, -1);
+  }
+}
+
+async function withFd<T>(io: WalIo, path: string, flags: string, readOnly: boolean, run: (fd: number) => Promise<T>): Promise<T | typeof GONE> {
+  const fd = await openSegment(io, path, flags, readOnly, 'opening a segment');
+  if (fd === GONE) return GONE;
   try {
     return await run(fd);
   } finally {
@@ -145,7 +197,8 @@ async function readTrailer(io: WalIo, fd: number, seg: SegmentState): Promise<bo
 
 /**
  * Verifies every record of seg (all three CRCs), applies its source and batch records to
- * `sources`, counts corrupt records and cuts a torn tail off into a .broken file.
+ * `sources`, counts corrupt records and cuts a torn tail off into a .broken file. Read-only:
+ * the same checks, but seg ends (in memory) before a torn tail and damage stays in place.
  */
 async function scanAndRepair(
   io: WalIo,
@@ -155,10 +208,10 @@ async function scanAndRepair(
   corruptSet: Set<number>,
   report: RecoveryReport,
   logger: WalLogger,
-): Promise<void> {
-  const fd = await io.open(seg.path, 'r+').catch((err: unknown) => {
-    throw ioError(err, 'opening a segment for recovery', seg.path, -1);
-  });
+  readOnly: boolean,
+): Promise<void | typeof GONE> {
+  const fd = await openSegment(io, seg.path, readOnly ? 'r' : 'r+', readOnly, 'opening a segment for recovery');
+  if (fd === GONE) return GONE;
   try {
     const reader = new BlockReader(io, fd, seg.size);
     let sealed = false;
@@ -184,8 +237,14 @@ async function scanAndRepair(
         noteCorrupt(seg, corruptSet, report, logger, ev.off, ev.length, ev.reason);
         // A record whose frame verifies but whose raw block does not would still be handed
         // out by a columns-only replay (it checks meta CRCs only) once this segment is sealed
-        // and no longer scanned: break its frame so every later reader skips it.
-        if (ev.framed) await voidRecord(io, dir, seg, fd, ev.off, ev.length, report, logger);
+        // and no longer scanned: break its frame so every later reader skips it. A reader
+        // leaves that to the writer's next open; it skipped the record itself.
+        if (ev.framed && !readOnly) await voidRecord(io, dir, seg, fd, ev.off, ev.length, report, logger);
+      } else if (readOnly) {
+        // Most likely the record the writer is appending right now: not damage, and not
+        // this process's to cut. The view simply ends at the last valid record.
+        report.unreadTails.push({ file: seg.path, offset: ev.off, bytes: seg.size - ev.off, reason: ev.reason });
+        seg.size = ev.off;
       } else {
         // The cut keeps whatever came before, a seal record included.
         await cutTornTail(io, dir, seg, fd, ev.off, ev.reason, report, logger);
@@ -278,10 +337,12 @@ async function cutTornTail(
 }
 
 /** Source registrations and positions recorded in a segment (meta only, no repair). */
-async function readSources(io: WalIo, seg: SegmentState, into: SourceTable): Promise<void> {
+async function readSources(io: WalIo, seg: SegmentState, into: SourceTable, readOnly: boolean): Promise<void> {
   let fd = -1;
   try {
-    fd = await io.open(seg.path, 'r');
+    const opened = await openSegment(io, seg.path, 'r', readOnly, 'reading source records');
+    if (opened === GONE) return;
+    fd = opened;
     const reader = new BlockReader(io, fd, seg.size);
     for await (const ev of scanRecords(reader, SEGMENT_HEADER_BYTES, { raw: false, verifyRaw: false })) {
       if (ev.kind !== 'record') continue;

@@ -46,6 +46,13 @@ export interface ReplaySegment {
   path: string;
   start: number;
   size: number;
+  /**
+   * A read-only view of the segment another process appends to: its bytes below `size` were
+   * verified at open, so a torn end here means the writer rewrote its own tail (it takes a
+   * seal trailer back when the next segment cannot be created) and is where replay stops,
+   * not damage.
+   */
+  live?: boolean;
 }
 
 export async function replaySegments(
@@ -87,6 +94,7 @@ export async function replaySegments(
           continue;
         }
         if (ev.kind === 'torn') {
+          if (seg.live === true) break;
           // Only a damaged sealed segment ends like this (the last one was repaired on open).
           report({ file: seg.path, offset: ev.off, pos, length: seg.size - ev.off, reason: ev.reason });
           break;

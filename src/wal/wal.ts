@@ -4,6 +4,10 @@
  * serializes every step that changes the files (append, cut, deletion, close), so records
  * never interleave and a deletion never meets a cut; fsyncs run outside it (syncer.ts) so
  * appends keep flowing while one is in flight.
+ *
+ * A read-only instance (`readOnly: true`) is a snapshot view for a second process while the
+ * writer owns the directory: recovery runs in memory only, the view ends at the last valid
+ * record seen at open, and every method that would change the files throws WAL_READ_ONLY.
  */
 import { Mutex } from 'async-mutex';
 import { isU32 } from './bytes.js';
@@ -67,6 +71,8 @@ export class Wal {
     private readonly now: () => number,
     batchEntries: number,
     batchIntervalMs: number,
+    /** Opened with readOnly: no active descriptor, nothing is ever written. */
+    readonly readOnly: boolean,
   ) {
     this.syncer = new Syncer({
       policy: fsyncPolicy, batchEntries, intervalMs: batchIntervalMs, now, logger,
@@ -75,9 +81,20 @@ export class Wal {
     });
   }
 
-  /** Opens (creating or recovering) the WAL in options.dir. */
+  /**
+   * Opens (creating or recovering) the WAL in options.dir. With `readOnly: true` the
+   * directory must exist and is only read: no repair, no fsync, no new segment (FORMAT.md,
+   * "Read-only opens"); a newer format or a damaged header is refused all the same.
+   */
   static async open(options: WalOptions): Promise<Wal> {
-    const { dir, policy, segmentBytes, batchEntries, batchIntervalMs, maxOpen, io, logger, now } = resolveOptions(options);
+    const { dir, readOnly, policy, segmentBytes, batchEntries, batchIntervalMs, maxOpen, io, logger, now } = resolveOptions(options);
+    if (readOnly) {
+      const rec = await recoverSegments(io, dir, logger, true);
+      const list = new SegmentList(io, maxOpen);
+      list.items.push(...rec.segments);
+      if (rec.report.corrupt.length > 0) logger.warn({ corrupt: rec.report.corrupt.length }, 'WAL opened read-only; corrupt records skipped');
+      return new Wal(dir, io, list, -1, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, true);
+    }
     await io.mkdirp(dir).catch((err: unknown) => {
       throw ioError(err, 'creating the WAL directory', dir, -1);
     });
@@ -106,7 +123,7 @@ export class Wal {
     if (rec.report.tornTails.length > 0 || rec.report.corrupt.length > 0) {
       logger.warn({ tornTails: rec.report.tornTails.length, corrupt: rec.report.corrupt.length }, 'WAL recovered with repairs');
     }
-    return new Wal(dir, io, list, fd, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs);
+    return new Wal(dir, io, list, fd, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, false);
   }
 
   /**
@@ -114,6 +131,7 @@ export class Wal {
    * rawPos + bodyStart[i]) once written, and under 'always' once durable.
    */
   async append(batch: WalBatch): Promise<number> {
+    this.checkWritable('append');
     this.checkUsable();
     if (!this.sourceTable.has(batch.sourceId)) {
       throw new WalError('WAL_UNKNOWN_SOURCE', `source id ${batch.sourceId} is not registered; call registerSource first`, '', -1);
@@ -135,6 +153,7 @@ export class Wal {
 
   /** Registers (or renames, or moves) a source; a no-op when nothing changed. */
   async registerSource(source: { id: number; name: string; path: string }): Promise<void> {
+    this.checkWritable('registerSource');
     if (!isU32(source.id)) throw optionError('source.id', 'a u32', source.id);
     if (typeof source.name !== 'string' || source.name === '') throw optionError('source.name', 'a non-empty string', source.name);
     if (typeof source.path !== 'string') throw optionError('source.path', 'a string', source.path);
@@ -147,6 +166,7 @@ export class Wal {
 
   /** Records that a source's file was rotated or truncated and where reading restarts. */
   async markSource(id: number, mark: SourceMark): Promise<void> {
+    this.checkWritable('markSource');
     await this.writeSource(() => {
       const s = this.sourceTable.get(id);
       if (s === undefined || !this.sourceTable.has(id)) {
@@ -177,12 +197,16 @@ export class Wal {
 
   /** Bodies before this position no longer exist. */
   get firstPos(): number {
-    return this.list.items[0]!.start;
+    // Only a read-only view can hold no segment (a directory the writer has not filled yet).
+    return this.list.items[0]?.start ?? 0;
   }
 
-  /** Position the next record will start at (the end of everything appended). */
+  /**
+   * Position the next record will start at (the end of everything appended); for a
+   * read-only view, the end of the last valid record seen at open.
+   */
   get endPos(): number {
-    return this.list.active.end;
+    return this.list.items.at(-1)?.end ?? 0;
   }
 
   get bytes(): number {
@@ -192,11 +216,13 @@ export class Wal {
   /**
    * Streams the records starting at or after fromPos, in log order: to resume after a batch
    * you indexed, pass its rawPos + rawLen (or its `end`). Columns and raw are views valid
-   * only during the callback. Records appended after the call starts are not included.
+   * only during the callback. Records appended after the call starts are not included (nor,
+   * read-only, any record past endPos).
    */
   async replay(fromPos: number, onRecord: (rec: WalRecord) => void, opts: ReplayOptions = {}): Promise<ReplayStats> {
     this.checkOpen();
-    const snapshot = this.list.items.map((s) => ({ path: s.path, start: s.start, size: s.size, seg: s }));
+    const last = this.list.items.length - 1;
+    const snapshot = this.list.items.map((s, i) => ({ path: s.path, start: s.start, size: s.size, seg: s, live: this.readOnly && i === last }));
     return replaySegments(this.io, snapshot, fromPos, onRecord, opts, (c: CorruptFound) => {
       if (this.corrupt.has(c.pos)) return;
       this.corrupt.add(c.pos);
@@ -212,7 +238,8 @@ export class Wal {
   }
 
   /** Deletes the sealed segments that end at or before pos. */
-  deleteSegmentsBefore(pos: number): Promise<SegmentInfo[]> {
+  async deleteSegmentsBefore(pos: number): Promise<SegmentInfo[]> {
+    this.checkWritable('deleteSegmentsBefore');
     return this.deleteSealedSegmentsWhere((s) => s.end <= pos);
   }
 
@@ -221,6 +248,7 @@ export class Wal {
    * not, and never deletes the active segment), e.g. `s => s.maxTs !== null && s.maxTs < cutoff`.
    */
   async deleteSealedSegmentsWhere(pred: (s: SegmentInfo) => boolean): Promise<SegmentInfo[]> {
+    this.checkWritable('deleteSealedSegmentsWhere');
     return this.mutex.runExclusive(() => {
       this.checkOpen();
       return deleteSealedPrefix(this.io, this.dir, this.list, pred, this.logger);
@@ -229,6 +257,7 @@ export class Wal {
 
   /** Forces an fsync now; resolves when everything appended so far is durable. */
   async sync(): Promise<void> {
+    this.checkWritable('sync');
     this.checkUsable();
     await this.syncer.syncAll();
   }
@@ -252,13 +281,17 @@ export class Wal {
     };
   }
 
-  /** Flushes, fsyncs and closes every descriptor. Idempotent. */
+  /** Flushes, fsyncs and closes every descriptor (read-only: only closes). Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.mutex.runExclusive(async () => {
       if (this.closed) return;
       this.closed = true;
       this.syncer.stop();
+      if (this.readOnly) {
+        this.list.closeReaders();
+        return;
+      }
       try {
         if (this.syncer.failure === null) await this.syncer.syncAll();
       } finally {
@@ -267,6 +300,11 @@ export class Wal {
         await this.io.close(this.activeFd).catch(() => undefined);
       }
     });
+  }
+
+  /** Refuses a method that would change the files; it names the method for the caller. */
+  private checkWritable(op: string): void {
+    if (this.readOnly) throw new WalError('WAL_READ_ONLY', `${op} is not allowed: the WAL was opened read-only`, this.dir, -1);
   }
 
   private checkOpen(): void {

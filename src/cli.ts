@@ -8,7 +8,9 @@ import { serve } from './commands/serve.js';
 import { query } from './commands/query.js';
 import { ingest } from './commands/ingest.js';
 import { status } from './commands/status.js';
+import { demo } from './commands/demo.js';
 import { createLogger } from './log.js';
+import { RunbookError } from './triage/index.js';
 import { SERVER_VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -31,13 +33,15 @@ async function main(argv: string[]): Promise<void> {
       return ingest(config, logger);
     case 'status':
       return status(config, logger);
+    case 'demo':
+      return demo(config, config.logLevel === 'info' && process.env.LOG_TRIAGE_LOG_LEVEL === undefined ? createLogger('warn') : logger);
     default:
       throw new ConfigError(`'${config.command}' is not available yet`);
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof RunbookError) {
     process.stderr.write(`log-triage-mcp: ${err.message}\n`);
     process.exit(2);
   }

@@ -29,6 +29,8 @@ export interface Engine {
 export interface EngineOptions {
   pollMs?: number;
   threads?: number;
+  /** Read the data dir beside a running serve (query, status): no lock, no writes, no sources. */
+  readOnly?: boolean;
 }
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
@@ -42,7 +44,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
     sink = new EphemeralSink(store, bodies);
   } else {
-    durable = await openDurable(config, { ingestStatus, logger });
+    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true });
     store = durable.store;
     sink = durable.sink;
   }

@@ -39,9 +39,10 @@ function table(rows: Row[], context: Map<Row, { before: string[]; after: string[
  */
 export async function query(config: Config, logger: Logger): Promise<void> {
   await checkSources(config.sources);
-  const engine = await openEngine({ ...config, ephemeral: config.ephemeral || config.sources.length > 0 }, logger);
+  const fromFiles = config.sources.length > 0;
+  const engine = await openEngine({ ...config, ephemeral: config.ephemeral || fromFiles }, logger, { readOnly: !fromFiles });
   try {
-    if (config.sources.length > 0) await engine.ingestor.readAllOnce();
+    if (fromFiles) await engine.ingestor.readAllOnce();
     const q = config.query;
     const result = await findNearestLog(
       { store: engine.store, bodyCap: config.bodyCap },

@@ -9,6 +9,7 @@ import { type Engine, openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { type ServerDeps, createServer } from '../mcp/server.js';
 import { type HttpTransportHandle, checkHttpOptions, startHttpTransport } from '../mcp/transports/index.js';
+import { loadRunbookCatalog } from '../triage/index.js';
 import { checkSources } from './preflight.js';
 
 /** How long SIGTERM waits for calls in flight before closing sessions anyway. */
@@ -18,9 +19,11 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   // Refuse an unsafe bind before anything is opened: one line on stderr, exit code 2.
   if (config.transport !== 'stdio') checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
   await checkSources(config.sources);
+  // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
+  const runbooks = config.runbooks === null ? undefined : loadRunbookCatalog(config.runbooks);
   const engine = await openEngine(config, logger);
   engine.ingestor.start();
-  const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap };
+  const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
   if (config.transport === 'stdio') return serveStdio(engine, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);

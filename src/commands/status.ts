@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { renderTailStatus, tailStatusJson } from '../mcp/tools/tail-status.js';
 
 export async function status(config: Config, logger: Logger): Promise<void> {
-  const engine = await openEngine({ ...config, sources: [], ephemeral: false }, logger);
+  const engine = await openEngine({ ...config, sources: [], ephemeral: false }, logger, { readOnly: true });
   try {
     const json = tailStatusJson(await engine.store.status());
     process.stdout.write(config.query.json ? JSON.stringify(json, null, 2) + '\n' : renderTailStatus(json) + '\n');

@@ -4,6 +4,7 @@
  * back is a store that is ready to serve, a sink for new batches, and per-source resume
  * points for the followers.
  */
+import { existsSync } from 'node:fs';
 import { Mutex } from 'async-mutex';
 import type { Config } from '../config.js';
 import type { ResumePoint } from '../ingest/source-follower.js';
@@ -36,8 +37,11 @@ export interface Durable {
 export interface DurableOptions {
   ingestStatus: () => IngestStatus[];
   logger: Logger;
-  /** Open without taking over sources: query/status read what is there. */
-  readOnlySources?: boolean;
+  /**
+   * Read what is there without taking the directory over (query and status beside a running
+   * serve): no lock, no repairs, no new sources, no checkpoints.
+   */
+  readOnly?: boolean;
 }
 
 function walError(err: unknown, root: string): never {
@@ -48,11 +52,23 @@ function walError(err: unknown, root: string): never {
 export async function openDurable(config: Config, options: DurableOptions): Promise<Durable> {
   const started = performance.now();
   const paths = dataDirPaths(config.dataDir);
-  const unlock = lockDataDir(paths);
+  const readOnly = options.readOnly === true;
+  if (readOnly && !existsSync(paths.wal)) {
+    throw new ConfigError(`--data-dir ${config.dataDir} holds no data yet; run \`log-triage-mcp serve\` or \`ingest\` with it first`);
+  }
+  const unlock = readOnly ? () => undefined : lockDataDir(paths);
   const logger = options.logger;
+  // A reader loads the checkpoint first: one the writer finishes later would be past the
+  // WAL view the reader opens, and unusable.
+  let cp: Checkpoint | null = null;
+  try {
+    cp = await loadLatestCheckpoint(paths.checkpoints, CHECKPOINT_PREFIX);
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'no usable checkpoint; replaying the whole WAL');
+  }
   let wal: Wal;
   try {
-    wal = await Wal.open({ dir: paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger });
+    wal = await Wal.open({ dir: paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger, readOnly });
   } catch (err) {
     unlock();
     walError(err, config.dataDir);
@@ -68,7 +84,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     ids.set(s.name, s.id);
     nextId = Math.max(nextId, s.id + 1);
   }
-  for (const s of config.sources) {
+  for (const s of readOnly ? [] : config.sources) {
     if (!ids.has(s.name)) {
       ids.set(s.name, nextId);
       await wal.registerSource({ id: nextId++, name: s.name, path: s.path });
@@ -76,12 +92,6 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   }
   const nameOf = new Map([...ids].map(([name, id]) => [id, name]));
 
-  let cp: Checkpoint | null = null;
-  try {
-    cp = await loadLatestCheckpoint(paths.checkpoints, CHECKPOINT_PREFIX);
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'no usable checkpoint; replaying the whole WAL');
-  }
   const meta = cp?.meta as CheckpointMeta | undefined;
   if (meta !== undefined && meta.version > CHECKPOINT_VERSION) {
     unlock();
@@ -155,7 +165,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     recovery,
     maintain: () =>
       maintenance.runExclusive(async () => {
-        if (closed) return;
+        if (closed || readOnly) return;
         await applyRetention(wal, store, retention, logger);
         if (checkpointer.due()) await checkpointer.checkpoint();
       }),
@@ -164,7 +174,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
         if (closed) return;
         closed = true;
         try {
-          if (walSink.entriesSinceCheckpoint > 0) await checkpointer.checkpoint();
+          if (!readOnly && walSink.entriesSinceCheckpoint > 0) await checkpointer.checkpoint();
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'final checkpoint failed; the next start replays the WAL');
         }

@@ -53,7 +53,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'max-inflight': { kind: 'string', commands: ['serve', 'demo'], help: 'requests in flight before 429 (http/sse; default 256)' },
   'max-body-bytes': { kind: 'string', commands: ['serve', 'demo'], help: 'largest request body before 413 (http/sse; default 1MiB)' },
   runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
-  store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse' },
+  store: { kind: 'string', commands: READ, help: 'embedded (default); clickhouse is not available yet' },
   'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
   'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
@@ -296,6 +296,9 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
   if (config.help) return config;
+  if (config.store === 'clickhouse') {
+    throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
+  }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
     throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
   }

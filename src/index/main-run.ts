@@ -81,20 +81,26 @@ export class MainRun implements SortedSeq {
     if (chunk === undefined || !chunk.fits(line, bodyPos)) {
       chunk?.seal();
       chunk = new TimeChunk(line, bodyPos, this.chunkCapacity);
-      const s = this.chunks.length;
-      this.chunks.push(chunk);
-      if (s === this.chunkFirst.length) {
-        const grown = new Float64Array(s * 2);
-        grown.set(this.chunkFirst);
-        this.chunkFirst = grown;
-      }
-      this.chunkFirst[s] = ts;
+      this.pushChunk(chunk, ts);
     }
     chunk.append(ts, meta, line, bodyPos, bodyLen);
     this.noteTag(chunk, meta);
     this.entries++;
     this.lastTs = ts;
     return true;
+  }
+
+  /** Adds a chunk at the end and records its first timestamp; returns its index. */
+  private pushChunk(chunk: TimeChunk, firstTs: number): number {
+    const s = this.chunks.length;
+    this.chunks.push(chunk);
+    if (s === this.chunkFirst.length) {
+      const grown = new Float64Array(s * 2);
+      grown.set(this.chunkFirst);
+      this.chunkFirst = grown;
+    }
+    this.chunkFirst[s] = firstTs;
+    return s;
   }
 
   findSegment(t: number): number {
@@ -147,14 +153,7 @@ export class MainRun implements SortedSeq {
 
   /** Adds a sealed chunk read back from a checkpoint; chunks must come in order. */
   restoreChunk(chunk: TimeChunk): void {
-    const s = this.chunks.length;
-    this.chunks.push(chunk);
-    if (s === this.chunkFirst.length) {
-      const grown = new Float64Array(s * 2);
-      grown.set(this.chunkFirst);
-      this.chunkFirst = grown;
-    }
-    this.chunkFirst[s] = chunk.firstTs;
+    const s = this.pushChunk(chunk, chunk.firstTs);
     for (let tag = 0; tag < this.tagChunks.length; tag++) if (chunk.tagCount(tag) > 0) this.tagChunks[tag]!.push(s);
     this.entries += chunk.count;
     this.lastTs = chunk.lastTs;

@@ -123,13 +123,17 @@ export class TimeChunk implements Segment {
   /** Appends an entry whose timestamp is >= the last one. */
   append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
     const i = this.count++;
+    this.write(i, ts, meta, line, bodyPos, bodyLen);
+    this.addToTagList(meta & TAG_MASK, i);
+  }
+
+  private write(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
     this.ts[i] = ts;
     this.meta[i] = meta;
     this.lineDelta[i] = line - this.lineBase;
     this.bodyDelta[i] = bodyPos - this.bodyBase;
     this.bodyLen[i] = bodyLen > MAX_BODY_LEN ? MAX_BODY_LEN : bodyLen;
     if (bodyPos > this.maxBodyPos) this.maxBodyPos = bodyPos;
-    this.addToTagList(meta & TAG_MASK, i);
   }
 
   /**
@@ -143,12 +147,7 @@ export class TimeChunk implements Segment {
     this.lineDelta.copyWithin(i + 1, i, n);
     this.bodyDelta.copyWithin(i + 1, i, n);
     this.bodyLen.copyWithin(i + 1, i, n);
-    this.ts[i] = ts;
-    this.meta[i] = meta;
-    this.lineDelta[i] = line - this.lineBase;
-    this.bodyDelta[i] = bodyPos - this.bodyBase;
-    this.bodyLen[i] = bodyLen > MAX_BODY_LEN ? MAX_BODY_LEN : bodyLen;
-    if (bodyPos > this.maxBodyPos) this.maxBodyPos = bodyPos;
+    this.write(i, ts, meta, line, bodyPos, bodyLen);
     this.count = n + 1;
     // Every tag list's tail that points at or past i moves up by one.
     for (let tag = 0; tag < TAG_COUNT; tag++) {

@@ -1,21 +1,13 @@
 import { crc32c } from '@node-rs/crc32';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkpointSection, listCheckpoints, loadLatestCheckpoint, nodeIo, pruneCheckpoints, readCheckpoint, writeCheckpoint,
 } from '../../src/wal/index.js';
-import { errnoError, tempDir } from '../fixtures/wal/helpers.js';
+import { errnoError, useTempDirs } from '../fixtures/wal/helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(label: string): string {
-  const t = tempDir(label);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = useTempDirs();
 
 function sample(n: number, seed = 1): Record<string, ArrayBufferView> {
   const ts = new Float64Array(n).map((_, i) => 1.7e15 + i * 1000 + seed);

@@ -4,19 +4,11 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, makeBatch, makeStream, replayBatches, strip, tempDir } from '../fixtures/wal/helpers.js';
+import { errnoError, expected, makeBatch, makeStream, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(label: string): string {
-  const t = tempDir(label);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = useTempDirs();
 
 /**
  * A file layer whose disk "fills up": once armed, the next writev writes half its bytes and

@@ -1,16 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal } from '../../src/wal/index.js';
-import { countingIo, errnoError, gate, makeBatch, replayBatches, tempDir } from '../fixtures/wal/helpers.js';
+import { countingIo, errnoError, gate, makeBatch, replayBatches, useTempDirs } from '../fixtures/wal/helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(label: string): string {
-  const t = tempDir(label);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = useTempDirs();
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
   const stop = Date.now() + ms;

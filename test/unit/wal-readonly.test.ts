@@ -6,20 +6,12 @@ import { crc32c } from '@node-rs/crc32';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/wal/record-codec.js';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, tempDir } from '../fixtures/wal/helpers.js';
+import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(label: string): string {
-  const t = tempDir(label);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = useTempDirs();
 
 /** Name -> sha256 of every file in d: equal maps mean no byte, file or name changed. */
 function hashDir(d: string): Map<string, string> {

@@ -1,19 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BodyStore } from '../../src/store/body-store.js';
 import { parseSegmentName, Wal, type WalBatch } from '../../src/wal/index.js';
-import { expected, makeBatch, makeStream, replayAll, replayBatches, strip, tempDir } from '../fixtures/wal/helpers.js';
+import { expected, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(label: string): string {
-  const t = tempDir(label);
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = useTempDirs();
 
 function body(b: WalBatch, i: number): string {
   return Buffer.from(b.raw.subarray(b.bodyStart[i]!, b.bodyEnd[i]!)).toString();

@@ -199,6 +199,111 @@ function nearestInMain(source: SourceIndex, t: number, maxDistance: number): Hit
   return { source, seg, i: k, ts, line: seg.lineAt(k) };
 }
 
+/**
+ * First index j in a chunk's tag list with list[j] >= bound. Tags are spread evenly enough
+ * over a chunk that bound * n / count lands within a few dozen slots of the answer, so an
+ * interpolated guess plus a galloping search touches two or three cache lines where a binary
+ * search over 3,000 ERROR positions touches a dozen.
+ */
+function tagListBound(list: ArrayLike<number>, n: number, bound: number, count: number): number {
+  if (n === 0) return 0;
+  let g = Math.min(n - 1, Math.floor((bound * n) / count));
+  let lo: number;
+  let hi: number;
+  if (list[g]! < bound) {
+    lo = g + 1;
+    let step = 1;
+    hi = lo;
+    while (hi < n && list[hi]! < bound) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    if (hi > n) hi = n;
+  } else {
+    hi = g;
+    let step = 1;
+    g = hi - 1;
+    while (g >= 0 && list[g]! >= bound) {
+      hi = g;
+      g -= step;
+      step *= 2;
+    }
+    lo = g < 0 ? 0 : g + 1;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * One source, in-order data, one tag, nearest: the tag-filtered twin of nearestInMain. One
+ * radix lookup in the time column, one interpolated search in the chunk's tag list, and the
+ * two neighbouring tag entries compared. Undefined means "use the general path" (a possible
+ * run of equal timestamps before the backward candidate).
+ */
+function nearestInMainTagged(source: SourceIndex, t: number, tag: number, maxDistance: number): Hit | null | undefined {
+  const main = source.main;
+  if (main.segmentCount <= main.firstSegment) return null;
+  const s = main.findSegment(t);
+  const c = main.segment(s);
+  const bound = c.lowerBound(t);
+  const list = c.tagList(tag);
+  const n = c.tagCount(tag);
+  const j = list === undefined ? 0 : tagListBound(list, n, bound, c.count);
+  let fwd: Segment | null = null;
+  let fi = 0;
+  if (j < n) {
+    fwd = c;
+    fi = list![j]!;
+  } else {
+    for (let x = main.nextWithTag(tag, s + 1); x >= 0; x = main.nextWithTag(tag, x + 1)) {
+      const seg = main.segment(x);
+      if (seg.tagCount(tag) > 0) {
+        fwd = seg;
+        fi = seg.tagList(tag)![0]!;
+        break;
+      }
+    }
+  }
+  let back: Segment | null = null;
+  let bi = 0;
+  if (j > 0) {
+    back = c;
+    bi = list![j - 1]!;
+  } else {
+    for (let x = main.prevWithTag(tag, s - 1); x >= 0; x = main.prevWithTag(tag, x - 1)) {
+      const seg = main.segment(x);
+      const k = seg.tagCount(tag);
+      if (k > 0) {
+        back = seg;
+        bi = seg.tagList(tag)![k - 1]!;
+        break;
+      }
+    }
+  }
+  let seg: Segment;
+  let k: number;
+  if (back !== null && (fwd === null || t - back.ts[bi]! <= fwd.ts[fi]! - t)) {
+    // An earlier entry with the same timestamp would come first; its neighbour (same cache
+    // line) tells whether any could exist.
+    if (bi === 0 || back.ts[bi - 1] === back.ts[bi]) return undefined;
+    seg = back;
+    k = bi;
+  } else if (fwd !== null) {
+    seg = fwd;
+    k = fi;
+  } else {
+    return null;
+  }
+  const ts = seg.ts[k]!;
+  if (Math.abs(ts - t) > maxDistance) return null;
+  return { source, seg, i: k, ts, line: seg.lineAt(k) };
+}
+
 /** The first entry in result order, or null: findNearest with count 1, faster. */
 export function nearestOne(
   sources: readonly SourceIndex[],
@@ -207,8 +312,11 @@ export function nearestOne(
   direction: Direction,
   maxDistance: number,
 ): Hit | null {
-  if (sources.length === 1 && tags === null && direction === 'nearest' && sources[0]!.late.entries === 0) {
-    const hit = nearestInMain(sources[0]!, t, maxDistance);
+  if (sources.length === 1 && direction === 'nearest' && sources[0]!.late.entries === 0) {
+    const hit =
+      tags === null ? nearestInMain(sources[0]!, t, maxDistance)
+      : tags.length === 1 ? nearestInMainTagged(sources[0]!, t, tags[0]!, maxDistance)
+      : undefined;
     if (hit !== undefined) return hit;
   }
   bestSeg = null;

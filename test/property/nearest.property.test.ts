@@ -113,3 +113,34 @@ describe('findNearest agrees with a brute-force scan', () => {
     );
   });
 });
+
+describe('the count=1 fast paths (one in-order source) agree with a brute-force scan', () => {
+  /** In-order rows with many equal timestamps and equal distances on both sides. */
+  const inOrder = fc
+    .array(fc.record({ step: fc.oneof(fc.constant(0), fc.constant(2), fc.integer({ min: 0, max: 9 })), tag: fc.integer({ min: 0, max: 5 }) }), { maxLength: 400 })
+    .map((steps) => {
+      let clock = 100;
+      return steps.map((s, i) => ((clock += s.step), { ts: clock, tag: s.tag, line: i + 1, rank: 0, bodyPos: i * 3 }));
+    });
+
+  it('unfiltered and single-tag nearest', () => {
+    fc.assert(
+      fc.property(
+        inOrder,
+        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 64, max: 100 })),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+        fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
+        (rows, capacity, t, tag, maxDistance) => {
+          const sources = build([rows], capacity);
+          expect(sources[0]!.late.entries).toBe(0);
+          const tags = tag === null ? null : [tag];
+          const hits = findNearest(sources, { t, tags, count: 1, direction: 'nearest', maxDistance: maxDistance ?? Infinity });
+          const expected = bruteForce(rows, t, tags, 1, 'nearest', maxDistance ?? Infinity);
+          expect(hits.map((h) => key(h, 0))).toEqual(expected.map((r) => key(r, 0)));
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+});

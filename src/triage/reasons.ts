@@ -49,8 +49,10 @@ function blockReason(block: Block, e: Evidence, runbook: Runbook | null, r: Deci
     case 'no_errors':
       return `No ERROR or FATAL entries between ${iso(e.window.from)} and ${iso(e.window.to)}: the logs do not show this incident, so a human should check other signals.`;
     case 'no_runbook':
-      return dom === null
-        ? 'No runbook applies.'
+      if (dom === null) return 'No runbook applies.';
+      // "Novel" only for what the baseline did not have: a routine error is not a new one.
+      return dom.baselineEstimated > 0 && dom.burstRatio < 3
+        ? `No runbook matches the dominant error signature ${dom.id}, a routine error at ${ratio(dom.burstRatio)} its usual rate: nothing here for a runbook, a human should look.`
         : `No runbook matches the dominant error signature ${dom.id}: this is a novel error for the catalog, a human should look.`;
     case 'ambiguous_runbook':
       return `${e.runbookFits.length} runbooks match the dominant signature (${e.runbookFits.map((f) => f.runbook.id).join(', ')}): the catalog is ambiguous here, a human must choose.`;
@@ -67,11 +69,11 @@ function blockReason(block: Block, e: Evidence, runbook: Runbook | null, r: Deci
         ? 'The incident time is far from the errors.'
         : `The incident time is far from the errors: the dominant signature's nearest line is ${formatOffset(dom.nearestMs)} from T.`;
     case 'too_few_errors':
-      return `Only about ${Math.round(dom?.estimated ?? 0)} lines of the dominant signature: too few to act on automatically.`;
+      return `Only about ${Math.round(dom?.countLow ?? 0)} lines of the dominant signature: too few to act on automatically.`;
     case 'below_min_confidence':
-      return runbook === null ? null : `Confidence ${r.confidence.toFixed(2)} is below runbook '${runbook.id}' min_confidence ${runbook.minConfidence}; weakest evidence: ${weakest(r.factors, true)}.`;
+      return runbook === null ? null : `Confidence ${r.uncapped.toFixed(2)} is below runbook '${runbook.id}' min_confidence ${runbook.minConfidence}; weakest evidence: ${weakest(r.factors, true)}.`;
     case 'below_floor':
-      return `Confidence ${r.confidence.toFixed(2)} is below the floor of any automatic action; weakest evidence: ${weakest(r.factors, true)}.`;
+      return `Confidence ${r.uncapped.toFixed(2)} is below the floor of any automatic action; weakest evidence: ${weakest(r.factors, true)}.`;
     case 'llm_veto':
       return "The client's model vetoed automatic execution (see llm.rationale).";
     case 'llm_lowered':
@@ -120,7 +122,8 @@ export function explain(e: Evidence, runbook: Runbook | null, r: DecisionResult)
     reasons.push(
       best === undefined
         ? `Clarity of the burst ${r.clarity.toFixed(2)}; confidence 0 because no runbook applies.`
-        : `Confidence ${r.confidence.toFixed(2)} = clarity ${r.clarity.toFixed(2)} x runbook fit ${r.factors.fit.toFixed(2)}; weakest evidence: ${weakest(r.factors, true)}.`,
+        : `Confidence ${r.uncapped.toFixed(2)} = clarity ${r.clarity.toFixed(2)} x runbook fit ${r.factors.fit.toFixed(2)}; weakest evidence: ${weakest(r.factors, true)}.` +
+            (r.cap === 'block' && r.confidence < r.uncapped ? ` Reported as ${r.confidence.toFixed(2)}: a hard block above leaves this decision to a human.` : ''),
     );
   }
   return reasons;

@@ -28,7 +28,7 @@ export function featuresFromEvidence(e: Evidence): TriageFeatures {
     errorsInWindow: e.errorsInWindow,
     burstRatio: e.burstRatio,
     dominantBurstZ: dom?.burstZ ?? 0,
-    dominantCount: dom?.estimated ?? 0,
+    dominantCount: dom?.countLow ?? 0,
     signatureShare: e.burstShare,
     secondShare: e.secondBurstShare,
     dominantBurstRatio: dom?.burstRatio ?? 0,

@@ -200,8 +200,12 @@ describe('triage_confidence decision paths', () => {
     expect(out.decision).toBe('escalate');
     expect(out.runbook).toMatchObject({ id: 'payment-5xx', auto_execute: false });
     expect(out.blocks).toEqual(['manual_runbook']);
-    expect(out.confidence).toBeGreaterThan(0.8);
+    // The evidence is clear, but a human must run it: the confidence is capped below any
+    // automatic action (blockCap) so it never reads as "go"; clarity keeps the evidence's view.
+    expect(out.confidence).toBeLessThanOrEqual(0.3);
+    expect(out.evidence.clarity as number).toBeGreaterThan(0.8);
     expect(out.reasons.join(' ')).toMatch(/auto_execute: false/);
+    expect(out.reasons.join(' ')).toMatch(/Confidence 0\.9\d = clarity .* Reported as 0\.30: a hard block/);
   });
 
   it('auto_execute in a noisy service: steady unrelated errors do not dilute a clear burst', async () => {

@@ -107,11 +107,14 @@ describe('decide', () => {
     ['ambiguous runbooks', { runbookCandidates: 2 }, AUTO, 'ambiguous_runbook'],
     ['manual runbook', {}, { autoExecute: false, minConfidence: 0.8 }, 'manual_runbook'],
     ['competing signatures', { signatureShare: 0.55, secondShare: 0.4 }, AUTO, 'competing_signatures'],
-    ['weak burst (ratio)', { burstRatio: 1.05 }, AUTO, 'weak_burst'],
+    // minBurst is 1 since the triage-eval recalibration: a 5 % rise of all errors is what a new
+    // signature at 0.2x the background error rate looks like, so only a fall vetoes.
+    ['weak burst (ratio)', { burstRatio: 0.95 }, AUTO, 'weak_burst'],
     ['weak burst (not significant)', { dominantBurstZ: 2 }, AUTO, 'weak_burst'],
     ['background signature', { dominantBurstRatio: 1.2 }, AUTO, 'background_signature'],
     ['far from the burst', { dominantNearestS: 400 }, AUTO, 'far_from_burst'],
     ['too few errors', { dominantCount: 2, errorsInWindow: 2 }, AUTO, 'too_few_errors'],
+    ['a handful of lines (8)', { dominantCount: 8, errorsInWindow: 8 }, AUTO, 'too_few_errors'],
     ['no errors', { errorsInWindow: 0 }, AUTO, 'no_errors'],
     ['below min_confidence', {}, { autoExecute: true, minConfidence: 0.999 }, 'below_min_confidence'],
     ['below the floor', { runbookFit: 0.6 }, { autoExecute: true, minConfidence: 0 }, 'below_floor'],
@@ -119,6 +122,27 @@ describe('decide', () => {
     const d = decide({ ...CLEAR, ...change }, runbook);
     expect(d.decision).toBe('escalate');
     expect(d.blocks).toContain(block);
+  });
+
+  it('a hard block caps the reported confidence below any automatic action, keeping the score', () => {
+    const d = decide(CLEAR, { autoExecute: false, minConfidence: 0.8 });
+    expect(d.blocks).toEqual(['manual_runbook']);
+    expect(d.uncapped).toBeGreaterThan(0.9);
+    expect(d.confidence).toBe(DEFAULT_PARAMS.blockCap);
+    expect(d.cap).toBe('block');
+    expect(DEFAULT_PARAMS.blockCap).toBeLessThan(DEFAULT_PARAMS.autoExecuteFloor);
+  });
+
+  it('the score falling short is not a hard block: the confidence stays the score', () => {
+    const d = decide(CLEAR, { autoExecute: true, minConfidence: 0.999 });
+    expect(d.blocks).toEqual(['below_min_confidence']);
+    expect(d.confidence).toBe(d.uncapped);
+    expect(d.cap).toBeNull();
+  });
+
+  it('15 lines can be enough, 10 cannot (volume)', () => {
+    expect(decide({ ...CLEAR, dominantCount: 10 }, AUTO).decision).toBe('escalate');
+    expect(decide({ ...CLEAR, dominantCount: 20 }, AUTO).decision).toBe('auto_execute');
   });
 
   it('never auto_execute unless every hard condition holds (property)', () => {
@@ -147,6 +171,10 @@ describe('decide', () => {
             expect(f.runbookCandidates).toBe(1);
           }
           if (!f.coverageOk) expect(d.decision).toBe('insufficient_data');
+          if (d.decision === 'escalate' && d.blocks.some((b) => b !== 'below_min_confidence' && b !== 'below_floor')) {
+            expect(d.confidence).toBeLessThanOrEqual(DEFAULT_PARAMS.blockCap);
+          }
+          expect(d.confidence).toBeLessThanOrEqual(d.uncapped);
         },
       ),
     );

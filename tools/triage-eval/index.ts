@@ -1,0 +1,122 @@
+/**
+ * tools/triage-eval: a labelled scenario set built with the project's log generator, graded
+ * against the real triage decision. This folder owns the scenario families (scenarios.ts),
+ * the eval runbook catalog (catalog.ts), the in-memory store builder (build-store.ts), the
+ * per-scenario run (run.ts), the scores (metrics.ts), the MCP end-to-end check
+ * (mcp-check.ts) and the text report (report.ts). The CLI is tools/triage-eval.ts.
+ */
+import type { TriageParams } from '../../src/triage/index.js';
+import { evalCatalog } from './catalog.js';
+import { checkThroughMcp, type McpCheck } from './mcp-check.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+import { runScenario, type ScenarioResult } from './run.js';
+import { FAMILIES, FAMILY_EXPECTED, FAMILY_WEIGHTS, type Family, makeScenarios } from './scenarios.js';
+
+export { evalCatalog, evalCatalogYaml } from './catalog.js';
+export { BRIER_LABEL, computeMetrics, DECISIONS, type Metrics } from './metrics.js';
+export type { McpCheck } from './mcp-check.js';
+export { renderReport, renderScenarioLine } from './report.js';
+export type { ScenarioResult } from './run.js';
+export { FAMILIES, FAMILY_EXPECTED, FAMILY_WEIGHTS, type Family, makeScenario, makeScenarios, type Scenario } from './scenarios.js';
+
+export interface EvalOptions {
+  /** Scenarios to generate and grade. */
+  scenarios: number;
+  /** Seed of the whole set: the same seed and count give the same scenarios. */
+  seed: number;
+  /** Scenarios also checked through the MCP tool (one per family first; default: one per family). */
+  mcpCheck?: number;
+  /** Triage parameters (default DEFAULT_PARAMS). The MCP check only runs with the defaults. */
+  params?: TriageParams;
+  /** Called after each scenario, e.g. for --verbose or progress. */
+  onResult?: (result: ScenarioResult, done: number, total: number) => void;
+}
+
+export interface EvalReport {
+  options: { scenarios: number; seed: number; mcpCheck: number };
+  mix: Array<{ family: Family; weight: number; expected: string; n: number }>;
+  metrics: Metrics;
+  mcp: McpCheck[];
+  results: ScenarioResult[];
+  runtime: { totalS: number; buildS: number; triageS: number; entries: number };
+}
+
+/** The scenario ids checked through MCP: the first of each family, then the next ones in order. */
+function mcpIds(families: readonly Family[], count: number): Set<number> {
+  const ids = new Set<number>();
+  const seen = new Set<Family>();
+  families.forEach((f, i) => {
+    if (ids.size < count && !seen.has(f)) {
+      seen.add(f);
+      ids.add(i + 1);
+    }
+  });
+  for (let i = 0; i < families.length && ids.size < count; i++) ids.add(i + 1);
+  return ids;
+}
+
+export async function runEval(options: EvalOptions): Promise<EvalReport> {
+  const started = performance.now();
+  const catalog = evalCatalog();
+  const scenarios = makeScenarios(options.scenarios, options.seed);
+  const mcpCount = options.params === undefined ? (options.mcpCheck ?? FAMILIES.length) : 0;
+  const check = mcpIds(scenarios.map((s) => s.family), mcpCount);
+  const results: ScenarioResult[] = [];
+  const mcp: McpCheck[] = [];
+  for (const scenario of scenarios) {
+    const { result, store } = await runScenario(scenario, catalog, options.params);
+    try {
+      if (check.has(scenario.id)) mcp.push(await checkThroughMcp(store, catalog, result));
+    } finally {
+      await store.close();
+    }
+    results.push(result);
+    options.onResult?.(result, results.length, scenarios.length);
+  }
+  const mix = FAMILIES.map((family) => ({
+    family,
+    weight: FAMILY_WEIGHTS[family],
+    expected: FAMILY_EXPECTED[family],
+    n: scenarios.filter((s) => s.family === family).length,
+  }));
+  return {
+    options: { scenarios: options.scenarios, seed: options.seed, mcpCheck: mcpCount },
+    mix,
+    metrics: computeMetrics(results),
+    mcp,
+    results,
+    runtime: {
+      totalS: (performance.now() - started) / 1000,
+      buildS: results.reduce((a, r) => a + r.buildMs, 0) / 1000,
+      triageS: results.reduce((a, r) => a + r.triageMs, 0) / 1000,
+      entries: results.reduce((a, r) => a + r.entries, 0),
+    },
+  };
+}
+
+/** Targets: what makes the eval fail (empty when it passes). */
+export interface EvalTargets {
+  /** Wrong auto_execute decisions tolerated (default 0). */
+  maxWrongAuto: number;
+  /** Share of clear runbook incidents that must auto-execute (default 0.85). */
+  minClearAuto: number;
+}
+
+export const DEFAULT_TARGETS: EvalTargets = { maxWrongAuto: 0, minClearAuto: 0.85 };
+
+/** Why the eval fails, one line per missed target; an MCP disagreement fails it too. */
+export function evalFailures(report: EvalReport, targets: EvalTargets = DEFAULT_TARGETS): string[] {
+  const m = report.metrics;
+  const out: string[] = [];
+  if (m.wrongAutoExecute > targets.maxWrongAuto) {
+    out.push(`${m.wrongAutoExecute} wrong auto_execute (at most ${targets.maxWrongAuto} allowed): scenarios #${m.wrongAutoIds.join(', #')}`);
+  }
+  const share = m.clearAutoExecuted.share;
+  if (share === null) out.push('no clear runbook incident in the set (use at least 5 scenarios)');
+  else if (share < targets.minClearAuto) {
+    out.push(`${(share * 100).toFixed(1)}% of clear runbook incidents auto-executed (at least ${(targets.minClearAuto * 100).toFixed(1)}% required)`);
+  }
+  const disagree = report.mcp.filter((c) => !c.agree);
+  if (disagree.length > 0) out.push(`the MCP tool disagreed with the library on scenarios #${disagree.map((c) => c.id).join(', #')}`);
+  return out;
+}

@@ -69,6 +69,11 @@ export interface FollowerOptions {
 }
 
 const FINGERPRINT_BYTES = 256;
+/**
+ * How long the new file waits for a rotated-away one to be drained (file order, see tick()).
+ * Past this, a writer that keeps both files growing gets them read side by side.
+ */
+const ROTATED_FIRST_MS = 10_000;
 /** An entry larger than this is cut at a line end rather than held forever. */
 const MAX_HELD_BYTES = 64 << 20;
 
@@ -85,9 +90,18 @@ interface OpenFile {
   size: number;
   /** Rotated away: drain until quiet past this time, then close. */
   drainUntil?: number;
+  /** When it was found rotated away (or found next to the path at a resume). */
+  rotatedAt?: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+interface CaughtUpWaiter {
+  resolve: () => void;
+  /** The file and size the waiter waits for, set at the first pass after the call. */
+  file: OpenFile | null;
+  target: number;
+}
 
 /** Whether the file holds the resume point's tail bytes right before its position. */
 async function holdsTail(fd: FileHandle, resume: ResumePoint): Promise<boolean> {
@@ -113,7 +127,7 @@ export class SourceFollower {
   private readonly quietMs: number;
   private readonly graceMs: number;
   private resume: ResumePoint | undefined;
-  private caughtUpWaiters: (() => void)[] = [];
+  private caughtUpWaiters: CaughtUpWaiter[] = [];
   /** The last tick failed (unreadable file): the next good one clears the error state. */
   private failed = false;
 
@@ -165,9 +179,12 @@ export class SourceFollower {
     this.draining.length = 0;
   }
 
-  /** Resolves once a pass has consumed everything the file held (or found it missing). */
+  /**
+   * Resolves once every entry the file held when called has been handed on (the last one
+   * included), or the file is found missing. A writer that keeps appending does not delay it.
+   */
   caughtUp(): Promise<void> {
-    return new Promise((resolve) => this.caughtUpWaiters.push(resolve));
+    return new Promise((resolve) => this.caughtUpWaiters.push({ resolve, file: null, target: -1 }));
   }
 
   private kick(): void {
@@ -199,15 +216,43 @@ export class SourceFollower {
 
   private async tick(): Promise<void> {
     const tracker = this.options.tracker;
-    for (const f of [...this.draining]) await this.drain(f);
+    // File order: a rotated-away file is drained to its end (held last entry included) before
+    // the next file is read. The WAL keeps one position per source, that of its last batch;
+    // had the new file's chunks gone in before the old file's last entry (held for the grace
+    // period), a kill -9 in that second lost the entry, and one after it resumed in the old
+    // file and read the new one again from 0 (crash test with --rotate-bytes).
+    // Opened first: at a resume, opening may find the old file next to the path to drain.
     if (this.current === null) await this.openCurrent();
+    let holdBack = false;
+    for (const d of [...this.draining]) {
+      await this.drain(d);
+      // Still draining a file rotated away lately: the files after it wait their turn.
+      if (this.draining.includes(d) && d.rotatedAt !== undefined && Date.now() - d.rotatedAt < ROTATED_FIRST_MS) {
+        holdBack = true;
+        break;
+      }
+    }
     const f = this.current;
+    if (f !== null && holdBack) {
+      // Not read yet, but watched: if the path moves on again (fast rotation), this file
+      // joins the queue and the next one becomes current, so none is skipped.
+      await this.checkRotation(f);
+      const cur = this.current;
+      if (cur === null) {
+        tracker.pendingBytes = this.drainingHeld();
+      } else {
+        cur.size = (await cur.fd.stat()).size;
+        tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length + this.drainingHeld());
+      }
+      this.settleCaughtUp(cur);
+      return;
+    }
     if (f === null) {
       if (this.draining.length === 0) tracker.state = 'missing';
       // Without this, a deleted file's last held entry stayed in pending_bytes after its
       // drain handed it out.
       tracker.pendingBytes = this.drainingHeld();
-      this.notifyCaughtUp();
+      this.settleCaughtUp(null);
       return;
     }
     await this.checkTruncation(f);
@@ -217,10 +262,7 @@ export class SourceFollower {
     const cur = this.current;
     if (cur !== null) tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length + this.drainingHeld());
     else tracker.pendingBytes = this.drainingHeld();
-    // Caught up = read to the end and every complete line handed out (the last entry is
-    // held until the file is quiet; resolving before that flush left it out of the index).
-    // An unterminated last line is not waited for: it may never be finished.
-    if (cur === null || (cur.position + cur.held.length >= cur.size && lastLineEnd(cur.held, cur.held.length) === 0)) this.notifyCaughtUp();
+    this.settleCaughtUp(cur);
   }
 
   /** Bytes rotated-away files still hold back. */
@@ -230,10 +272,25 @@ export class SourceFollower {
     return n;
   }
 
-  private notifyCaughtUp(): void {
-    const waiters = this.caughtUpWaiters;
-    this.caughtUpWaiters = [];
-    for (const w of waiters) w();
+  /**
+   * Resolves the caughtUp() waiters whose bytes are all handed out. A waiter's target is the
+   * file's size at the first pass after the call. Reading to the end is not enough: the last
+   * entry is held until the next one starts or the file is quiet, and resolving before that
+   * left it out of the index (`caught up` with the newest entry missing). An unterminated
+   * last line is not waited for (it may never be finished), nor is a rotated-away file.
+   */
+  private settleCaughtUp(cur: OpenFile | null): void {
+    this.caughtUpWaiters = this.caughtUpWaiters.filter((w) => {
+      if (cur !== null && w.file === null) {
+        w.file = cur;
+        w.target = cur.size;
+      }
+      const done =
+        cur === null || w.file !== cur || cur.position >= w.target ||
+        (cur.position + cur.held.length >= cur.size && lastLineEnd(cur.held, cur.held.length) === 0);
+      if (done) w.resolve();
+      return !done;
+    });
   }
 
   private async openCurrent(): Promise<void> {
@@ -292,10 +349,18 @@ export class SourceFollower {
       if ((sameFile || resume.tail !== null) && st.size >= resume.position && (await holdsTail(fd, resume))) {
         const head = Buffer.alloc(Math.min(FINGERPRINT_BYTES, st.size));
         await fd.read(head, 0, head.length, 0);
-        this.draining.push({
+        const old: OpenFile = {
           fd, identity: resume.file, generation: this.generation, position: resume.position, held: EMPTY,
           fingerprint: head, lastGrowthAt: Date.now(), size: st.size, drainUntil: Date.now(),
-        });
+        };
+        // Read now, before the new file: what it holds is older, and a source's batches must
+        // reach the WAL in file order (see tick()). Waiting a grace second for it instead
+        // stretched every restart after a rotation, and a server that kept being killed within
+        // that second made no progress while the writer rotated again, losing a whole file.
+        // It stays in draining (without holding the new file back) for a writer still on it.
+        await this.readAvailable(old);
+        await this.flushHeld(old, false);
+        this.draining.push(old);
         return;
       }
       await fd.close().catch(() => undefined);
@@ -376,13 +441,12 @@ export class SourceFollower {
     }
     if (st !== null && st.dev === f.identity.dev && st.ino === f.identity.ino) return;
     f.drainUntil = Date.now() + this.graceMs;
+    f.rotatedAt = Date.now();
     this.draining.push(f);
     this.current = null;
     this.options.tracker.rotations++;
-    if (st !== null) {
-      await this.openCurrent();
-      if (this.current !== null) await this.readAvailable(this.current);
-    }
+    // The new file is opened now (its identity is fixed) but read once the old one is drained.
+    if (st !== null) await this.openCurrent();
   }
 
   private async drain(f: OpenFile): Promise<void> {

@@ -73,6 +73,13 @@ export class SourcePipeline {
     if (this.pumping !== null) return;
     this.pumping = this.run().finally(() => {
       this.pumping = null;
+      // A chunk submitted after run() found the queue empty but before this callback ran saw
+      // `pumping` still set and started nothing: without this it waited for the next chunk
+      // (forever, on a source that went quiet) and idle() never resolved.
+      if (this.queue.length > 0 && !this.stopped) {
+        this.pump();
+        return;
+      }
       for (const w of this.idleWaiters.splice(0)) w();
     });
   }

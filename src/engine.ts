@@ -14,6 +14,7 @@ import { MemoryBodyStore } from './store/body-store.js';
 import { type Durable, openDurable } from './store/durable.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EphemeralSink } from './store/ephemeral-sink.js';
+import type { WalIo } from './wal/index.js';
 
 /** How often checkpoint and retention policies are checked. */
 const MAINTENANCE_MS = 1000;
@@ -31,6 +32,8 @@ export interface EngineOptions {
   threads?: number;
   /** Read the data dir beside a running serve (query, status): no lock, no writes, no sources. */
   readOnly?: boolean;
+  /** For tests only: the WAL's file operations, to inject faults such as ENOSPC. */
+  walIo?: WalIo;
 }
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
@@ -44,7 +47,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
     sink = new EphemeralSink(store, bodies);
   } else {
-    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true });
+    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo });
     store = durable.store;
     sink = durable.sink;
   }

@@ -62,7 +62,6 @@ export async function demo(config: Config, logger: Logger): Promise<void> {
     command: 'serve',
     sources: [{ name: 'app', path: file }],
     dataDir: join(dir, 'data'),
-    ephemeral: false,
     transport: 'http',
     runbooks: runbookFile,
   };

@@ -23,6 +23,8 @@ export interface CheckpointMeta {
   retentionHorizon: number | null;
   /** Per source name, logical position one past the raw bytes of its last batch. */
   lastRawEnd: Record<string, number>;
+  /** Per source name, raw bytes of that batch (absent in checkpoints written before it). */
+  lastRawLen?: Record<string, number>;
 }
 
 export interface CheckpointPolicy {
@@ -73,6 +75,8 @@ export class Checkpointer {
       snapshot = snapshotIndex(this.store.sourceIndexes());
       const lastRawEnd: Record<string, number> = {};
       for (const [id, end] of this.sink.lastRawEnd) lastRawEnd[this.names.get(id) ?? String(id)] = end;
+      const lastRawLen: Record<string, number> = {};
+      for (const [id, len] of this.sink.lastRawLen) lastRawLen[this.names.get(id) ?? String(id)] = len;
       meta = {
         version: CHECKPOINT_VERSION,
         walPos: this.wal.endPos,
@@ -80,6 +84,7 @@ export class Checkpointer {
         customTags: this.store.tags.customTags(),
         retentionHorizon: this.store.retentionHorizon,
         lastRawEnd,
+        lastRawLen,
       };
       this.sink.entriesSinceCheckpoint = 0;
       this.lastAt = Date.now();

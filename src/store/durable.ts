@@ -11,7 +11,7 @@ import type { ResumePoint } from '../ingest/source-follower.js';
 import { restoreIndex } from '../index/persist.js';
 import type { Logger } from '../log.js';
 import { ConfigError } from '../config.js';
-import { type Checkpoint, checkpointSection, loadLatestCheckpoint, Wal, WalError } from '../wal/index.js';
+import { type Checkpoint, checkpointSection, loadLatestCheckpoint, Wal, WalError, type WalIo } from '../wal/index.js';
 import { CHECKPOINT_PREFIX, CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
 import { dataDirPaths, lockDataDir } from './data-dir.js';
 import type { IngestStatus } from './embedded-store.js';
@@ -42,6 +42,8 @@ export interface DurableOptions {
    * serve): no lock, no repairs, no new sources, no checkpoints.
    */
   readOnly?: boolean;
+  /** For tests only: the WAL's file operations (EngineOptions.walIo). */
+  walIo?: WalIo;
 }
 
 function walError(err: unknown, root: string): never {
@@ -68,7 +70,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   }
   let wal: Wal;
   try {
-    wal = await Wal.open({ dir: paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger, readOnly });
+    wal = await Wal.open({ dir: paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger, readOnly, io: options.walIo });
   } catch (err) {
     unlock();
     walError(err, config.dataDir);
@@ -102,7 +104,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   const indexes = usable
     ? restoreIndex(meta!.sources, (name, type) => checkpointSection(cp!, name, type as never) as never, names)
     : undefined;
-  const sink = { lastRawEnd: new Map<number, number>() };
+  const sink = { lastRawEnd: new Map<number, number>(), lastRawLen: new Map<number, number>() };
   const store = new EmbeddedStore({
     sources: names,
     bodies: wal,
@@ -117,6 +119,10 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
       const id = ids.get(name);
       if (id !== undefined) sink.lastRawEnd.set(id, end);
     }
+    for (const [name, len] of Object.entries(meta!.lastRawLen ?? {})) {
+      const id = ids.get(name);
+      if (id !== undefined) sink.lastRawLen.set(id, len);
+    }
   }
   let replayedEntries = 0;
   await wal.replay(usable ? meta!.walPos : wal.firstPos, (rec) => {
@@ -125,15 +131,31 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     if (name === undefined) return;
     store.indexChunk(name, { ...rec, errors: rec.parseErrors, errorSamples: [] }, rec.firstLine, rec.rawPos);
     sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
+    sink.lastRawLen.set(rec.sourceId, rec.rawLen);
     replayedEntries += rec.count;
   });
+
+  // Retention deleted the segments before firstPos. A kill -9 before the next checkpoint
+  // left either a checkpoint from before the deletion (still usable when it ends past
+  // firstPos), which indexes entries whose bodies are gone, or none that is usable, and a
+  // replay that never learns of the deletion: both answered 'ok' instead of
+  // 'before_retention' for a query before the oldest entry left.
+  if (wal.firstPos > 0) {
+    store.dropBodiesBefore(wal.firstPos, store.retentionHorizon ?? 0);
+    const first = (await store.coverage()).firstTs;
+    if (first !== null) store.retentionHorizon = Math.max(store.retentionHorizon ?? first, first);
+  }
 
   const resume = new Map<string, { point: ResumePoint; line: number; generation: number }>();
   for (const s of wal.sources()) {
     const pos = s.position;
     if (pos === null) continue;
     const end = sink.lastRawEnd.get(s.id);
-    const k = Math.min(RESUME_TAIL_BYTES, pos.offset);
+    // Only the last batch's raw block holds source bytes: a longer read took in the record's
+    // frame, the tail never matched, and a source whose last batch was one short line (a
+    // quiet log) was read again from 0 at every restart. Unknown length (a checkpoint from
+    // before lastRawLen): no tail, the file size check only.
+    const k = Math.min(RESUME_TAIL_BYTES, pos.offset, sink.lastRawLen.get(s.id) ?? 0);
     const tailBytes = end === undefined || k === 0 ? null : wal.readBody(end - k, k, k);
     resume.set(s.name, {
       point: { file: pos.file, position: pos.offset, tail: tailBytes === null ? null : Buffer.from(tailBytes).toString('base64') },
@@ -144,6 +166,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
 
   const walSink = new WalSink(wal, store, ids);
   for (const [id, end] of sink.lastRawEnd) walSink.lastRawEnd.set(id, end);
+  for (const [id, len] of sink.lastRawLen) walSink.lastRawLen.set(id, len);
   const checkpointer = new Checkpointer(paths.checkpoints, store, wal, walSink, nameOf, logger);
   const retention: RetentionPolicy = { maxAgeMs: config.retentionMs, maxBytes: config.maxWalBytes };
   // Checkpoints, retention and close never interleave.

@@ -20,6 +20,8 @@ export const APPLY_PERMITS = 1024;
 export class WalSink implements IngestSink {
   /** Per source id: logical position one past the raw bytes of its last batch. */
   readonly lastRawEnd = new Map<number, number>();
+  /** Per source id: raw bytes of its last batch (the resume tail is read from them only). */
+  readonly lastRawLen = new Map<number, number>();
   /** Entries appended since the last checkpoint. */
   entriesSinceCheckpoint = 0;
 
@@ -43,6 +45,7 @@ export class WalSink implements IngestSink {
       });
       this.store.indexChunk(batch.source, p, batch.firstLine, rawPos);
       this.lastRawEnd.set(id, rawPos + batch.chunk.length);
+      this.lastRawLen.set(id, batch.chunk.length);
       this.entriesSinceCheckpoint += p.count;
     }, 1);
   }

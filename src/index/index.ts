@@ -5,7 +5,7 @@
  * per line.
  */
 export { SourceIndex } from './source-index.js';
-export { findNearest, neighbours, type Direction, type Hit, type NearestSpec } from './nearest.js';
+export { findNearest, Hit, neighbours, type Direction, type NearestSpec } from './nearest.js';
 export { CHUNK_CAPACITY } from './time-chunk.js';
 export { LATE_WINDOW } from './main-run.js';
 export type { Segment, SortedSeq } from './segment.js';

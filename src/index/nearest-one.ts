@@ -6,7 +6,8 @@
  * through the cursors, see tools/bench for the figure with this path.)
  */
 import { ALL_TAGS } from './cursor.js';
-import type { Direction, Hit } from './nearest.js';
+import { Hit } from './hit.js';
+import type { Direction } from './nearest.js';
 import { type Segment, type SortedSeq, lowerBoundIndex } from './segment.js';
 import type { SourceIndex } from './source-index.js';
 
@@ -196,7 +197,7 @@ function nearestInMain(source: SourceIndex, t: number, maxDistance: number): Hit
   }
   const ts = seg.ts[k]!;
   if (Math.abs(ts - t) > maxDistance) return null;
-  return { source, seg, i: k, ts, line: seg.lineAt(k) };
+  return new Hit(source, seg, k, ts);
 }
 
 /**
@@ -270,29 +271,38 @@ function nearestInMainTagged(source: SourceIndex, t: number, tag: number, maxDis
     }
   }
   let back: Segment | null = null;
-  let bi = 0;
+  let backList: ArrayLike<number> | undefined;
+  let bj = 0;
   if (j > 0) {
     back = c;
-    bi = list![j - 1]!;
+    backList = list;
+    bj = j - 1;
   } else {
     for (let x = main.prevWithTag(tag, s - 1); x >= 0; x = main.prevWithTag(tag, x - 1)) {
       const seg = main.segment(x);
       const k = seg.tagCount(tag);
       if (k > 0) {
         back = seg;
-        bi = seg.tagList(tag)![k - 1]!;
+        backList = seg.tagList(tag);
+        bj = k - 1;
         break;
       }
     }
   }
+  const bi = back === null ? 0 : backList![bj]!;
   let seg: Segment;
   let k: number;
   if (back !== null && (fwd === null || t - back.ts[bi]! <= fwd.ts[fi]! - t)) {
-    // An earlier entry with the same timestamp would come first; its neighbour (same cache
-    // line) tells whether any could exist.
-    if (bi === 0 || back.ts[bi - 1] === back.ts[bi]) return undefined;
+    // Among equal timestamps the earliest line comes first. The entry just before (same cache
+    // line) says whether any earlier entry shares the timestamp; if so, walk the tag list.
+    const ts = back.ts[bi]!;
+    if (bi > 0 && back.ts[bi - 1] === ts) {
+      while (bj > 0 && back.ts[backList![bj - 1]!] === ts) bj--;
+    }
+    k = backList![bj]!;
+    // A run of equal timestamps reaching the chunk's first entry may go on in the chunk before.
+    if (back.ts[0] === ts && k === backList![0]) return undefined;
     seg = back;
-    k = bi;
   } else if (fwd !== null) {
     seg = fwd;
     k = fi;
@@ -301,7 +311,7 @@ function nearestInMainTagged(source: SourceIndex, t: number, tag: number, maxDis
   }
   const ts = seg.ts[k]!;
   if (Math.abs(ts - t) > maxDistance) return null;
-  return { source, seg, i: k, ts, line: seg.lineAt(k) };
+  return new Hit(source, seg, k, ts);
 }
 
 /** The first entry in result order, or null: findNearest with count 1, faster. */
@@ -359,7 +369,7 @@ export function nearestOne(
   const seg = bestSeg as Segment | null;
   const source = bestSource as SourceIndex | null;
   if (seg === null || source === null) return null;
-  const hit: Hit = { source, seg, i: bestI, ts: bestTsSlot[0]!, line: seg.lineAt(bestI) };
+  const hit = new Hit(source, seg, bestI, bestTsSlot[0]!);
   bestSeg = null;
   bestSource = null;
   return hit;

@@ -11,8 +11,10 @@
  */
 import { ALL_TAGS, Cursor } from './cursor.js';
 import { nearestOne } from './nearest-one.js';
-import type { Segment } from './segment.js';
+import { Hit } from './hit.js';
 import type { SourceIndex } from './source-index.js';
+
+export { Hit };
 
 export type Direction = 'nearest' | 'before' | 'after';
 
@@ -27,17 +29,8 @@ export interface NearestSpec {
   maxDistance: number;
 }
 
-/** One entry found: enough to read its columns and body. */
-export interface Hit {
-  source: SourceIndex;
-  seg: Segment;
-  i: number;
-  ts: number;
-  line: number;
-}
-
 function hitOf(source: SourceIndex, c: Cursor): Hit {
-  return { source, seg: c.seg, i: c.i, ts: c.ts, line: c.line };
+  return new Hit(source, c.seg, c.i, c.ts);
 }
 
 /** True when cursor a's entry comes before cursor b's in the result order. */

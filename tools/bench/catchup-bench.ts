@@ -38,7 +38,7 @@ export async function runCatchupBench(dir: string, lines: number, runs: number):
   let lnavCount: number | null = null;
   let note = '';
   // Warm the page cache once so no side pays for the first read from disk.
-  await timed('cat', [file]);
+  await timed('cat', [file], {}, false);
   for (let run = 0; run < runs; run++) {
     log(`catch-up bench: run ${run + 1}/${runs}`);
     const l = await lnavLoad(file, home);

@@ -9,14 +9,14 @@ export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
 export const GENERATE = fileURLToPath(new URL('../generate.js', import.meta.url));
 
 /** Runs a command to completion; resolves with its wall time in ms and output. */
-export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, keepStdout = true): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
     child.on('error', () => resolve({ ms: NaN, code: -1, stdout, stderr }));
   });

@@ -4,13 +4,7 @@
  * and exit with code 2; everything else logs to stderr through pino.
  */
 import { ConfigError, helpText, resolveConfig } from './config.js';
-import { serve } from './commands/serve.js';
-import { query } from './commands/query.js';
-import { ingest } from './commands/ingest.js';
-import { status } from './commands/status.js';
-import { demo } from './commands/demo.js';
 import { createLogger } from './log.js';
-import { RunbookError } from './triage/index.js';
 import { SERVER_VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -24,24 +18,28 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger(config.logLevel);
+  // Each command loads only what it uses: start-up time is part of restart-to-serving.
   switch (config.command) {
     case 'serve':
-      return serve(config, logger);
+      return (await import('./commands/serve.js')).serve(config, logger);
     case 'query':
-      return query(config, logger);
+      return (await import('./commands/query.js')).query(config, logger);
     case 'ingest':
-      return ingest(config, logger);
+      return (await import('./commands/ingest.js')).ingest(config, logger);
     case 'status':
-      return status(config, logger);
+      return (await import('./commands/status.js')).status(config, logger);
     case 'demo':
-      return demo(config, config.logLevel === 'info' && process.env.LOG_TRIAGE_LOG_LEVEL === undefined ? createLogger('warn') : logger);
-    default:
-      throw new ConfigError(`'${config.command}' is not available yet`);
+      return (await import('./commands/demo.js')).demo(config, config.logLevel === 'info' && process.env.LOG_TRIAGE_LOG_LEVEL === undefined ? createLogger('warn') : logger);
   }
 }
 
+/** Start-up errors that are the user's to fix: one line, exit code 2. */
+function isUsageError(err: unknown): err is Error {
+  return err instanceof ConfigError || (err instanceof Error && err.name === 'RunbookError');
+}
+
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof RunbookError) {
+  if (isUsageError(err)) {
     process.stderr.write(`log-triage-mcp: ${err.message}\n`);
     process.exit(2);
   }

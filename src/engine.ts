@@ -11,6 +11,7 @@ import { ParsePool } from './ingest/parse-pool.js';
 import type { IngestSink } from './ingest/source-pipeline.js';
 import type { Logger } from './log.js';
 import { MemoryBodyStore } from './store/body-store.js';
+import type { PrefetchedCheckpoint } from './store/checkpoint-prefetch.js';
 import { type Durable, openDurable } from './store/durable.js';
 import { EmbeddedStore } from './store/embedded-store.js';
 import { EphemeralSink } from './store/ephemeral-sink.js';
@@ -34,6 +35,8 @@ export interface EngineOptions {
   readOnly?: boolean;
   /** For tests only: the WAL's file operations, to inject faults such as ENOSPC. */
   walIo?: WalIo;
+  /** The newest checkpoint, read ahead while modules load (serve). */
+  prefetched?: Promise<PrefetchedCheckpoint | null>;
 }
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
@@ -47,7 +50,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
     sink = new EphemeralSink(store, bodies);
   } else {
-    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo });
+    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo, prefetched: options.prefetched });
     store = durable.store;
     sink = durable.sink;
   }

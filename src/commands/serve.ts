@@ -3,28 +3,42 @@
  * client, the parent process) or HTTP (--transport http|sse: any number of sessions, each with
  * its own McpServer, all sharing the one engine and its ingestion pipeline).
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { type Config, ConfigError } from '../config.js';
-import { type Engine, openEngine } from '../engine.js';
+import type { Engine } from '../engine.js';
+import { prefetchCheckpoint } from '../store/checkpoint-prefetch.js';
+import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/data-dir.js';
 import type { Logger } from '../log.js';
-import { type ServerDeps, createServer } from '../mcp/server.js';
-import { type HttpTransportHandle, checkHttpOptions, startHttpTransport } from '../mcp/transports/index.js';
-import { loadRunbookCatalog } from '../triage/index.js';
+import type { ServerDeps } from '../mcp/server.js';
+import type { HttpTransportHandle } from '../mcp/transports/index.js';
 import { checkSources } from './preflight.js';
+
+/**
+ * The MCP modules (SDK, zod, tools) take ~200 ms to load; loading them while the data dir is
+ * read (I/O on the thread pool) takes that off restart-to-serving.
+ */
+const loadServer = (): Promise<typeof import('../mcp/server.js')> => import('../mcp/server.js');
 
 /** How long SIGTERM waits for calls in flight before closing sessions anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function serve(config: Config, logger: Logger): Promise<void> {
+  // First of all: start reading the newest checkpoint, so the read overlaps module loading.
+  const prefetched = config.ephemeral ? undefined : prefetchCheckpoint(dataDirPaths(config.dataDir).checkpoints, CHECKPOINT_PREFIX);
   // Refuse an unsafe bind before anything is opened: one line on stderr, exit code 2.
-  if (config.transport !== 'stdio') checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
+  if (config.transport !== 'stdio') {
+    const { checkHttpOptions } = await import('../mcp/transports/index.js');
+    checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
+  }
   await checkSources(config.sources);
   // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
-  const runbooks = config.runbooks === null ? undefined : loadRunbookCatalog(config.runbooks);
-  const engine = await openEngine(config, logger);
+  const runbooks = config.runbooks === null ? undefined : (await import('../triage/index.js')).loadRunbookCatalog(config.runbooks);
+  const server = loadServer();
+  const { openEngine } = await import('../engine.js');
+  const engine = await openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
   engine.ingestor.start();
+  const { createServer } = await server;
   const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
-  if (config.transport === 'stdio') return serveStdio(engine, deps, config, logger);
+  if (config.transport === 'stdio') return serveStdio(engine, createServer, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);
   let stopping = false;
@@ -49,6 +63,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
  * `handle.close(graceMs)`, then `engine.close()`.
  */
 export async function serveHttp(config: Config, transport: 'http' | 'sse', engine: Engine, deps: ServerDeps, logger: Logger): Promise<HttpTransportHandle> {
+  const [{ startHttpTransport }, { createServer }] = await Promise.all([import('../mcp/transports/index.js'), loadServer()]);
   const http = await startHttpTransport({
     ...securityOf(config),
     ...config.http,
@@ -78,7 +93,14 @@ function securityOf(config: Config): { host: string; authToken: string | null; a
   return { host: config.host, authToken: config.authToken, allowedHosts: config.http.allowedHosts, corsOrigins: config.http.corsOrigins };
 }
 
-async function serveStdio(engine: Engine, deps: ServerDeps, config: Config, logger: Logger): Promise<void> {
+async function serveStdio(
+  engine: Engine,
+  createServer: typeof import('../mcp/server.js').createServer,
+  deps: ServerDeps,
+  config: Config,
+  logger: Logger,
+): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const { server } = createServer(deps);
   const transport = new StdioServerTransport();
   let stopping = false;

@@ -7,13 +7,16 @@
  */
 import { LateRun } from './late-store.js';
 import { SourceIndex } from './source-index.js';
-import { type ChunkColumns, TimeChunk } from './time-chunk.js';
+import { type ChunkColumns, type ChunkSearch, TimeChunk } from './time-chunk.js';
 
 export interface ChunkMeta {
   count: number;
   lineBase: number;
   bodyBase: number;
   maxBodyPos: number;
+  /** Sealed chunks: which tags have a list section, and the radix parameters (absent in old checkpoints). */
+  tags?: number[];
+  radix?: { min: number; scale: number } | null;
 }
 
 export interface SourceSnapshot {
@@ -37,7 +40,20 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
     index.main.liveChunks().forEach((chunk, k) => {
       const cols = chunk.columns();
       for (const name of COLUMNS) sections[`${s}.${k}.${name}`] = chunk.sealed ? cols[name] : cols[name].slice();
-      chunks.push({ count: chunk.count, lineBase: chunk.lineBase, bodyBase: chunk.bodyBase, maxBodyPos: chunk.maxBodyPos });
+      const meta: ChunkMeta = { count: chunk.count, lineBase: chunk.lineBase, bodyBase: chunk.bodyBase, maxBodyPos: chunk.maxBodyPos };
+      if (chunk.sealed) {
+        // Sealed chunks also carry their tag lists and radix table: restarts use them as read.
+        const search = chunk.search();
+        meta.tags = [];
+        search.tags.forEach((list, tag) => {
+          if (list === undefined) return;
+          sections[`${s}.${k}.tag${tag}`] = list;
+          meta.tags!.push(tag);
+        });
+        meta.radix = search.radix === null ? null : { min: search.radixMin, scale: search.radixScale };
+        if (search.radix !== null) sections[`${s}.${k}.radix`] = search.radix;
+      }
+      chunks.push(meta);
     });
     const late = index.late.snapshot();
     sections[`${s}.late.ts`] = late.ts.subarray(0, late.count);
@@ -74,7 +90,18 @@ export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, na
       for (const c of COLUMNS) {
         if (cols[c].length !== meta.count) throw new Error(`checkpoint chunk ${name}#${k} column ${c} has ${cols[c].length} entries, expected ${meta.count}`);
       }
-      index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols));
+      let search: ChunkSearch | undefined;
+      if (meta.tags !== undefined && meta.radix !== undefined) {
+        const tags: (Uint16Array | undefined)[] = [];
+        for (const tag of meta.tags) tags[tag] = read(`${s}.${k}.tag${tag}`, Uint16Array);
+        search = {
+          tags,
+          radix: meta.radix === null ? null : read(`${s}.${k}.radix`, Uint16Array),
+          radixMin: meta.radix?.min ?? 0,
+          radixScale: meta.radix?.scale ?? 0,
+        };
+      }
+      index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols, search));
     });
     if (src.late > 0) {
       const [ts, meta, line, bodyPos, bodyLen] = [

@@ -10,6 +10,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config.js';
 
+/** Checkpoint file names: this prefix, then 16 hex digits of the WAL position they cover. */
+export const CHECKPOINT_PREFIX = 'index-';
+
 export interface DataDirPaths {
   root: string;
   wal: string;

@@ -11,7 +11,8 @@ import type { ResumePoint } from '../ingest/source-follower.js';
 import { restoreIndex } from '../index/persist.js';
 import type { Logger } from '../log.js';
 import { ConfigError } from '../config.js';
-import { type Checkpoint, checkpointSection, loadLatestCheckpoint, Wal, WalError, type WalIo } from '../wal/index.js';
+import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoint, Wal, WalError, type WalIo } from '../wal/index.js';
+import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
 import { CHECKPOINT_PREFIX, CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
 import { dataDirPaths, lockDataDir } from './data-dir.js';
 import type { IngestStatus } from './embedded-store.js';
@@ -44,6 +45,8 @@ export interface DurableOptions {
   readOnly?: boolean;
   /** For tests only: the WAL's file operations (EngineOptions.walIo). */
   walIo?: WalIo;
+  /** The newest checkpoint, read ahead of time (see checkpoint-prefetch.ts). */
+  prefetched?: Promise<PrefetchedCheckpoint | null>;
 }
 
 function walError(err: unknown, root: string): never {
@@ -64,7 +67,15 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   // WAL view the reader opens, and unusable.
   let cp: Checkpoint | null = null;
   try {
-    cp = await loadLatestCheckpoint(paths.checkpoints, CHECKPOINT_PREFIX);
+    const early = await options.prefetched;
+    if (early != null) {
+      try {
+        cp = parseCheckpoint(early.buf, early.path, early.name);
+      } catch {
+        cp = null; // damaged: the loader below skips it and falls back to an older one
+      }
+    }
+    cp ??= await loadLatestCheckpoint(paths.checkpoints, CHECKPOINT_PREFIX);
   } catch (err) {
     logger.warn({ err: (err as Error).message }, 'no usable checkpoint; replaying the whole WAL');
   }

@@ -156,6 +156,15 @@ export async function readCheckpoint(dir: string, name: string, opts: Checkpoint
   } finally {
     if (fd >= 0) await io.close(fd).catch(() => undefined);
   }
+  return parseCheckpoint(buf, path, name);
+}
+
+/**
+ * Validates a checkpoint already read into memory (a caller may read it early, e.g. while
+ * modules load at start-up) and returns views of its sections. Throws like readCheckpoint.
+ * `buf` must start at offset 0 of its ArrayBuffer so 64-aligned sections view in place.
+ */
+export function parseCheckpoint(buf: Buffer, path: string, name: string): Checkpoint {
   const head = parseHead(buf, buf.length, buf.length, path);
   const { meta, entries } = parseTable(buf, head.count, head.tableEnd, head.metaLen, path);
   const sections: Record<string, CheckpointArray> = {};

@@ -30,6 +30,6 @@ export { WalError, type WalErrorCode, type WalLogger } from './errors.js';
 export { nodeIo, type WalIo } from './io.js';
 export { WAL_FORMAT_VERSION, segmentName, parseSegmentName } from './segment-file.js';
 export {
-  CHECKPOINT_FORMAT_VERSION, checkpointSection, listCheckpoints, loadLatestCheckpoint, pruneCheckpoints, readCheckpoint,
+  CHECKPOINT_FORMAT_VERSION, checkpointSection, listCheckpoints, loadLatestCheckpoint, parseCheckpoint, pruneCheckpoints, readCheckpoint,
   writeCheckpoint, type Checkpoint, type CheckpointArray, type CheckpointInput, type CheckpointOptions,
 } from './checkpoint.js';

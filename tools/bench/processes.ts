@@ -25,20 +25,24 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, 
 export interface Served {
   client: Client;
   pid: number;
+  /** The server's stderr so far (pino JSON lines), when captured. */
+  log(): string;
   close(): Promise<void>;
 }
 
-/** Starts `serve` over stdio and connects the SDK client. */
-export async function serveStdio(args: string[]): Promise<Served> {
+/** Starts `serve` over stdio and connects the SDK client; `captureLog` keeps its info log. */
+export async function serveStdio(args: string[], captureLog = false): Promise<Served> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'serve', ...args],
-    env: { ...(process.env as Record<string, string>), LOG_TRIAGE_LOG_LEVEL: 'warn' },
-    stderr: 'ignore',
+    env: { ...(process.env as Record<string, string>), LOG_TRIAGE_LOG_LEVEL: captureLog ? 'info' : 'warn' },
+    stderr: captureLog ? 'pipe' : 'ignore',
   });
+  let log = '';
+  transport.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(transport);
-  return { client, pid: transport.pid ?? -1, close: () => client.close() };
+  return { client, pid: transport.pid ?? -1, log: () => log, close: () => client.close() };
 }
 
 /** Resident set size of a process, bytes (Linux /proc). */

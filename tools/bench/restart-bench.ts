@@ -14,12 +14,14 @@ export interface RestartRow {
   lines: number;
   ingest: number;
   restart: number;
+  /** The server's own time to open the data dir (checkpoint load, WAL open, tail replay). */
+  open: number;
   rssPerEntry: number;
 }
 
-async function timeToFirstAnswer(args: string[], expectEntries: number): Promise<{ ms: number; rss: number }> {
+async function timeToFirstAnswer(args: string[], expectEntries: number): Promise<{ ms: number; rss: number; openMs: number }> {
   const started = performance.now();
-  const served = await serveStdio(args);
+  const served = await serveStdio(args, true);
   try {
     for (;;) {
       const r = await served.client.callTool({ name: 'find_nearest_log', arguments: { timestamp: '2024-01-15T10:00:05Z' } });
@@ -29,7 +31,9 @@ async function timeToFirstAnswer(args: string[], expectEntries: number): Promise
     }
     const ms = performance.now() - started;
     (globalThis as { gc?: () => void }).gc?.();
-    return { ms, rss: rssBytes(served.pid) };
+    const opened = served.log().split('\n').find((l) => l.includes('"data dir opened"'));
+    const openMs = opened === undefined ? NaN : Number((JSON.parse(opened) as { ms: number }).ms);
+    return { ms, rss: rssBytes(served.pid), openMs };
   } finally {
     await served.close();
   }
@@ -43,10 +47,12 @@ export async function runRestartBench(dir: string, file: string, lines: number):
   // Warm start: the same page cache state a restarted service finds.
   await timeToFirstAnswer(['--source', file, '--data-dir', dataDir], lines);
   const runs: number[] = [];
+  const opens: number[] = [];
   let rss = 0;
   for (let i = 0; i < 3; i++) {
     const r = await timeToFirstAnswer(['--source', file, '--data-dir', dataDir], lines);
     runs.push(r.ms);
+    opens.push(r.openMs);
     rss = r.rss;
   }
   const emptyDir = mkdtempSync(join(dir, 'restart-empty-'));
@@ -56,7 +62,8 @@ export async function runRestartBench(dir: string, file: string, lines: number):
   rmSync(emptyDir, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
   runs.sort((a, b) => a - b);
-  return { lines, ingest: ing.ms / 1000, restart: runs[1]! / 1000, rssPerEntry: (rss - base.rss) / lines };
+  opens.sort((a, b) => a - b);
+  return { lines, ingest: ing.ms / 1000, restart: runs[1]! / 1000, open: opens[1]! / 1000, rssPerEntry: (rss - base.rss) / lines };
 }
 
 export function restartTable(r: RestartRow): string {
@@ -64,9 +71,11 @@ export function restartTable(r: RestartRow): string {
     `Restart with ${count(r.lines)} entries in the data dir`,
     ['what', 'value', 'target'],
     [
-      ['restart to first answer (process start, checkpoint load, WAL tail replay, one find_nearest_log)', secs(r.restart), '<= 1 s'],
-      ['ingest the same file from scratch (WAL on)', secs(r.ingest), ''],
-      ['re-ingest / restart', ratio(r.ingest / r.restart), '>= 10x'],
+      ['restart to first answer (process start, module loading, data dir open, one find_nearest_log over stdio)', secs(r.restart), '<= 1 s'],
+      ['of which the data dir open (checkpoint load, WAL open and repair scan, tail replay)', secs(r.open), ''],
+      ['ingest the same file from scratch (`ingest`, WAL on, whole process)', secs(r.ingest), ''],
+      ['re-ingest / restart to first answer', ratio(r.ingest / r.restart), '>= 10x'],
+      ['re-ingest / data dir open', ratio(r.ingest / r.open), '>= 10x'],
       ['resident memory per entry, bodies in WAL segments (RSS over an empty server)', `${r.rssPerEntry.toFixed(1)} bytes`, '<= 24 bytes'],
     ],
   );

@@ -7,14 +7,14 @@
  *   bodyDelta Uint32Array   4 B  body position - bodyBase
  *   bodyLen   Uint16Array   2 B  body length, saturating at 65,535
  *   tag lists Uint16Array   2 B  per tag, the sorted indexes of its entries
- *   radix     Uint32Array  ~1 B  sealed chunks only (below)
+ *   radix     Uint16Array   1 B  sealed chunks only, 1 slot per 2 entries (below)
  *                         ----
  *                         ~22 B per entry, bodies excluded
  *
  * Chunks grow the index by whole chunks: appending never copies what is already there.
  * A sealed chunk gets a radix table: bucket b holds the first index whose timestamp falls in
  * the b-th equal slice of the chunk's time range. Log timestamps are nearly linear in
- * position, so a lookup is one table read plus a scan of about 4 entries (one cache line)
+ * position, so a lookup is one table read plus a scan of about 2 entries (one cache line)
  * instead of 16 dependent binary-search steps; the same idea as RadixSpline/PGM (TARGETS.md).
  */
 import { TAG_COUNT } from '../parse/levels.js';
@@ -23,11 +23,12 @@ import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 
 export const CHUNK_CAPACITY = 1 << 16;
 /**
- * Entries per radix bucket on average. Measured at 10M random queries on the 2-core EPYC
- * box: 1/bucket 72 ns, 2/bucket 86 ns, 4/bucket 150 ns, plain binary search 800 ns.
- * Uint16 slots keep 1/bucket at 2 bytes/entry.
+ * Entries per radix bucket on average. At 10M random queries on the 2-core EPYC box, 1, 2
+ * and 4 per bucket measured 499-527, 519-535 and 531-553 ns (two interleaved rounds): the
+ * table is not where the time goes (the dependent DRAM miss on the timestamp is, ~170 ns
+ * here). 2 per bucket keeps the table at 1 byte/entry, the index at 22.1 bytes/entry.
  */
-const ENTRIES_PER_BUCKET = 1;
+const ENTRIES_PER_BUCKET = 2;
 
 /** A sealed chunk's search structures: per-tag entry lists and the radix table. */
 export interface ChunkSearch {
@@ -229,7 +230,7 @@ export class TimeChunk implements Segment {
     const b = ((t - this.radixMin) * this.radixScale) | 0;
     let lo = radix[b]!;
     const hi = b + 1 < radix.length ? radix[b + 1]! : n;
-    // The bucket holds about 4 entries: a linear scan beats a binary search here.
+    // The bucket holds about 2 entries: a linear scan beats a binary search here.
     const ts = this.ts;
     while (lo < hi && ts[lo]! < t) lo++;
     return lo;

@@ -51,8 +51,8 @@ async function main(): Promise<void> {
       print(memoryTable(rows));
     }
     if (only.has('stdio')) {
-      const rows = [await runStdioBench(dir, quick ? 100_000 : 1_000_000, quick ? 500 : 2000)];
-      if (full) rows.push(await runStdioBench(dir, 10_000_000, 2000));
+      const rows = await runStdioBench(dir, quick ? 100_000 : 1_000_000, quick ? 500 : 3000);
+      if (full) rows.push(...(await runStdioBench(dir, 10_000_000, 3000)));
       print(stdioTable(rows));
     }
     const catchupLines = quick ? 1_000_000 : 10_000_000;

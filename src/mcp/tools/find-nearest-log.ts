@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from '../../store/store.js';
 import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
-import { fitsBudget } from '../response-budget.js';
+import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
 import { coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput } from '../schemas.js';
 
 export interface FindNearestDeps {
@@ -177,7 +177,7 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
       ...(notes.length > 0 ? { notes: [...notes] } : {}),
     };
     const result = { content: [{ type: 'text' as const, text: renderNearest(structured) }], structuredContent: structured };
-    if (fitsBudget(result) || (count === 1 && context === 0 && bodyCap <= 64)) return result;
+    if (surelyFits(structured, bodyCap) || fitsBudget(result) || (count === 1 && context === 0 && bodyCap <= 64)) return result;
     // Too big for one response: shorter bodies first, then less context, then fewer entries.
     if (bodyCap > 256) {
       bodyCap = Math.max(256, bodyCap >> 1);
@@ -192,6 +192,17 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
       bodyCap = 64;
     }
   }
+}
+
+/**
+ * A bound that avoids serializing every answer just to measure it: each shown entry appears
+ * twice (structured and text), its body escaped to at most 6 bytes per input byte, plus
+ * fixed fields. One entry at the default cap is at most ~26 KiB.
+ */
+function surelyFits(s: Structured, bodyCap: number): boolean {
+  let shown = 0;
+  for (const e of s.entries) shown += 1 + (e.context_before?.length ?? 0) + (e.context_after?.length ?? 0);
+  return 1024 + shown * 2 * (6 * bodyCap + 256) <= MAX_RESPONSE_BYTES - 512;
 }
 
 function setNote(notes: string[], key: string, text: string): void {

@@ -4,8 +4,10 @@
  *
  * Why not the `tail` package: it emits one string per line. That decodes every byte to a
  * JS string (invalid UTF-8 is mangled, byte offsets are lost, so exact resume after a crash
- * is impossible), costs an event per line (about 1 µs each: 10M lines = 10 s of main thread
- * before any parsing), and after a rename it reopens the path without draining the old file.
+ * is impossible), costs an event per line (measured: 1M lines from the start of a file in
+ * 326 ms, so 10M lines = 3.3 s of main thread before any parsing, more than this whole
+ * pipeline needs to index them), and after a rename it reopens the path without draining
+ * the old file.
  * This follower reads big byte chunks at known offsets instead:
  *
  *   catch-up   read 4 MiB at a time, cut at the last entry start, hand the chunk on;

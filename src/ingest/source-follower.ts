@@ -105,6 +105,22 @@ interface CaughtUpWaiter {
   target: number;
 }
 
+/**
+ * Files next to `path` whose names extend it (app.log.1, app.log-20240115: where rotation
+ * puts the old file), compressed ones left out. Empty when the directory cannot be read.
+ */
+async function siblingPaths(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const name = basename(path);
+  try {
+    return (await readdir(dir))
+      .filter((n) => n !== name && n.startsWith(name) && !/\.(gz|bz2|xz|zst)$/.test(n))
+      .map((n) => join(dir, n));
+  } catch {
+    return [];
+  }
+}
+
 /** Whether the file holds the resume point's tail bytes right before its position. */
 async function holdsTail(fd: FileHandle, resume: ResumePoint): Promise<boolean> {
   if (resume.tail === null) return (await fd.stat()).size >= resume.position;
@@ -329,19 +345,10 @@ export class SourceFollower {
 
   /** Looks next to the path for the file a resume point names; drains it from there if found. */
   private async resumeFromSibling(resume: ResumePoint): Promise<void> {
-    const dir = dirname(this.options.path);
-    const name = basename(this.options.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const candidate of names) {
-      if (candidate === name || !candidate.startsWith(name) || /\.(gz|bz2|xz|zst)$/.test(candidate)) continue;
+    for (const candidate of await siblingPaths(this.options.path)) {
       let fd: FileHandle;
       try {
-        fd = await open(join(dir, candidate), 'r');
+        fd = await open(candidate, 'r');
       } catch {
         continue;
       }
@@ -483,19 +490,10 @@ export class SourceFollower {
   /** Reads the bytes after `consumed` from the rotated copy of the file, if one is found. */
   private async recoverFromCopy(f: OpenFile, consumed: number): Promise<void> {
     if (f.fingerprint.length === 0) return;
-    const dir = dirname(this.options.path);
-    const name = basename(this.options.path);
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch {
-      return;
-    }
-    for (const candidate of names) {
-      if (candidate === name || !candidate.startsWith(name) || /\.(gz|bz2|xz|zst)$/.test(candidate)) continue;
+    for (const candidate of await siblingPaths(this.options.path)) {
       let fd: FileHandle;
       try {
-        fd = await open(join(dir, candidate), 'r');
+        fd = await open(candidate, 'r');
       } catch {
         continue;
       }

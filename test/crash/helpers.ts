@@ -5,6 +5,7 @@
  * (every seq indexed exactly once, intact, with its line number).
  */
 import { spawn } from 'node:child_process';
+import { afterEach } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,4 +164,34 @@ export async function serveOpened(log: string, data: string, extra: string[] = [
   const s = await serve(['--source', log, '--data-dir', data, ...extra]);
   await waitFor(() => s.proc.recovery, 10_000, () => s.proc.stderrTail());
   return s;
+}
+
+/**
+ * Per-test work dirs and served processes, cleaned up after each test (SIGKILL, then the
+ * dir removed): `const { workDir, start } = useServeFixtures();` at the top of a test file.
+ */
+export function useServeFixtures(): {
+  workDir: (label: string) => { log: string; data: string; dir: string };
+  start: (log: string, data: string, extra?: string[]) => Promise<Served>;
+} {
+  let cleanup: (() => void) | null = null;
+  let running: Served[] = [];
+  afterEach(async () => {
+    for (const s of running) await s.stop('SIGKILL');
+    running = [];
+    cleanup?.();
+    cleanup = null;
+  });
+  return {
+    workDir(label) {
+      const t = tempDir(label);
+      cleanup = t.cleanup;
+      return { dir: t.dir, log: join(t.dir, 'app.log'), data: join(t.dir, 'data') };
+    },
+    async start(log, data, extra = []) {
+      const s = await serveOpened(log, data, extra);
+      running.push(s);
+      return s;
+    },
+  };
 }

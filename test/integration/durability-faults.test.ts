@@ -10,33 +10,20 @@ import { join } from 'node:path';
 import { crc32c } from '@node-rs/crc32';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { createServer } from '../../src/mcp/server.js';
 import { nodeIo, type WalIo } from '../../src/wal/index.js';
 import {
-  appendSeq, BASE_MS, faults, nearest, requireBuilt, runCli, serveOpened, type Served, tailStatus, tempDir, verdict, waitFor, waitIndexed,
+  appendSeq, BASE_MS, faults, nearest, requireBuilt, runCli, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
 } from '../crash/helpers.js';
 
 const CLEAN_EXIT = { code: 0, signal: null };
 const DAY_MS = 86_400_000;
 
-let cleanup: (() => void) | null = null;
-let running: Served[] = [];
-
-function workDir(label: string): { log: string; data: string; dir: string } {
-  const t = tempDir(label);
-  cleanup = t.cleanup;
-  return { dir: t.dir, log: join(t.dir, 'app.log'), data: join(t.dir, 'data') };
-}
-
-async function start(log: string, data: string, extra: string[] = []): Promise<Served> {
-  const s = await serveOpened(log, data, extra);
-  running.push(s);
-  return s;
-}
+const { workDir, start } = useServeFixtures();
 
 /** Waits until the source has read `lines` lines and is live with nothing pending. */
 async function waitRead(s: Served, lines: number): Promise<void> {
@@ -47,13 +34,6 @@ async function waitRead(s: Served, lines: number): Promise<void> {
 }
 
 beforeAll(() => requireBuilt());
-
-afterEach(async () => {
-  for (const s of running) await s.stop('SIGKILL');
-  running = [];
-  cleanup?.();
-  cleanup = null;
-});
 
 describe('retention', () => {
   it('--retention deletes old sealed segments, drops their entries, answers before_retention before the horizon, also after kill -9', async () => {

@@ -6,41 +6,21 @@
  */
 import { closeSync, copyFileSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { nodeIo, Wal, type WalIo } from '../../src/wal/index.js';
 import {
-  appendSeq, faults, requireBuilt, seqLines, serveOpened, type Served, tailStatus, tempDir, verdict, waitFor, waitIndexed,
+  appendSeq, faults, requireBuilt, seqLines, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
 } from '../crash/helpers.js';
 
 const NONE = { lost: 0, duplicated: 0, corrupt: 0, wrongLine: 0, samples: [] };
 const CLEAN_EXIT = { code: 0, signal: null };
 
-let cleanup: (() => void) | null = null;
-let running: Served[] = [];
-
-function workDir(label: string): { log: string; data: string; dir: string } {
-  const t = tempDir(label);
-  cleanup = t.cleanup;
-  return { dir: t.dir, log: join(t.dir, 'app.log'), data: join(t.dir, 'data') };
-}
-
-async function start(log: string, data: string, extra: string[] = []): Promise<Served> {
-  const s = await serveOpened(log, data, extra);
-  running.push(s);
-  return s;
-}
+const { workDir, start } = useServeFixtures();
 
 beforeAll(() => requireBuilt());
-
-afterEach(async () => {
-  for (const s of running) await s.stop('SIGKILL');
-  running = [];
-  cleanup?.();
-  cleanup = null;
-});
 
 describe('restart', () => {
   it('after SIGTERM continues where it stopped, loading the checkpoint and replaying nothing', async () => {

@@ -2,14 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceIndex, findNearest, neighbours, type Direction, type Hit } from '../../src/index/index.js';
 import { packMeta, metaTag } from '../../src/parse/meta.js';
-
-interface Row {
-  ts: number;
-  tag: number;
-  line: number;
-  rank: number;
-  bodyPos: number;
-}
+import { type Row, bruteForce } from '../helpers/brute-force.js';
 
 /** Builds one SourceIndex per source from rows in file order (line order). */
 function build(rowsBySource: Row[][], chunkCapacity: number): SourceIndex[] {
@@ -20,25 +13,6 @@ function build(rowsBySource: Row[][], chunkCapacity: number): SourceIndex[] {
   });
 }
 
-function bruteForce(rows: Row[], t: number, tags: number[] | null, count: number, direction: Direction, maxDistance: number): Row[] {
-  const kept = rows.filter(
-    (r) =>
-      (tags === null || tags.includes(r.tag)) &&
-      Math.abs(r.ts - t) <= maxDistance &&
-      (direction === 'nearest' || (direction === 'before' ? r.ts <= t : r.ts >= t)),
-  );
-  kept.sort((a, b) => {
-    if (direction === 'nearest') {
-      const d = Math.abs(a.ts - t) - Math.abs(b.ts - t);
-      if (d !== 0) return d;
-      if (a.ts !== b.ts) return a.ts - b.ts;
-    } else if (a.ts !== b.ts) {
-      return direction === 'before' ? b.ts - a.ts : a.ts - b.ts;
-    }
-    return a.rank - b.rank || a.line - b.line;
-  });
-  return kept.slice(0, count);
-}
 
 const key = (h: { ts: number; line: number }, rank: number): string => `${rank}:${h.line}@${h.ts}`;
 

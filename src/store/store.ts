@@ -93,6 +93,10 @@ export interface WalStatus {
   lastFsyncAt: number | null;
   fsyncPolicy: string;
   corruptRecords: number;
+  /** fdatasync calls, their total and latest duration in seconds (absent without a WAL). */
+  fsyncs?: number;
+  fsyncSeconds?: number;
+  lastFsyncSeconds?: number | null;
 }
 
 export interface StoreStatus {

@@ -42,6 +42,9 @@ export class Syncer {
   lastFsyncAt: number | null = null;
   failure: WalError | null = null;
   fsyncs = 0;
+  /** Time spent in fdatasync, seconds: in total, and the latest one (the fsync latency metric). */
+  fsyncSeconds = 0;
+  lastFsyncSeconds: number | null = null;
 
   constructor(private readonly o: SyncerOptions) {}
 
@@ -117,11 +120,15 @@ export class Syncer {
     const seq = this.writtenSeq;
     const entries = this.writtenEntries;
     const file = this.o.activeFile();
+    const started = performance.now();
     this.running = this.o
       .doSync()
       .then(
         () => {
           this.fsyncs++;
+          const took = (performance.now() - started) / 1000;
+          this.fsyncSeconds += took;
+          this.lastFsyncSeconds = took;
           if (seq > this.syncedSeq) {
             this.syncedSeq = seq;
             this.syncedEntries = entries;

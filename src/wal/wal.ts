@@ -33,6 +33,10 @@ export interface WalStatus {
   durableEntries: number;
   unsyncedEntries: number;
   lastFsyncAt: number | null;
+  /** fdatasync calls made, their total and latest duration in seconds. */
+  fsyncs: number;
+  fsyncSeconds: number;
+  lastFsyncSeconds: number | null;
   fsyncPolicy: FsyncPolicy;
   corruptRecords: number;
   firstPos: number;
@@ -273,6 +277,9 @@ export class Wal {
       durableEntries: entries - unsynced,
       unsyncedEntries: unsynced,
       lastFsyncAt: this.syncer.lastFsyncAt,
+      fsyncs: this.syncer.fsyncs,
+      fsyncSeconds: this.syncer.fsyncSeconds,
+      lastFsyncSeconds: this.syncer.lastFsyncSeconds,
       fsyncPolicy: this.fsyncPolicy,
       corruptRecords: this.corrupt.size,
       firstPos: this.firstPos,

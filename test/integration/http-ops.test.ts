@@ -113,6 +113,15 @@ describe('/healthz and /metrics of a real server', () => {
     expect(value('log_triage_wal_segments')).toBeGreaterThanOrEqual(1);
     expect(value('log_triage_wal_durable_entries') + value('log_triage_wal_unsynced_entries')).toBe(2000);
     expect(value('log_triage_inflight_requests')).toBe(0);
+    // fsync latency: sum and count (batch policy: at least one fsync within 500 ms of the data).
+    let metrics = text;
+    for (let i = 0; i < 40 && !/^log_triage_wal_fsyncs_total [1-9]/m.test(metrics); i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      metrics = await (await fetch(`${srv.base}/metrics`)).text();
+    }
+    expect(metrics).toMatch(/^log_triage_wal_fsyncs_total [1-9]\d*$/m);
+    expect(Number(/^log_triage_wal_fsync_seconds_total (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^log_triage_wal_last_fsync_duration_seconds \S+$/m);
     expect(text).toMatch(/^# TYPE log_triage_tool_call_duration_seconds histogram$/m);
     expect(text).toMatch(/^log_triage_http_requests_total\{route="\/mcp",method="POST",status="200"\} \d+$/m);
   });

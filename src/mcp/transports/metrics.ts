@@ -36,7 +36,11 @@ export class Metrics {
   private readonly sourceLag: Gauge<'source'>;
   private readonly sourceRate: Gauge<'source'>;
   private readonly sourceState: Gauge<'source' | 'state'>;
-  private readonly wal: Record<'enabled' | 'bytes' | 'segments' | 'durable' | 'unsynced' | 'corrupt' | 'lastFsync', Gauge>;
+  private readonly wal: Record<'enabled' | 'bytes' | 'segments' | 'durable' | 'unsynced' | 'corrupt' | 'lastFsync' | 'lastFsyncSeconds', Gauge>;
+  /** fsync latency as Prometheus sum and count: rate(sum)/rate(count) is the mean latency. */
+  private readonly fsyncs: Counter;
+  private readonly fsyncSeconds: Counter;
+  private fsyncSeen = { count: 0, seconds: 0 };
   /** Last absolute value seen per counter series: counters advance by the difference. */
   private readonly seen = new Map<string, number>();
 
@@ -77,7 +81,10 @@ export class Metrics {
       unsynced: g('log_triage_wal_unsynced_entries', 'Entries written to the WAL and not fsynced yet'),
       corrupt: g('log_triage_wal_corrupt_records', 'Corrupt WAL records found at recovery'),
       lastFsync: g('log_triage_wal_last_fsync_timestamp_seconds', 'When the WAL was last fsynced'),
+      lastFsyncSeconds: g('log_triage_wal_last_fsync_duration_seconds', 'How long the latest WAL fsync took'),
     };
+    this.fsyncs = new Counter({ name: 'log_triage_wal_fsyncs_total', help: 'WAL fdatasync calls', registers: r });
+    this.fsyncSeconds = new Counter({ name: 'log_triage_wal_fsync_seconds_total', help: 'Time spent in WAL fdatasync', registers: r });
   }
 
   /** Tool names outside the registered set are counted as "unknown" (bounded label values). */
@@ -122,6 +129,14 @@ export class Metrics {
     this.wal.unsynced.set(s.wal.unsyncedEntries);
     this.wal.corrupt.set(s.wal.corruptRecords);
     if (s.wal.lastFsyncAt !== null) this.wal.lastFsync.set(s.wal.lastFsyncAt / 1000);
+    if (s.wal.lastFsyncSeconds != null) this.wal.lastFsyncSeconds.set(s.wal.lastFsyncSeconds);
+    const count = s.wal.fsyncs ?? 0;
+    const seconds = s.wal.fsyncSeconds ?? 0;
+    if (count >= this.fsyncSeen.count && seconds >= this.fsyncSeen.seconds) {
+      this.fsyncs.inc(count - this.fsyncSeen.count);
+      this.fsyncSeconds.inc(seconds - this.fsyncSeen.seconds);
+    }
+    this.fsyncSeen = { count, seconds };
   }
 
   private advance(counter: Counter<'source'>, source: string, key: string, value: number): void {

@@ -103,7 +103,7 @@ export async function demo(config: Config, logger: Logger): Promise<void> {
     const t = await client.callTool({ name: 'triage_confidence', arguments: triageArgs });
     const s = t.structuredContent as { decision: string; confidence: number; runbook: { id: string } | null; reasons: string[] } | undefined;
     if (s !== undefined) {
-      out(`\ntriage_confidence ${JSON.stringify(triageArgs)}: ${s.decision} (confidence ${s.confidence.toFixed(2)}, runbook ${s.runbook?.id ?? 'none'})`);
+      out(`\ntriage_confidence ${JSON.stringify(triageArgs)}: ${s.decision} (confidence ${s.confidence.toFixed(3)}, runbook ${s.runbook?.id ?? 'none'})`);
       for (const reason of s.reasons.slice(0, 4)) out(`  - ${reason}`);
     }
   } finally {

@@ -150,6 +150,12 @@ function consider(source: SourceIndex, seg: Segment, i: number, direction: Direc
   bestSource = source;
 }
 
+/** The hit at (seg, k), or null when it lies farther than maxDistance from t. */
+function hitWithin(source: SourceIndex, seg: Segment, k: number, t: number, maxDistance: number): Hit | null {
+  const ts = seg.ts[k]!;
+  return Math.abs(ts - t) > maxDistance ? null : new Hit(source, seg, k, ts);
+}
+
 /**
  * The commonest query of all (one source, in-order data, no tag, nearest) in straight-line
  * code: one chunk pick, one radix lookup, two neighbours compared. The general loop below
@@ -195,9 +201,7 @@ function nearestInMain(source: SourceIndex, t: number, maxDistance: number): Hit
   } else {
     return null;
   }
-  const ts = seg.ts[k]!;
-  if (Math.abs(ts - t) > maxDistance) return null;
-  return new Hit(source, seg, k, ts);
+  return hitWithin(source, seg, k, t, maxDistance);
 }
 
 /**
@@ -309,9 +313,7 @@ function nearestInMainTagged(source: SourceIndex, t: number, tag: number, maxDis
   } else {
     return null;
   }
-  const ts = seg.ts[k]!;
-  if (Math.abs(ts - t) > maxDistance) return null;
-  return new Hit(source, seg, k, ts);
+  return hitWithin(source, seg, k, t, maxDistance);
 }
 
 /** The first entry in result order, or null: findNearest with count 1, faster. */

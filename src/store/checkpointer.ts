@@ -10,8 +10,7 @@ import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
 import type { EmbeddedStore } from './embedded-store.js';
 import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
 
-export { CHECKPOINT_PREFIX } from './data-dir.js';
-import { CHECKPOINT_PREFIX } from './data-dir.js';
+import { CHECKPOINT_PREFIX, checkpointName } from './data-dir.js';
 export const CHECKPOINT_VERSION = 1;
 
 /** What a checkpoint's JSON part holds besides the index sections. */
@@ -98,7 +97,7 @@ export class Checkpointer {
     } finally {
       release();
     }
-    const name = CHECKPOINT_PREFIX + meta.walPos.toString(16).padStart(16, '0');
+    const name = checkpointName(meta.walPos);
     const { bytes } = await writeCheckpoint(this.dir, name, { meta, sections: snapshot.sections });
     await pruneCheckpoints(this.dir, CHECKPOINT_PREFIX, 2);
     this.logger.info({ name, bytes, ms: Math.round(performance.now() - started) }, 'checkpoint written');

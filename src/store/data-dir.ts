@@ -13,6 +13,11 @@ import { ConfigError } from '../config.js';
 /** Checkpoint file names: this prefix, then 16 hex digits of the WAL position they cover. */
 export const CHECKPOINT_PREFIX = 'index-';
 
+/** The checkpoint file name for an index that covers the WAL up to walPos. */
+export function checkpointName(walPos: number): string {
+  return CHECKPOINT_PREFIX + walPos.toString(16).padStart(16, '0');
+}
+
 export interface DataDirPaths {
   root: string;
   wal: string;

@@ -13,8 +13,8 @@ import type { Logger } from '../log.js';
 import { ConfigError } from '../config.js';
 import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoint, Wal, WalError, type WalIo } from '../wal/index.js';
 import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
-import { CHECKPOINT_PREFIX, CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
-import { dataDirPaths, lockDataDir } from './data-dir.js';
+import { CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
+import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths, lockDataDir } from './data-dir.js';
 import type { IngestStatus } from './embedded-store.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
@@ -115,7 +115,6 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   const indexes = usable
     ? restoreIndex(meta!.sources, (name, type) => checkpointSection(cp!, name, type as never) as never, names)
     : undefined;
-  const sink = { lastRawEnd: new Map<number, number>(), lastRawLen: new Map<number, number>() };
   const store = new EmbeddedStore({
     sources: names,
     bodies: wal,
@@ -124,6 +123,9 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     knownPaths: new Map(known.map((s) => [s.name, s.path])),
     ...(indexes === undefined ? {} : { indexes, customTags: meta!.customTags }),
   });
+  // The sink for new batches also remembers each source's last batch, from the checkpoint and
+  // the replay below (the resume check reads those bytes back).
+  const sink = new WalSink(wal, store, ids);
   if (usable) {
     store.retentionHorizon = meta!.retentionHorizon;
     for (const [name, end] of Object.entries(meta!.lastRawEnd)) {
@@ -175,25 +177,22 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     });
   }
 
-  const walSink = new WalSink(wal, store, ids);
-  for (const [id, end] of sink.lastRawEnd) walSink.lastRawEnd.set(id, end);
-  for (const [id, len] of sink.lastRawLen) walSink.lastRawLen.set(id, len);
-  const checkpointer = new Checkpointer(paths.checkpoints, store, wal, walSink, nameOf, logger);
+  const checkpointer = new Checkpointer(paths.checkpoints, store, wal, sink, nameOf, logger);
   const retention: RetentionPolicy = { maxAgeMs: config.retentionMs, maxBytes: config.maxWalBytes };
   // Checkpoints, retention and close never interleave.
   const maintenance = new Mutex();
   const recovery = {
-    checkpoint: usable ? CHECKPOINT_PREFIX + meta!.walPos.toString(16).padStart(16, '0') : null,
+    checkpoint: usable ? checkpointName(meta!.walPos) : null,
     replayedEntries,
     ms: Math.round(performance.now() - started),
   };
   logger.info({ ...recovery, entries: (await store.coverage()).entries, walRepairs: wal.recovery }, 'data dir opened');
   // A restart that replayed a lot should not replay it again next time.
-  if (replayedEntries > 0) walSink.entriesSinceCheckpoint = replayedEntries;
+  if (replayedEntries > 0) sink.entriesSinceCheckpoint = replayedEntries;
   let closed = false;
   return {
     store,
-    sink: walSink,
+    sink: sink,
     wal,
     resume,
     recovery,
@@ -208,7 +207,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
         if (closed) return;
         closed = true;
         try {
-          if (!readOnly && walSink.entriesSinceCheckpoint > 0) await checkpointer.checkpoint();
+          if (!readOnly && sink.entriesSinceCheckpoint > 0) await checkpointer.checkpoint();
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'final checkpoint failed; the next start replays the WAL');
         }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../bundle/cli.js', import.meta.url));
 export const GENERATE = fileURLToPath(new URL('../generate.js', import.meta.url));
 
 /** Runs a command to completion; resolves with its wall time in ms and output. */

@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { formatNames, getFormat } from '../parse/formats.js';
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeParsedChunk } from './column-codec.js';
@@ -61,13 +61,17 @@ export class ParsePool {
    * ready() settles when the first of them has loaded the parser.
    */
   start(): void {
-    if (this.pool !== null || this.threadCount === 0 || this.closed) return;
-    const pool = new Piscina({ filename: workerFile(), minThreads: this.threadCount, maxThreads: this.threadCount, idleTimeout: 60_000 });
-    this.pool = pool;
-    // One empty parse per thread: the first to come back proves a worker has the parser loaded.
-    const empty: ParseTask = { buffer: new SharedArrayBuffer(0), byteOffset: 0, length: 0, format: formatNames()[0]!, options: { timezone: 'UTC' } };
-    this.online = Promise.any(Array.from({ length: this.threadCount }, () => pool.run(empty))).then(() => {
-      this.isOnline = true;
+    if (this.online !== null || this.threadCount === 0 || this.closed) return;
+    // piscina itself is loaded here too: a start that never needs threads does not pay for it.
+    this.online = import('piscina').then(({ Piscina }) => {
+      if (this.closed) return;
+      const pool = new Piscina({ filename: workerFile(), minThreads: this.threadCount, maxThreads: this.threadCount, idleTimeout: 60_000 });
+      this.pool = pool;
+      // One empty parse per thread: the first to come back proves a worker has the parser loaded.
+      const empty: ParseTask = { buffer: new SharedArrayBuffer(0), byteOffset: 0, length: 0, format: formatNames()[0]!, options: { timezone: 'UTC' } };
+      return Promise.any(Array.from({ length: this.threadCount }, () => pool.run(empty))).then(() => {
+        this.isOnline = true;
+      });
     });
     this.online.catch(() => undefined); // a pool destroyed while starting: parse() stays inline
   }
@@ -99,6 +103,7 @@ export class ParsePool {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.online?.catch(() => undefined);
     await this.pool?.destroy();
   }
 }

@@ -1,11 +1,12 @@
 /**
- * The pure-JS CRC32C that replaced the native binding (issue 17): the published check value,
- * a bit-at-a-time reference on lengths around the 16-byte slicing boundary, and continuation
- * from a previous value, which the record encoder relies on.
+ * CRC32C (issue 17): the native binding for big buffers and the pure-JS path for small ones
+ * (and for platforms without a binary) must give the same values: the published check value,
+ * a bit-at-a-time reference around the 16-byte slicing width and the 1 KiB switch-over, and
+ * continuation from a previous value, which the record encoder relies on.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/wal/crc32c.js';
+import { crc32c, crc32cNativeLoaded, crc32cPure } from '../../src/wal/crc32c.js';
 
 /** The definition: reflected CRC-32C, polynomial 0x82F63B78, init and final xor ~0. */
 function reference(data: Uint8Array, prev = 0): number {
@@ -31,6 +32,18 @@ describe('crc32c', () => {
         expect(got).toBe(reference(data));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('gives the same values natively (1 KiB and up) and in pure JS, continuing from any value', () => {
+    expect(crc32cNativeLoaded()).toBe(true); // Linux x64: npm installed the binding's binary
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 900, maxLength: 5000 }), fc.nat({ max: 0xffff_ffff }), (data, prev) => {
+        const got = crc32c(data, prev);
+        expect(got).toBe(crc32cPure(data, prev));
+        expect(got).toBe(reference(data, prev));
+      }),
+      { numRuns: 200 },
     );
   });
 

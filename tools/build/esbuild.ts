@@ -32,6 +32,8 @@ export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle');
 export const EXTERNAL: Record<string, string> = {
   // Starts its own worker file, found with __dirname next to its index.js.
   piscina: 'loads dist/worker.js from its own directory',
+  // A native binding: one prebuilt binary per platform, in optional packages (src/wal/crc32c.ts).
+  '@node-rs/crc32': 'loads the .node binary of the platform it runs on',
 };
 
 /** Every *-worker.ts under src/: the files worker threads are started on. */

@@ -62,7 +62,10 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     store = durable.store;
     sink = durable.sink;
   }
-  const pool = new ParsePool(options.threads === undefined ? {} : { threads: options.threads });
+  const pool = new ParsePool({
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    onStartError: (err) => logger.warn({ err: err.message }, 'parse workers did not start; parsing on the main thread'),
+  });
   if (!options.readOnly && (await catchUpBytes(config.sources, durable?.resume)) >= EAGER_POOL_BYTES) pool.start();
   ingestor = new Ingestor({
     sources: config.sources,

@@ -77,7 +77,6 @@ function run(main: string): void {
   const script = new vm.Script(Module.wrap(source), {
     filename: main,
     ...(cachedData === undefined ? {} : { cachedData }),
-    ...(vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER === undefined ? {} : { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }),
   });
   const mod = new Module(main);
   mod.filename = main;

@@ -37,6 +37,8 @@ function workerFile(): string {
 export interface ParsePoolOptions {
   /** Worker threads (default: cores, at least 1). 0 parses everything inline. */
   threads?: number;
+  /** Told when the workers cannot start (parsing then stays on the calling thread). */
+  onStartError?: (err: Error) => void;
 }
 
 export class ParsePool {
@@ -45,9 +47,11 @@ export class ParsePool {
   private isOnline = false;
   private closed = false;
   private readonly threadCount: number;
+  private readonly onStartError: (err: Error) => void;
 
   constructor(options: ParsePoolOptions = {}) {
     this.threadCount = options.threads ?? Math.max(1, availableParallelism());
+    this.onStartError = options.onStartError ?? (() => undefined);
   }
 
   /** Allocates a chunk buffer that can be handed to a worker without copying. */
@@ -73,7 +77,10 @@ export class ParsePool {
         this.isOnline = true;
       });
     });
-    this.online.catch(() => undefined); // a pool destroyed while starting: parse() stays inline
+    // parse() stays inline; a pool closed while starting is no error.
+    this.online.catch((err: Error) => {
+      if (!this.closed) this.onStartError(err);
+    });
   }
 
   /** Starts the workers and resolves once one of them is ready (inline pools: at once). */

@@ -88,6 +88,9 @@ const COMMON: BuildOptions = {
   sourcesContent: false,
   legalComments: 'none',
   external: Object.keys(EXTERNAL),
+  // import() of an external package becomes require(): main.js runs as a vm.Script
+  // (src/launch.ts), where a real import() finds no module loader in Node 20.
+  supported: { 'dynamic-import': false },
   // The sources are ES modules: import.meta.url becomes the bundle file's own URL.
   define: { 'import.meta.url': '__ltm_import_meta_url' },
   banner: { js: 'var __ltm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },

@@ -7,11 +7,11 @@
  * source-pipeline.ts).
  *
  * The workers are started on demand: by the engine as soon as it knows a catch-up is ahead
- * (start()), or by the first big chunk. Until a worker has loaded the parser, big chunks are
- * parsed inline too: a worker takes 50 to 150 ms to boot and load the parser on the 2-core VM,
- * while the 3,900-entry sample log (420 KB, one chunk) parses inline in 20-25 ms cold. So a
- * small file never waits for threads it does not need, and a big one keeps moving while they
- * start.
+ * (start()), or once big chunks worth START_AFTER_BYTES have been parsed inline. Until a
+ * worker has loaded the parser, big chunks are parsed inline too: a worker takes 50 to 150 ms
+ * to boot and load the parser on the 2-core VM, while the 3,900-entry sample log (420 KB, one
+ * chunk) parses inline in 20-25 ms cold. So a small file never waits for (or starts) threads
+ * it does not need, and a big one keeps moving while they start.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -24,6 +24,9 @@ import type { ParseTask } from './parse-worker.js';
 
 /** Below this a chunk is parsed on the calling thread. */
 export const INLINE_PARSE_BYTES = 256 * 1024;
+
+/** Big chunks parsed inline before the workers are started without being asked (~10 ms of parsing). */
+export const START_AFTER_BYTES = 4 << 20;
 
 /** The compiled worker file; running from TypeScript sources (tests) uses the built copy. */
 function workerFile(): string {
@@ -46,6 +49,7 @@ export class ParsePool {
   private online: Promise<void> | null = null;
   private isOnline = false;
   private closed = false;
+  private bigBytesInline = 0;
   private readonly threadCount: number;
   private readonly onStartError: (err: Error) => void;
 
@@ -92,15 +96,21 @@ export class ParsePool {
   async parse(chunk: Buffer, format: string, options: ParseOptions): Promise<ParsedChunk> {
     const sab = chunk.buffer;
     if (this.threadCount > 0 && chunk.length >= INLINE_PARSE_BYTES && sab instanceof SharedArrayBuffer) {
-      this.start();
       if (this.isOnline && this.pool !== null) {
         const task: ParseTask = { buffer: sab, byteOffset: chunk.byteOffset, length: chunk.length, format, options };
         return decodeParsedChunk((await this.pool.run(task)) as ArrayBuffer);
       }
+      this.bigBytesInline += chunk.length;
+      if (this.bigBytesInline >= START_AFTER_BYTES) this.start();
     }
     const parser = getFormat(format);
     if (parser === undefined) throw new Error(`unknown format ${format}`);
     return parser.parseChunk(chunk, options);
+  }
+
+  /** Whether the workers have been asked to start. */
+  get started(): boolean {
+    return this.online !== null;
   }
 
   /** Worker threads this pool runs when started (0: everything inline). */

@@ -1,11 +1,11 @@
 /**
  * Issue 12, item 2: the parse pool starts on demand and a chunk never waits for it. A small
- * file starts no thread at all; a big chunk that arrives before a worker is up is parsed
- * inline (same columns); once one is up, big chunks go to the workers.
+ * file starts no thread at all; big chunks are parsed inline (same columns) until a few MB of
+ * them ask for the workers and one of them is up; then big chunks go to the workers.
  */
 import { Piscina } from 'piscina';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { INLINE_PARSE_BYTES, ParsePool } from '../../src/ingest/parse-pool.js';
+import { INLINE_PARSE_BYTES, ParsePool, START_AFTER_BYTES } from '../../src/ingest/parse-pool.js';
 import { getFormat } from '../../src/parse/formats.js';
 
 const OPTIONS = { timezone: 'UTC' };
@@ -46,14 +46,27 @@ describe('ParsePool start-up', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
-  it('parses a big chunk inline while the workers are starting, then hands big chunks to them', async () => {
-    const run = vi.spyOn(Piscina.prototype, 'run');
+  it('parses the one big chunk of a small file inline and starts no worker', async () => {
     const pool = new ParsePool({ threads: 2 });
     pools.push(pool);
     const chunk = logChunk(INLINE_PARSE_BYTES + 4096);
     expect(chunk.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect({ ...(await pool.parse(chunk, 'iso-bracket', OPTIONS)) }).toEqual(inlineParse(chunk));
+    expect(pool.started).toBe(false);
+  });
 
-    const first = await pool.parse(chunk, 'iso-bracket', OPTIONS);
+  it('parses big chunks inline until a few MB of them start the workers, then hands big chunks to them', async () => {
+    const run = vi.spyOn(Piscina.prototype, 'run');
+    const pool = new ParsePool({ threads: 2 });
+    pools.push(pool);
+    const chunk = logChunk(Math.ceil(START_AFTER_BYTES / 3));
+    let parsedBytes = 0;
+    let first = await pool.parse(chunk, 'iso-bracket', OPTIONS);
+    for (parsedBytes += chunk.length; parsedBytes < START_AFTER_BYTES; parsedBytes += chunk.length) {
+      expect(pool.started).toBe(false);
+      first = await pool.parse(chunk, 'iso-bracket', OPTIONS);
+    }
+    expect(pool.started).toBe(true);
     expect({ ...first }).toEqual(inlineParse(chunk));
     // The chunk did not wait for the pool its arrival started: the only tasks the workers got
     // are the empty ones that tell when they are up.

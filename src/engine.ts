@@ -5,7 +5,7 @@
  * With a data dir (the default) batches go through the WAL and the index is restored from
  * the newest checkpoint plus the WAL tail; with --ephemeral everything stays in memory.
  */
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { Config, SourceSpec } from './config.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { ParsePool } from './ingest/parse-pool.js';
@@ -53,20 +53,31 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   let store: EmbeddedStore;
   let sink: IngestSink;
   let durable: Durable | null = null;
-  if (config.ephemeral) {
-    const bodies = new MemoryBodyStore();
-    store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
-    sink = new EphemeralSink(store, bodies);
-  } else {
-    durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo, prefetched: options.prefetched });
-    store = durable.store;
-    sink = durable.sink;
-  }
   const pool = new ParsePool({
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     onStartError: (err) => logger.warn({ err: err.message }, 'parse workers did not start; parsing on the main thread'),
   });
-  if (!options.readOnly && (await catchUpBytes(config.sources, durable?.resume)) >= EAGER_POOL_BYTES) pool.start();
+  // Before anything is awaited: the workers boot while the rest of start-up runs (`serve`
+  // loads the MCP server's modules meanwhile).
+  const startPoolFor = (resume?: Durable['resume']): void => {
+    if (!options.readOnly && catchUpBytes(config.sources, resume) >= EAGER_POOL_BYTES) pool.start();
+  };
+  if (config.ephemeral) {
+    startPoolFor();
+    const bodies = new MemoryBodyStore();
+    store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
+    sink = new EphemeralSink(store, bodies);
+  } else {
+    try {
+      durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo, prefetched: options.prefetched });
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    startPoolFor(durable.resume);
+    store = durable.store;
+    sink = durable.sink;
+  }
   ingestor = new Ingestor({
     sources: config.sources,
     format: config.format,
@@ -110,7 +121,11 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
 }
 
 /** Bytes the sources hold beyond where ingestion resumes: an estimate (rotations aside). */
-async function catchUpBytes(sources: readonly SourceSpec[], resume: Durable['resume'] | undefined): Promise<number> {
-  const sizes = await Promise.all(sources.map((s) => stat(s.path).then((st) => st.size, () => 0)));
-  return sources.reduce((n, s, i) => n + Math.max(0, sizes[i]! - (resume?.get(s.name)?.point.position ?? 0)), 0);
+function catchUpBytes(sources: readonly SourceSpec[], resume: Durable['resume'] | undefined): number {
+  let total = 0;
+  for (const s of sources) {
+    const size = statSync(s.path, { throwIfNoEntry: false })?.size ?? 0;
+    total += Math.max(0, size - (resume?.get(s.name)?.point.position ?? 0));
+  }
+  return total;
 }

@@ -13,8 +13,8 @@ import type { HttpTransportHandle } from '../mcp/transports/index.js';
 import { checkSources } from './preflight.js';
 
 /**
- * The MCP modules (SDK, zod, tools) take ~200 ms to load; loading them while the data dir is
- * read (I/O on the thread pool) takes that off restart-to-serving.
+ * The MCP modules (SDK, zod, tools) are the biggest part of start-up; loading them while the
+ * data dir is read (I/O on the thread pool) takes that off restart-to-serving.
  */
 const loadServer = (): Promise<typeof import('../mcp/server.js')> => import('../mcp/server.js');
 
@@ -32,9 +32,13 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   await checkSources(config.sources);
   // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
   const runbooks = config.runbooks === null ? undefined : (await import('../triage/index.js')).loadRunbookCatalog(config.runbooks);
-  const server = loadServer();
   const { openEngine } = await import('../engine.js');
-  const engine = await openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
+  // The engine first: it starts the parse workers (for a big catch-up) before its first await.
+  // The server's modules then load while it waits for the data dir's I/O.
+  const opening = openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
+  const server = loadServer();
+  server.catch(() => undefined); // awaited below, after the engine
+  const engine = await opening;
   engine.ingestor.start();
   const { createServer } = await server;
   const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };

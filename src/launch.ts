@@ -52,18 +52,27 @@ function writeCache(script: vm.Script, dir: string, file: string): void {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, file);
-    // Other builds' caches, once unused for a day (two installs may take turns).
-    const mine = file.slice(dir.length + 1);
+    // Other builds' caches, once a day old (two installs may take turns).
+    const build = `main-${__LTM_MAIN_HASH__}-`;
     for (const name of readdirSync(dir)) {
       const other = join(dir, name);
-      if (name.startsWith('main-') && name !== mine && Date.now() - statSync(other).mtimeMs > STALE_MS) rmSync(other, { force: true });
+      if (name.startsWith('main-') && !name.startsWith(build) && Date.now() - statSync(other).mtimeMs > STALE_MS) rmSync(other, { force: true });
     }
   } catch {
     // A cache is an optimisation: a read-only home or a full disk costs only speed.
   }
 }
 
-function run(main: string): void {
+/**
+ * The command a run is for: each keeps its own cache, holding the functions that command
+ * compiled (a cache written by `ingest` would lack most of what `serve` runs).
+ */
+function commandOf(argv: readonly string[]): string {
+  const first = argv[0];
+  return first !== undefined && /^[a-z]+$/.test(first) ? first : 'serve';
+}
+
+function run(main: string, argv: readonly string[]): void {
   const requireMain = createRequire(main);
   // Stack traces through source maps (node --enable-source-maps) need Node's own loader.
   if (process.sourceMapsEnabled) {
@@ -71,7 +80,7 @@ function run(main: string): void {
     return;
   }
   const dir = cacheDir();
-  const file = join(dir, `main-${__LTM_MAIN_HASH__}-${process.version}-${process.arch}.v8cache`);
+  const file = join(dir, `main-${__LTM_MAIN_HASH__}-${commandOf(argv)}-${process.version}-${process.arch}.v8cache`);
   const cachedData = readCache(file);
   const source = readFileSync(main, 'utf8');
   const script = new vm.Script(Module.wrap(source), {
@@ -97,4 +106,4 @@ function run(main: string): void {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--version' || argv[0] === '-V') process.stdout.write(SERVER_VERSION + '\n');
-else run(fileURLToPath(new URL('./main.js', import.meta.url)));
+else run(fileURLToPath(new URL('./main.js', import.meta.url)), argv);

@@ -13,7 +13,7 @@ import { type ChunkColumns, type ChunkSearch, TimeChunk } from './time-chunk.js'
 
 /**
  * Layout of the search sections (tag lists and time model). 1, unnamed in old checkpoints,
- * was a radix table; 2 is the time model. A snapshot of another layout has its search
+ * was a radix table; 2 is the time model and keyed tag lists. A snapshot of another layout has its search
  * structures rebuilt from the columns (about 180 ms at 10M entries, once).
  */
 export const SEARCH_LAYOUT = 2;
@@ -27,6 +27,8 @@ export interface ChunkMeta {
   tags?: number[];
   /** Sealed chunks: the time model's origin and scale (its knots are a section), null if none. */
   model?: { min: number; scale: number } | null;
+  /** Sealed chunks: which tags have a keyed-list section. */
+  keyed?: number[];
 }
 
 export interface SourceSnapshot {
@@ -64,6 +66,12 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
         });
         meta.model = search.model === null ? null : { min: search.model.min, scale: search.model.scale };
         if (search.model !== null) sections[`${s}.${k}.model`] = search.model.knots;
+        meta.keyed = [];
+        search.keyed.forEach((list, tag) => {
+          if (list === undefined) return;
+          sections[`${s}.${k}.keyed${tag}`] = list;
+          meta.keyed!.push(tag);
+        });
       }
       chunks.push(meta);
     });
@@ -103,11 +111,13 @@ export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, na
         if (cols[c].length !== meta.count) throw new Error(`checkpoint chunk ${name}#${k} column ${c} has ${cols[c].length} entries, expected ${meta.count}`);
       }
       let search: ChunkSearch | undefined;
-      if (src.searchLayout === SEARCH_LAYOUT && meta.tags !== undefined && meta.model !== undefined) {
+      if (src.searchLayout === SEARCH_LAYOUT && meta.tags !== undefined && meta.model !== undefined && meta.keyed !== undefined) {
         const tags: (Uint16Array | undefined)[] = [];
         for (const tag of meta.tags) tags[tag] = read(`${s}.${k}.tag${tag}`, Uint16Array);
+        const keyed: (Uint32Array | undefined)[] = [];
+        for (const tag of meta.keyed) keyed[tag] = read(`${s}.${k}.keyed${tag}`, Uint32Array);
         const model = meta.model;
-        search = { tags, model: model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale } };
+        search = { tags, keyed, model: model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale } };
       }
       index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols, search));
     });

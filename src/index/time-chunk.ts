@@ -8,8 +8,9 @@
  *   bodyLen   Uint16Array   2 B  body length, saturating at 65,535
  *   tag lists Uint16Array   2 B  per tag, the sorted indexes of its entries
  *   model     Uint16Array  .06 B sealed chunks only: knots of the time model (time-model.ts)
+ *   keyed     Uint32Array  <=1 B sealed chunks only: rarer tags' lists keyed by time (tag-keys.ts)
  *                         ----
- *                         ~21 B per entry, bodies excluded
+ *                         ~22 B per entry, bodies excluded
  *
  * Chunks grow the index by whole chunks: appending never copies what is already there.
  * A sealed chunk gets a time model: the position of a timestamp is computed from a small
@@ -22,14 +23,19 @@
 import { TAG_COUNT } from '../parse/levels.js';
 import { TAG_MASK } from '../parse/meta.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
+import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
 
 export const CHUNK_CAPACITY = 1 << 16;
 
-/** A sealed chunk's search structures: per-tag entry lists and the time model (null: too small). */
+/**
+ * A sealed chunk's search structures: per-tag entry lists, the time model (null: too small)
+ * and the keyed lists of its rarer tags.
+ */
 export interface ChunkSearch {
   tags: (Uint16Array | undefined)[];
   model: TimeModel | null;
+  keyed: (Uint32Array | undefined)[];
 }
 
 /** The five per-entry columns of a chunk (checkpoints write and read these). */
@@ -60,6 +66,9 @@ export class TimeChunk implements Segment {
   private knots: Uint16Array | null = null;
   private modelMin = 0;
   private modelScale = 0;
+  /** Keyed lists per tag (tag-keys.ts), sealed chunks only; keys run from the first timestamp. */
+  private keyed: (Uint32Array | undefined)[] | null = null;
+  private keyScale = 0;
 
   constructor(
     readonly lineBase: number,
@@ -101,6 +110,8 @@ export class TimeChunk implements Segment {
         chunk.tagCounts[tag] = list.length;
       }
       chunk.setModel(search.model);
+      chunk.keyed = search.keyed;
+      chunk.keyScale = keyScaleOf(chunk.firstTs, chunk.lastTs);
       return chunk;
     }
     const n = chunk.count;
@@ -112,7 +123,7 @@ export class TimeChunk implements Segment {
       const tag = columns.meta[i]! & TAG_MASK;
       chunk.tags[tag]![fill[tag]!++] = i;
     }
-    chunk.setModel(buildTimeModel(chunk.ts, n));
+    chunk.buildSearch();
     return chunk;
   }
 
@@ -120,7 +131,7 @@ export class TimeChunk implements Segment {
   search(): ChunkSearch {
     const tags: (Uint16Array | undefined)[] = [];
     for (let tag = 0; tag < TAG_COUNT; tag++) tags.push(this.tagCounts[tag]! > 0 ? this.tags[tag]!.subarray(0, this.tagCounts[tag]!) : undefined);
-    return { tags, model: this.knots === null ? null : { knots: this.knots, min: this.modelMin, scale: this.modelScale } };
+    return { tags, model: this.model, keyed: this.keyed ?? [] };
   }
 
   /**
@@ -210,7 +221,18 @@ export class TimeChunk implements Segment {
       const list = this.tags[tag];
       if (list !== undefined && list.length !== this.tagCounts[tag]) this.tags[tag] = list.slice(0, this.tagCounts[tag]);
     }
-    this.setModel(buildTimeModel(this.ts, this.count));
+    this.buildSearch();
+  }
+
+  /** Builds the time model and the keyed lists from the columns and tag lists. */
+  private buildSearch(): void {
+    const n = this.count;
+    this.setModel(buildTimeModel(this.ts, n));
+    if (n === 0) return;
+    this.keyScale = keyScaleOf(this.firstTs, this.lastTs);
+    const keyed: (Uint32Array | undefined)[] = [];
+    for (const tag of keyedTags(this.tagCounts, n)) keyed[tag] = buildKeyedList(this.ts, this.tags[tag]!, this.tagCounts[tag]!, this.firstTs, this.keyScale);
+    this.keyed = keyed;
   }
 
   private setModel(model: TimeModel | null): void {
@@ -245,6 +267,16 @@ export class TimeChunk implements Segment {
     return this.tags[tag];
   }
 
+  /** The tag's keyed list (tag-keys.ts), if this sealed chunk keeps one for it. */
+  keyedList(tag: number): Uint32Array | undefined {
+    return this.keyed === null ? undefined : this.keyed[tag];
+  }
+
+  /** Scale of the keyed lists' keys (their origin is the first timestamp). */
+  get keyedScale(): number {
+    return this.keyScale;
+  }
+
   tagCount(tag: number): number {
     return this.tagCounts[tag]!;
   }
@@ -266,6 +298,7 @@ export class TimeChunk implements Segment {
     let bytes = this.ts.byteLength + this.meta.byteLength + this.lineDelta.byteLength + this.bodyDelta.byteLength + this.bodyLen.byteLength;
     for (const list of this.tags) if (list !== undefined) bytes += list.byteLength;
     if (this.knots !== null) bytes += this.knots.byteLength;
+    if (this.keyed !== null) for (const list of this.keyed) if (list !== undefined) bytes += list.byteLength;
     return bytes;
   }
 

@@ -15,22 +15,33 @@ import { buildTimeModel, modelLowerBound, modelWindow } from '../../src/index/ti
 import { packMeta } from '../../src/parse/meta.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
 
-/** Sorted timestamps: steady steps, runs of equal values, bursts of tiny steps, long gaps. */
+/**
+ * Sorted timestamps: steady steps, runs of equal values (some long enough to cross a chunk
+ * boundary), bursts of tiny steps and long gaps.
+ */
 const timestamps = (maxLength: number): fc.Arbitrary<number[]> =>
   fc
     .array(
-      fc.oneof(
-        { weight: 5, arbitrary: fc.integer({ min: 1, max: 20 }) },
-        { weight: 3, arbitrary: fc.constant(0) },
-        { weight: 1, arbitrary: fc.integer({ min: 500, max: 100_000 }) },
-      ),
-      { minLength: 1, maxLength },
+      fc.record({
+        step: fc.oneof(
+          { weight: 5, arbitrary: fc.integer({ min: 1, max: 20 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 500, max: 100_000 }) },
+        ),
+        repeat: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 4, max: 60 }) }),
+      }),
+      // size 'max': fast-check's default sizes stay near 10 elements, too few to seal chunks.
+      { minLength: 1, maxLength: maxLength / 4, size: 'max' },
     )
-    .chain((steps) =>
-      // A burst: a stretch where every step is 0 or 1 (timestamps 10x denser).
-      fc.tuple(fc.constant(steps), fc.nat(steps.length), fc.nat(steps.length)).map(([s, a, b]) => {
+    .chain((runs) =>
+      // A burst: a stretch of runs whose steps are 0 or 1 (timestamps much denser).
+      fc.tuple(fc.constant(runs), fc.nat(runs.length), fc.nat(runs.length)).map(([r, a, b]) => {
         let clock = 1_700_000_000_000_000;
-        return s.map((step, i) => (clock += i >= Math.min(a, b) && i < Math.max(a, b) ? step % 2 : step));
+        const out: number[] = [];
+        r.forEach((run, i) => {
+          clock += i >= Math.min(a, b) && i < Math.max(a, b) ? run.step % 2 : run.step;
+          for (let k = 0; k < run.repeat && out.length < maxLength; k++) out.push(clock);
+        });
+        return out;
       }),
     );
 
@@ -98,10 +109,14 @@ describe('the time model', () => {
 });
 
 describe('nearest queries over sealed chunks agree with brute force', () => {
-  /** In-order rows (the fast paths' case) with a rare tag (5) and a 1-in-20 tag (4). */
+  /**
+   * In-order rows (the fast paths' case) with a rare tag (5) and a 1-in-20 tag (4). Half the
+   * rows take their tag from their timestamp, so runs of equal times share tags: ties among
+   * tagged entries, within a chunk and across its boundaries.
+   */
   const rowsOf = (values: readonly number[], tagSeeds: readonly number[]): Row[] =>
     values.map((ts, i) => {
-      const r = tagSeeds[i % tagSeeds.length]!;
+      const r = tagSeeds[(tagSeeds[i % tagSeeds.length]! % 2 === 0 ? ts : i) % tagSeeds.length]!;
       const tag = r % 97 === 0 ? 5 : r % 20 === 0 ? 4 : r % 4;
       return { ts, tag, line: i + 1, rank: 0, bodyPos: i * 11 };
     });
@@ -130,7 +145,10 @@ describe('nearest queries over sealed chunks agree with brute force', () => {
           const rare = first.tagCount(5);
           if (rare > 0 && rare * 8 < first.count && [0, 1, 2, 3, 4].every((tag) => first.tagCount(tag) > rare)) expect(first.keyedList(5)).toBeDefined();
           const limit = maxDistance ?? Infinity;
-          for (const t of queryTimes(values, picks)) {
+          // Query times from the data, and around every chunk boundary (ties across chunks).
+          const boundaries: number[] = [];
+          for (let i = capacity; i < values.length; i += capacity) boundaries.push(i - 1, i);
+          for (const t of queryTimes(values, [...picks, ...boundaries])) {
             const hits = findNearest([index], { t, tags, count, direction, maxDistance: limit });
             const expected = bruteForce(rows, t, tags, count, direction, limit);
             expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
@@ -138,6 +156,39 @@ describe('nearest queries over sealed chunks agree with brute force', () => {
         },
       ),
       { numRuns: 250 },
+    );
+  });
+
+  it('count 1 nearest (the straight-line paths), unfiltered and one tag, around chunk boundaries', () => {
+    fc.assert(
+      fc.property(
+        timestamps(1200),
+        fc.array(fc.nat(), { minLength: 7, maxLength: 64 }),
+        fc.integer({ min: 100, max: 300 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.constantFrom<number[] | null>(null, [4], [5], [0]),
+        fc.integer({ min: 1, max: 8 }),
+        (raw, tagSeeds, capacity, picks, tags, spread) => {
+          // A run of equal timestamps across every chunk boundary (sorted order is kept).
+          const values = [...raw];
+          for (let b = capacity; b < values.length; b += capacity) {
+            const from = Math.max(0, b - spread);
+            for (let i = from; i < Math.min(values.length, b + spread); i++) values[i] = values[from]!;
+          }
+          const rows = rowsOf(values, tagSeeds);
+          const index = new SourceIndex('s0', 0, capacity);
+          for (const r of rows) index.append(r.ts, packMeta(r.tag, 6), r.line, r.bodyPos, 10);
+          if (values.length % 2 === 0) index.main.sealActive();
+          const boundaries: number[] = [];
+          for (let i = capacity; i < values.length; i += capacity) boundaries.push(i - 1, i);
+          for (const t of queryTimes(values, [...picks, ...boundaries])) {
+            const hits = findNearest([index], { t, tags, count: 1, direction: 'nearest', maxDistance: Infinity });
+            const expected = bruteForce(rows, t, tags, 1, 'nearest', Infinity);
+            expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
+          }
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 });

@@ -57,6 +57,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
   'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
   config: { kind: 'string', commands: READ, help: 'read options from a JSON or YAML file' },
@@ -101,6 +102,8 @@ export interface Config {
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
   bodyCap: number;
+  /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
+  maxLineBytes: number;
   logLevel: string;
   help: boolean;
   query: {
@@ -280,6 +283,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
     bodyCap,
+    maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     help: pick('help') === true,
     query: {
@@ -295,6 +299,9 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     },
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
+  // Below the body cap a cut line could not fill one answer; above 64 MiB one line is no longer
+  // a small constant of memory.
+  if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
     throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");

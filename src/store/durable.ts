@@ -18,7 +18,7 @@ import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths, lockDataDir } from './
 import type { IngestStatus } from './embedded-store.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import { WalSink } from './wal-sink.js';
+import { verbatimTail, WalSink } from './wal-sink.js';
 
 /** Bytes just before a resume position compared with the file, to be sure it still holds them. */
 const RESUME_TAIL_BYTES = 64;
@@ -144,7 +144,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     if (name === undefined) return;
     store.indexChunk(name, { ...rec, errors: rec.parseErrors, errorSamples: [] }, rec.firstLine, rec.rawPos);
     sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
-    sink.lastRawLen.set(rec.sourceId, rec.rawLen);
+    sink.lastRawLen.set(rec.sourceId, verbatimTail(rec.rawLen, rec.byteStart, rec.byteEnd));
     replayedEntries += rec.count;
   });
 

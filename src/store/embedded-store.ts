@@ -177,7 +177,7 @@ export class EmbeddedStore implements Store {
         // A source the data dir holds but this process does not follow: its data, no tailing.
         name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
         bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
-        parseErrors: 0, linesPerSec: 0, rotations: 0,
+        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0,
       };
       const last = index.entries === 0 ? null : index.lastTs;
       return { ...base, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };

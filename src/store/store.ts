@@ -81,6 +81,9 @@ export interface SourceStatus {
   lastEntryTs: number | null;
   lagMs: number | null;
   rotations: number;
+  /** Lines longer than the line limit (kept up to it), and the bytes skipped past it. */
+  longLines: number;
+  longLineBytesSkipped: number;
   error?: string;
 }
 

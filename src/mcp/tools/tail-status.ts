@@ -28,6 +28,8 @@ const sourceOutput = z.object({
   last_entry_timestamp: z.string().nullable(),
   lag_ms: z.number().nullable(),
   rotations: z.number(),
+  long_lines: z.number(),
+  long_line_bytes_skipped: z.number(),
   error: z.string().optional(),
 });
 
@@ -76,6 +78,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_entry_timestamp: iso(src.lastEntryTs),
       lag_ms: src.lagMs === null ? null : Math.round(src.lagMs),
       rotations: src.rotations,
+      long_lines: src.longLines,
+      long_line_bytes_skipped: src.longLineBytesSkipped,
       ...(src.error === undefined ? {} : { error: src.error }),
     })),
     wal: {
@@ -104,7 +108,8 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${err}`;
+    const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
+    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled

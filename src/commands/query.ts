@@ -38,7 +38,7 @@ function table(rows: Row[], context: Map<Row, { before: string[]; after: string[
  * written by `serve` or `ingest` is queried.
  */
 export async function query(config: Config, logger: Logger): Promise<void> {
-  await checkSources(config.sources);
+  await checkSources(config.sources, { oneShot: true });
   const fromFiles = config.sources.length > 0;
   const engine = await openEngine({ ...config, ephemeral: config.ephemeral || fromFiles }, logger, { readOnly: !fromFiles });
   try {

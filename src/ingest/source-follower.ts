@@ -21,7 +21,7 @@
  *              recovered from the rotated copy (same first bytes, next to it), then reading
  *              restarts at 0.
  */
-import { type FSWatcher, watch } from 'node:fs';
+import { constants as fsConstants, type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogFormat } from '../parse/format.js';
@@ -324,13 +324,19 @@ export class SourceFollower {
   private async openCurrent(): Promise<void> {
     let fd: FileHandle;
     try {
-      fd = await open(this.options.path, 'r');
+      // Non-blocking: opening a FIFO for reading otherwise waits for a writer, forever, and
+      // held shutdown with it (issue 15, item 3). No effect on a regular file.
+      fd = await open(this.options.path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw new Error(`cannot open ${this.options.path}: ${code ?? String(err)}`);
     }
     const st = await fd.stat();
+    if (!st.isFile()) {
+      await fd.close().catch(() => undefined);
+      throw new Error(`${this.options.path} is not a regular file (a FIFO, device or socket); only regular log files can be followed`);
+    }
     const identity = { dev: st.dev, ino: st.ino };
     let position = 0;
     const resume = this.resume;

@@ -193,9 +193,9 @@ const ACCEPTED =
 export const MAX_EPOCH_MS = 8.64e15;
 const RANGE = `epoch milliseconds from -${MAX_EPOCH_MS} to ${MAX_EPOCH_MS} (years -271821 to 275760)`;
 
-function inRange(ms: number, shown: string): ParsedTimestamp {
-  if (Math.abs(ms) > MAX_EPOCH_MS) return { ok: false, message: `${shown} is out of range; accepted: ${RANGE}` };
-  return { ok: true, us: ms * 1000 };
+function inRange(us: number, shown: string): ParsedTimestamp {
+  if (Math.abs(us) > MAX_EPOCH_MS * 1000) return { ok: false, message: `${shown} is out of range; accepted: ${RANGE}` };
+  return { ok: true, us };
 }
 
 /** Reads a timestamp given by a user or a client: ISO with a zone, or integer epoch ms. */
@@ -204,10 +204,10 @@ export function parseTimestampInput(value: TimestampInput): ParsedTimestamp {
     if (!Number.isFinite(value) || !Number.isInteger(value)) {
       return { ok: false, message: `${value} is not an integer epoch in milliseconds; ${ACCEPTED}` };
     }
-    return inRange(value, String(value));
+    return inRange(value * 1000, String(value));
   }
   const text = value.trim();
-  if (/^-?\d{1,16}$/.test(text)) return inRange(Number(text), text);
+  if (/^-?\d{1,16}$/.test(text)) return inRange(Number(text) * 1000, text);
   const bytes = Buffer.from(text, 'latin1');
   const out: IsoParse = { us: 0, precision: 0, hasZone: false };
   const used = parseIsoBytes(bytes, 0, bytes.length, out);
@@ -220,5 +220,5 @@ export function parseTimestampInput(value: TimestampInput): ParsedTimestamp {
       message: `'${text.slice(0, 64)}' has no time zone, so the instant is ambiguous; add Z or an offset such as +02:00, or pass epoch milliseconds`,
     };
   }
-  return inRange(out.us / 1000, `'${text.slice(0, 64)}'`);
+  return inRange(out.us, `'${text.slice(0, 64)}'`);
 }

@@ -198,7 +198,7 @@ export class EmbeddedStore implements Store {
   }
 
   knownTags(): string[] {
-    return ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'NONE', ...this.tags.customTags()];
+    return ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'NONE', ...this.tags.customTags(), ...(this.tags.overflowed ? ['OTHER'] : [])];
   }
 
   async close(): Promise<void> {

@@ -128,7 +128,10 @@ export interface Store {
   status(source?: string): Promise<StoreStatus>;
   /** Configured source names, in configuration order. */
   sourceNames(): string[];
-  /** Tag names this store knows: the six levels, NONE, and custom tags seen so far. */
+  /**
+   * Tag names this store knows: the six levels, NONE, and custom tags seen so far (OTHER when
+   * more custom tags were seen than could be named).
+   */
   knownTags(): string[];
   close(): Promise<void>;
 }

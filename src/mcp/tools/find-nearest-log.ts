@@ -8,7 +8,7 @@ import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from '../../store/store.js';
 import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
-import { coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput } from '../schemas.js';
+import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput } from '../schemas.js';
 
 export interface FindNearestDeps {
   store: Store;
@@ -88,14 +88,15 @@ export function coverageJson(c: Coverage): z.infer<typeof coverageOutput> {
 }
 
 function contextJson(e: EntryView): z.infer<typeof contextEntry> {
-  return { timestamp: formatTimestamp(e.ts, e.precision), tag: e.tag, body: escapeLogText(e.body), line: e.line };
+  return { timestamp: formatTimestamp(e.ts, e.precision), tag: escapeLogText(e.tag), body: escapeLogText(e.body), line: e.line };
 }
 
 function entryJson(e: EntryWithContext, t: number) {
   return {
     timestamp: formatTimestamp(e.ts, e.precision),
     epoch_ms: roundMs(e.ts),
-    tag: e.tag,
+    // Tags come from the log too: `[\x1b[31mERROR]` went out raw (issue 15, item 6).
+    tag: escapeLogText(e.tag),
     body: escapeLogText(e.body),
     truncated: e.truncated,
     distance_ms: roundMs(e.ts - t),
@@ -153,6 +154,7 @@ export interface FindNearestArgs {
 /** Runs the query and shapes the result, shrinking it until it fits in 64 KiB. */
 export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArgs): Promise<CallToolResult & { structuredContent: Structured }> {
   const t = requireTimestamp(args.timestamp);
+  checkTags(deps.store.knownTags(), tagList(args.tag));
   let bodyCap = deps.bodyCap;
   let context = args.context;
   let count = args.count;

@@ -182,7 +182,7 @@ function structuredOf(tr: TriageResult, t: number, reasons: string[], llm: LlmOu
           ? null
           : {
               timestamp: formatTimestamp(ne.ts, ne.precision),
-              tag: ne.tag,
+              tag: escapeLogText(ne.tag),
               body: escapeLogText(ne.body),
               truncated: ne.truncated,
               source: ne.source,

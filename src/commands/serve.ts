@@ -113,9 +113,9 @@ async function serveStdio(
   config: Config,
   logger: Logger,
 ): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { LineStdioServerTransport } = await import('../mcp/stdio-transport.js');
   const { server } = createServer(deps);
-  const transport = new StdioServerTransport();
+  const transport = new LineStdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;

@@ -39,6 +39,20 @@ export const tagInput = z
       'such as AUDIT match as written. Default: every entry.',
   );
 
+/**
+ * A tool's input object that refuses fields it does not know, naming them and the accepted
+ * ones: `span_s` (documented, never implemented) was silently ignored (issue 15, item 14).
+ */
+export function strictInput<T extends z.ZodRawShape>(shape: T): z.ZodObject<T, z.core.$strict> {
+  const accepted = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k.slice(0, 64)}'`).join(', ')}; accepted: ${accepted}`
+        : undefined,
+  });
+}
+
 /** Thrown by handlers for a semantically bad argument; the SDK turns it into an isError result. */
 export class ToolInputError extends Error {
   constructor(field: string, message: string) {

@@ -8,7 +8,7 @@ import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from '../../store/store.js';
 import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
-import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput } from '../schemas.js';
+import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, strictInput } from '../schemas.js';
 
 export interface FindNearestDeps {
   store: Store;
@@ -219,7 +219,7 @@ export function registerFindNearestLogTool(server: McpServer, deps: FindNearestD
     {
       title: 'Find the log entries nearest to a time',
       description: DESCRIPTION,
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { LEVEL_NAMES, levelFromName } from '../../parse/levels.js';
 import { formatTimestamp, MAX_EPOCH_MS } from '../../parse/timestamp.js';
 import type { Store } from '../../store/store.js';
-import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError } from '../schemas.js';
+import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
 
 export interface LogHistogramDeps {
@@ -144,7 +144,7 @@ export function registerLogHistogramTool(server: McpServer, deps: LogHistogramDe
         'Counts entries per level (or tag) in equal time buckets around a timestamp, with a sparkline per ' +
         'level in the text, so a burst of errors and its start are visible at a glance. Use it to see ' +
         'whether an alert time sits on a burst, and how the error rate compares with before.',
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Store, StoreStatus } from '../../store/store.js';
 import { escapeLogText } from '../../text/untrusted.js';
-import { sourceInput } from '../schemas.js';
+import { sourceInput, strictInput } from '../schemas.js';
 
 export interface TailStatusDeps {
   store: Store;
@@ -128,7 +128,7 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
         'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
         'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
         'whether find_nearest_log can already see the moment you care about.',
-      inputSchema: { source: sourceInput },
+      inputSchema: strictInput({ source: sourceInput }),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

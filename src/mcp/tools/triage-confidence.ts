@@ -26,7 +26,7 @@ import {
   type TriageResult,
 } from '../../triage/index.js';
 import { fitsBudget } from '../response-budget.js';
-import { coverageOutput, requireTimestamp, sourceInput, timestampInput } from '../schemas.js';
+import { coverageOutput, requireTimestamp, sourceInput, timestampInput, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
 
 export interface TriageConfidenceDeps {
@@ -368,7 +368,7 @@ export function registerTriageConfidenceTool(server: McpServer, deps: TriageConf
     {
       title: 'Score an incident and decide: run the runbook or escalate',
       description: DESCRIPTION,
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: false, openWorldHint: false },
     },

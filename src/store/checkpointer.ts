@@ -7,7 +7,7 @@
 import type { Logger } from '../log.js';
 import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
 import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
-import type { EmbeddedStore } from './embedded-store.js';
+import type { EmbeddedStore, PersistedIngest } from './embedded-store.js';
 import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
 
 import { CHECKPOINT_PREFIX, checkpointName } from './data-dir.js';
@@ -25,6 +25,8 @@ export interface CheckpointMeta {
   lastRawEnd: Record<string, number>;
   /** Per source name, raw bytes of that batch (absent in checkpoints written before it). */
   lastRawLen?: Record<string, number>;
+  /** Per source name, ingestion counts (absent in checkpoints written before them). */
+  ingest?: Record<string, PersistedIngest>;
 }
 
 export interface CheckpointPolicy {
@@ -91,6 +93,7 @@ export class Checkpointer {
         retentionHorizon: this.store.retentionHorizon,
         lastRawEnd,
         lastRawLen,
+        ingest: this.store.ingestToPersist(),
       };
       this.sink.entriesSinceCheckpoint = 0;
       this.lastAt = Date.now();

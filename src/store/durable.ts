@@ -15,7 +15,7 @@ import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoi
 import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
 import { CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
 import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths, lockDataDir } from './data-dir.js';
-import type { IngestStatus } from './embedded-store.js';
+import type { IngestStatus, PersistedIngest } from './embedded-store.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import { verbatimTail, WalSink } from './wal-sink.js';
@@ -28,6 +28,8 @@ export interface Durable {
   sink: WalSink;
   wal: Wal;
   resume: Map<string, { point: ResumePoint; line: number; generation: number }>;
+  /** Ingestion counts remembered per source name (the followers continue counting from them). */
+  persistedIngest: ReadonlyMap<string, PersistedIngest>;
   /** Checkpoint if due, apply retention; run on a timer. */
   maintain(): Promise<void>;
   /** Final checkpoint, WAL fsync and close, lock release. */
@@ -115,7 +117,10 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   const indexes = usable
     ? restoreIndex(meta!.sources, (name, type) => checkpointSection(cp!, name, type as never) as never, names)
     : undefined;
+  // Ingestion counts as of the checkpoint; the replay below adds the batches after it.
+  const persistedIngest = new Map<string, PersistedIngest>(Object.entries((usable ? meta!.ingest : undefined) ?? {}));
   const store = new EmbeddedStore({
+    persistedIngest,
     sources: names,
     bodies: wal,
     ingestStatus: options.ingestStatus,
@@ -146,6 +151,8 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
     sink.lastRawLen.set(rec.sourceId, verbatimTail(rec.rawLen, rec.byteStart, rec.byteEnd));
     replayedEntries += rec.count;
+    const p = persistedIngest.get(name) ?? { format: 'unknown', bytesRead: 0, fileBytes: 0, linesRead: 0, parseErrors: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0 };
+    persistedIngest.set(name, { ...p, linesRead: p.linesRead + rec.lines, parseErrors: p.parseErrors + rec.parseErrors, bytesRead: rec.byteEnd, fileBytes: Math.max(p.fileBytes, rec.byteEnd) });
   });
 
   // Retention deleted the segments before firstPos. A kill -9 before the next checkpoint
@@ -195,6 +202,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     sink: sink,
     wal,
     resume,
+    persistedIngest,
     recovery,
     maintain: () =>
       maintenance.runExclusive(async () => {

@@ -27,6 +27,24 @@ import {
 /** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
 export type IngestStatus = Omit<SourceStatus, 'entries' | 'lastEntryTs' | 'lagMs'>;
 
+/**
+ * What a data dir remembers of each source's ingestion (checkpoint meta plus the WAL after
+ * it), so `status` after a one-shot `ingest` shows what was read (issue 15, item 10) and a
+ * restarted `serve` keeps counting from there.
+ */
+export type PersistedIngest = Pick<
+  IngestStatus,
+  'format' | 'bytesRead' | 'fileBytes' | 'linesRead' | 'parseErrors' | 'lastParseError' | 'rotations' | 'longLines' | 'longLineBytesSkipped'
+>;
+
+export function persistedOf(s: IngestStatus): PersistedIngest {
+  return {
+    format: s.format, bytesRead: s.bytesRead, fileBytes: s.fileBytes, linesRead: s.linesRead, parseErrors: s.parseErrors,
+    ...(s.lastParseError === undefined ? {} : { lastParseError: s.lastParseError }),
+    rotations: s.rotations, longLines: s.longLines, longLineBytesSkipped: s.longLineBytesSkipped,
+  };
+}
+
 export interface EmbeddedStoreOptions {
   /** Source names in configuration order. */
   sources: readonly string[];
@@ -40,6 +58,8 @@ export interface EmbeddedStoreOptions {
   indexes?: SourceIndex[];
   /** Paths of sources known from the data dir but not followed by this process. */
   knownPaths?: ReadonlyMap<string, string>;
+  /** Ingestion counts the data dir remembers, per source name (sources not followed now show them). */
+  persistedIngest?: ReadonlyMap<string, PersistedIngest>;
   /** Custom tag names in id order, restored from a checkpoint. */
   customTags?: readonly string[];
   onClose?: () => Promise<void>;
@@ -178,6 +198,7 @@ export class EmbeddedStore implements Store {
         name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
         bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
         parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0,
+        ...this.options.persistedIngest?.get(index.name),
       };
       const last = index.entries === 0 ? null : index.lastTs;
       return { ...base, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
@@ -191,6 +212,14 @@ export class EmbeddedStore implements Store {
       index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },
       uptimeS: Math.round((Date.now() - this.started) / 1000),
     };
+  }
+
+  /** Ingestion counts to persist: followed sources as tracked now, the others as remembered. */
+  ingestToPersist(): Record<string, PersistedIngest> {
+    const out: Record<string, PersistedIngest> = {};
+    for (const [name, p] of this.options.persistedIngest ?? []) out[name] = p;
+    for (const s of this.options.ingestStatus?.() ?? []) out[s.name] = persistedOf(s);
+    return out;
   }
 
   sourceNames(): string[] {

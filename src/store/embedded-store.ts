@@ -14,6 +14,7 @@ import {
   type Coverage,
   type EntryView,
   type EntryWithContext,
+  type LostRange,
   type NearestAnswer,
   type NearestQuery,
   QueryError,
@@ -79,6 +80,9 @@ export class EmbeddedStore implements Store {
   private readonly now: () => number;
   /** Entries before this time were dropped by retention. */
   retentionHorizon: number | null = null;
+  /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
+  lost: LostRange[] = [];
+  repairedRecords = 0;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
@@ -165,7 +169,19 @@ export class EmbeddedStore implements Store {
     else if (entries.length === 0) status = 'no_match';
     else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
     else if (this.retentionHorizon !== null && q.t < this.retentionHorizon) status = 'before_retention';
-    return { status, entries, coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+    const lost = this.lostNear(sources, q.t, entries);
+    return { status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+  }
+
+  /** Lost ranges of these sources that lie between t and the farthest entry (all of them when none was found). */
+  private lostNear(sources: readonly SourceIndex[], t: number, entries: readonly EntryView[]): LostRange[] {
+    if (this.lost.length === 0) return [];
+    const names = new Set(sources.map((s) => s.name));
+    let reach = entries.length === 0 ? Infinity : 0;
+    for (const e of entries) reach = Math.max(reach, Math.abs(e.ts - t));
+    return this.lost.filter(
+      (g) => names.has(g.source) && (g.toTs ?? Infinity) >= t - reach && (g.fromTs ?? -Infinity) <= t + reach,
+    );
   }
 
   async entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]> {
@@ -209,6 +225,8 @@ export class EmbeddedStore implements Store {
     return {
       sources,
       wal: this.options.walStatus?.() ?? WAL_OFF,
+      lost: this.lost.filter((g) => source === undefined || g.source === source),
+      repairedRecords: this.repairedRecords,
       index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },
       uptimeS: Math.round((Date.now() - this.started) / 1000),
     };

@@ -67,6 +67,9 @@ const outputSchema = {
   coverage: coverageOutput,
   query_us: z.number(),
   notes: z.array(z.string()).optional(),
+  lost: z
+    .array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), lines: z.number(), reason: z.string() }))
+    .optional(),
 };
 
 const DESCRIPTION =
@@ -114,6 +117,7 @@ type Structured = {
   coverage: z.infer<typeof coverageOutput>;
   query_us: number;
   notes?: string[];
+  lost?: { source: string; from: string | null; to: string | null; lines: number; reason: string }[];
 };
 
 function formatDistance(ms: number): string {
@@ -170,13 +174,22 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
       maxDistance: args.max_distance_ms === undefined ? undefined : args.max_distance_ms * 1000,
       bodyCap,
     });
+    // A hole from a lost WAL record near the answer: said, so "ok" with an entry far away does
+    // not read as "nothing was logged in between" (issue 15, item 7).
+    const lost = (answer.lost ?? []).map((g) => ({
+      source: g.source, from: g.fromTs === null ? null : formatTimestamp(g.fromTs), to: g.toTs === null ? null : formatTimestamp(g.toTs),
+      lines: g.lines, reason: g.reason,
+    }));
+    const lostNotes = lost.map((g) => `${g.lines} lines of source ${g.source} between ${g.from ?? 'its start'} and ${g.to ?? 'its end'} are lost (a corrupt WAL record: ${g.reason}); entries there may be missing from this answer`);
+    const allNotes = [...notes, ...lostNotes];
     const structured: Structured = {
       query: { timestamp: formatTimestamp(t), epoch_ms: roundMs(t) },
       status: answer.status,
       entries: answer.entries.map((e) => entryJson(e, t)),
       coverage: coverageJson(answer.coverage),
       query_us: answer.queryUs,
-      ...(notes.length > 0 ? { notes: [...notes] } : {}),
+      ...(allNotes.length > 0 ? { notes: allNotes } : {}),
+      ...(lost.length > 0 ? { lost } : {}),
     };
     const result = { content: [{ type: 'text' as const, text: renderNearest(structured) }], structuredContent: structured };
     if (surelyFits(structured, bodyCap) || fitsBudget(result) || (count === 1 && context === 0 && bodyCap <= 64)) return result;

@@ -44,6 +44,8 @@ const outputSchema = {
     last_fsync_at: z.string().nullable(),
     fsync_policy: z.string(),
     corrupt_records: z.number(),
+    repaired_records: z.number(),
+    lost: z.array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), bytes: z.number(), lines: z.number(), reason: z.string() })),
   }),
   index: z.object({
     entries: z.number(),
@@ -91,6 +93,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_fsync_at: s.wal.lastFsyncAt === null ? null : new Date(s.wal.lastFsyncAt).toISOString(),
       fsync_policy: s.wal.fsyncPolicy,
       corrupt_records: s.wal.corruptRecords,
+      repaired_records: s.repairedRecords ?? 0,
+      lost: (s.lost ?? []).map((g) => ({ source: g.source, from: iso(g.fromTs), to: iso(g.toTs), bytes: g.bytes, lines: g.lines, reason: g.reason })),
     },
     index: {
       entries: s.index.entries,
@@ -113,7 +117,9 @@ export function renderTailStatus(j: TailStatusJson): string {
   });
   const w = j.wal;
   const wal = w.enabled
-    ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
+    ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records` +
+      (w.repaired_records > 0 ? `, ${w.repaired_records} re-read from the sources` : '') +
+      w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
   const ix = j.index;
   return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');

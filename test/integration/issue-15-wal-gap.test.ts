@@ -65,7 +65,7 @@ async function damagedDataDir(): Promise<{ dir: string; log: string; dataDir: st
   // end of the file) in another: the third batch holds lines 601 to 1199.
   expect(batches.length).toBe(6);
   const middle = batches[2]!;
-  seg[middle.off + 32 + 4] ^= 0xff; // the entry count inside the meta block: its CRC fails
+  seg[middle.off + 32 + 4]! ^= 0xff; // the entry count inside the meta block: its CRC fails
   writeFileSync(segPath, seg);
   return { dir, log, dataDir };
 }

@@ -63,7 +63,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     sink,
     logger,
     maxLineBytes: config.maxLineBytes,
-    ...(durable === null ? {} : { resume: durable.resume, seed: durable.persistedIngest }),
+    ...(durable === null ? {} : { resume: durable.resume }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
   const ing = ingestor;

@@ -3,7 +3,7 @@
  */
 import type { SourceSpec } from '../config.js';
 import type { Logger } from '../log.js';
-import type { IngestStatus, PersistedIngest } from '../store/embedded-store.js';
+import type { IngestStatus } from '../store/embedded-store.js';
 import type { ParsePool } from './parse-pool.js';
 import { type ResumePoint, SourceFollower } from './source-follower.js';
 import { type IngestSink, SourcePipeline } from './source-pipeline.js';
@@ -18,8 +18,7 @@ export interface IngestorOptions {
   logger: Logger;
   /** Per source name: where to continue, and the line number and generation there. */
   resume?: ReadonlyMap<string, { point: ResumePoint; line: number; generation: number }>;
-  /** Per source name: the counts the data dir remembers, continued by the trackers. */
-  seed?: ReadonlyMap<string, PersistedIngest>;
+
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
@@ -40,8 +39,6 @@ export class Ingestor {
   constructor(options: IngestorOptions) {
     this.sources = options.sources.map((spec) => {
       const tracker = new SourceTracker(spec.name, spec.path);
-      const seed = options.seed?.get(spec.name);
-      if (seed !== undefined) tracker.seed(seed);
       if (options.format !== 'auto') tracker.format = options.format;
       const log = options.logger.child({ source: spec.name });
       const onError = (err: Error): void => log.warn({ err: err.message }, 'ingestion error');

@@ -3,7 +3,7 @@
  * parse errors with the last bad line, rotations and a lines/s rate over the last few seconds.
  */
 import type { ParseErrorSample } from '../parse/parsed-chunk.js';
-import type { IngestStatus, PersistedIngest } from '../store/embedded-store.js';
+import type { IngestStatus } from '../store/embedded-store.js';
 import type { SourceState } from '../store/store.js';
 
 /** No growth for this long turns a live source into a stalled one. */
@@ -35,16 +35,6 @@ export class SourceTracker {
     readonly name: string,
     readonly path: string,
   ) {}
-
-  /** Continues the counts a data dir remembers (a restart, or `serve` after `ingest`). */
-  seed(p: PersistedIngest): void {
-    this.linesRead = p.linesRead;
-    this.parseErrors = p.parseErrors;
-    this.lastParseError = p.lastParseError;
-    this.rotations = p.rotations;
-    this.longLines = p.longLines;
-    this.longLineBytesSkipped = p.longLineBytesSkipped;
-  }
 
   /** After a read: is everything the file held consumed? */
   observe(bytesRead: number, fileBytes: number, grew: boolean, pendingBytes = this.pendingBytes): void {

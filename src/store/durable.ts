@@ -29,8 +29,6 @@ export interface Durable {
   sink: WalSink;
   wal: Wal;
   resume: Map<string, { point: ResumePoint; line: number; generation: number }>;
-  /** Ingestion counts remembered per source name (the followers continue counting from them). */
-  persistedIngest: ReadonlyMap<string, PersistedIngest>;
   /** Checkpoint if due, apply retention; run on a timer. */
   maintain(): Promise<void>;
   /** Final checkpoint, WAL fsync and close, lock release. */
@@ -228,7 +226,6 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     sink: sink,
     wal,
     resume,
-    persistedIngest,
     recovery,
     maintain: () =>
       maintenance.runExclusive(async () => {

@@ -232,11 +232,28 @@ export class EmbeddedStore implements Store {
     };
   }
 
-  /** Ingestion counts to persist: followed sources as tracked now, the others as remembered. */
+  /**
+   * Ingestion counts to persist: what the data dir remembered plus what this process read
+   * since (tail_status counts from the start of the process; the data dir keeps the total).
+   */
   ingestToPersist(): Record<string, PersistedIngest> {
     const out: Record<string, PersistedIngest> = {};
     for (const [name, p] of this.options.persistedIngest ?? []) out[name] = p;
-    for (const s of this.options.ingestStatus?.() ?? []) out[s.name] = persistedOf(s);
+    for (const s of this.options.ingestStatus?.() ?? []) {
+      const now = persistedOf(s);
+      const before = out[s.name];
+      out[s.name] = before === undefined ? now : {
+        ...now,
+        linesRead: before.linesRead + now.linesRead,
+        parseErrors: before.parseErrors + now.parseErrors,
+        lastParseError: now.lastParseError ?? before.lastParseError,
+        rotations: before.rotations + now.rotations,
+        longLines: before.longLines + now.longLines,
+        longLineBytesSkipped: before.longLineBytesSkipped + now.longLineBytesSkipped,
+        format: now.format === 'auto' ? before.format : now.format,
+      };
+      if (out[s.name]!.lastParseError === undefined) delete out[s.name]!.lastParseError;
+    }
     return out;
   }
 

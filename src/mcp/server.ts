@@ -8,6 +8,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Store } from '../store/store.js';
 import { RunbookCatalog } from '../triage/index.js';
+import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';
 import { registerRunbookResources } from './resources.js';
 import { registerFindNearestLogTool } from './tools/find-nearest-log.js';
@@ -68,5 +69,6 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
   });
   registerRunbookResources(server, catalog);
   registerTriagePrompt(server);
+  foldParamErrors(server);
   return { server, close: () => server.close() };
 }

@@ -94,6 +94,9 @@ const COMMON: BuildOptions = {
   // The sources are ES modules: import.meta.url becomes the bundle file's own URL.
   define: { 'import.meta.url': '__ltm_import_meta_url' },
   banner: { js: 'var __ltm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+  // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
+  // from import.meta.url would point into dist/bundle/, where they are not.
+  loader: { '.html': 'text', '.sql': 'text', '.md': 'text' },
   metafile: true,
   logLevel: 'warning',
 };

@@ -11,6 +11,7 @@ import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Store } from '../../store/store.js';
 import { coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface LogHistogramDeps {
   store: Store;
@@ -143,6 +144,8 @@ export function registerLogHistogramTool(server: McpServer, deps: LogHistogramDe
       inputSchema,
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args) => logHistogram(deps, args as LogHistogramArgs),
   );

@@ -4,17 +4,7 @@
  * (href, src, on*, style). The page's CSP also enforces Trusted Types, so an innerHTML
  * assignment from a string would throw instead of parsing.
  */
-
-/**
- * Makes text safe to look at: control characters (the server escapes them already; this is
- * the second line) and the invisible format characters that reorder or hide text (bidi
- * overrides and isolates, zero-width characters, BOM) become visible `\uXXXX` escapes.
- */
-export function inert(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufeff\ufff9-\ufffb]/g, (c) =>
-    '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'),
-  );
-}
+import { inert } from './inert.js';
 
 type Child = Node | string | null | undefined | false;
 

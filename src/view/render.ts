@@ -77,6 +77,15 @@ export function renderTimeline(h0: HistogramResult, marks: TimelineMarks, onPick
   fill(byId('timeline-notes'), ...(h0.notes ?? []).map((n) => h('li', {}, n)));
 }
 
+/** A lag or age in the largest unit that keeps it readable. */
+export function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  if (s < 86_400) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} days`;
+}
+
 function signedDistance(ms: number): string {
   const sign = ms < 0 ? '−' : '+';
   const abs = Math.abs(ms);
@@ -127,7 +136,7 @@ export function renderEntries(r: NearestResult): void {
   const list = byId('entries');
   fill(list, ...r.entries.map(entryItem));
   list.dataset.query = r.query.timestamp;
-  const lag = r.coverage.lag_ms === null ? '' : `, lag ${(r.coverage.lag_ms / 1000).toFixed(1)} s`;
+  const lag = r.coverage.lag_ms === null ? '' : `, ingestion ${duration(r.coverage.lag_ms)} behind now`;
   const status = STATUS_TEXT[r.status] ?? r.status;
   fill(
     byId('entries-head'),

@@ -30,17 +30,24 @@ import {
   settled,
   writeHostileLog,
   writeIncidentLog,
+  writeRunbooks,
 } from './view-fixtures.js';
 
 const OUT = outputDir('incident-view');
 const T = INCIDENT_AT + 20_000;
 const WINDOW_S = 300;
 
+// One browser for the file; each test opens its own pages (tabs).
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
 describe('incident view in chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ltm-view-'));
   let srv: ServeProcess;
   let client: Client;
-  let browser: Browser;
 
   const call = async (name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
@@ -51,16 +58,13 @@ describe('incident view in chromium', () => {
   beforeAll(async () => {
     await writeIncidentLog(join(dir, 'app.log'));
     writeHostileLog(join(dir, 'hostile.log'));
-    [srv, browser] = await Promise.all([
-      startServe(['--transport', 'http', '--ephemeral', '--source', `app=${join(dir, 'app.log')}`, '--source', `hostile=${join(dir, 'hostile.log')}`]),
-      launchChromium(),
-    ]);
+    writeRunbooks(join(dir, 'runbooks.json'));
+    srv = await startServe(['--transport', 'http', '--ephemeral', '--runbooks', join(dir, 'runbooks.json'), '--source', `app=${join(dir, 'app.log')}`, '--source', `hostile=${join(dir, 'hostile.log')}`]);
     client = await connectHttp(srv.url);
     await waitLive(client);
   });
   afterAll(async () => {
     await client?.close().catch(() => undefined);
-    await browser?.close();
     await srv?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -114,9 +118,12 @@ describe('incident view in chromium', () => {
 
       const triage = await call('triage_confidence', { timestamp: iso(T), source: 'app', window_s: WINDOW_S });
       expect(await page.getAttribute('#triage .decision', 'data-decision')).toBe(triage.decision);
+      expect(await page.textContent('#triage .runbook')).toContain((triage.runbook as { id: string }).id);
       expect(await page.isVisible('#bars .bucket.alert')).toBe(true);
       expect(await page.locator('#bars .bucket.in-window').count()).toBeGreaterThan(10);
       await page.screenshot({ path: join(OUT, 'web-light.png'), fullPage: true });
+      // The README's picture (src/view/incident-view.png is a copy of it): the top of the page.
+      await page.screenshot({ path: join(OUT, 'readme.png'), clip: { x: 0, y: 0, width: 1000, height: 1000 } });
       expect(problems).toEqual([]);
     });
 
@@ -262,17 +269,12 @@ describe('incident view with --auth-token', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ltm-view-auth-'));
   const TOKEN = 'view-test-token-7f3a';
   let srv: ServeProcess;
-  let browser: Browser;
 
   beforeAll(async () => {
     writeSecondsLog(join(dir, 'app.log'));
-    [srv, browser] = await Promise.all([
-      startServe(['--transport', 'http', '--ephemeral', '--auth-token', TOKEN, '--source', `app=${join(dir, 'app.log')}`]),
-      launchChromium(),
-    ]);
+    srv = await startServe(['--transport', 'http', '--ephemeral', '--auth-token', TOKEN, '--source', `app=${join(dir, 'app.log')}`]);
   });
   afterAll(async () => {
-    await browser?.close();
     await srv?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

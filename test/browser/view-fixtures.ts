@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Frame, Page } from 'playwright-core';
-import { writeLogFile } from '../../src/generate/index.js';
+import { SIGNATURE_CATALOG, writeLogFile } from '../../src/generate/index.js';
 
 export const INCIDENT_START = Date.parse('2024-01-15T10:00:00.000Z');
 /** A db-timeout burst ten minutes in, for a minute, over a quiet background. */
@@ -22,6 +22,17 @@ export async function writeIncidentLog(path: string): Promise<void> {
     stackFraction: 0.05,
     incidents: [{ at: INCIDENT_AT, signature: 'db-timeout', durationMs: 60_000, ratePerSec: 150 }],
   });
+}
+
+/** A catalog whose db-timeout runbook matches the incident's signature. */
+export function writeRunbooks(path: string): void {
+  const db = SIGNATURE_CATALOG['db-timeout'];
+  writeFileSync(
+    path,
+    JSON.stringify({
+      runbooks: [{ id: 'db-timeout', title: db.title, match: { pattern: db.pattern }, steps: ['Check replication lag', 'Fail over the read pool'], auto_execute: true, min_confidence: 0.8 }],
+    }),
+  );
 }
 
 /** Log lines that try to become markup, script, terminal control or reordered text. */

@@ -84,7 +84,7 @@ function inlineText(html: string, tag: 'script' | 'style'): string {
 
 let cached: IncidentViewDocument | null = null;
 
-/** Reads the built document once (about 0.7 MB) and derives the page's CSP from it. */
+/** Reads the built document once (about 450 KiB) and derives the page's CSP from it. */
 export function loadIncidentView(): IncidentViewDocument {
   if (cached !== null) return cached;
   const path = incidentViewPath();

@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
@@ -57,14 +57,18 @@ export interface IncidentViewDocument {
   csp: string;
 }
 
-/** Where the build puts the document: dist/view/ under the package root (found from this file). */
+/**
+ * Where the build puts the document: dist/view/incident.html. Found by walking up from this
+ * module, which runs from dist/src/mcp (tsc), from a bundle in dist/ (esbuild) or from
+ * src/mcp (tests).
+ */
 export function incidentViewPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'view', 'incident.html');
-    dir = dirname(dir);
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = basename(dir) === 'dist' ? join(dir, 'view', 'incident.html') : join(dir, 'dist', 'view', 'incident.html');
+    if (existsSync(candidate)) return candidate;
   }
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'view', 'incident.html');
+  return join(here, '..', '..', '..', 'dist', 'view', 'incident.html');
 }
 
 const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;

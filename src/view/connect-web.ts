@@ -53,11 +53,12 @@ function askToken(message: string): Promise<string> {
   });
 }
 
+/** /mcp next to the page (relative, so a reverse proxy's path prefix is kept). */
 async function connect(): Promise<Client> {
   let token = sessionStorage.getItem(TOKEN_KEY);
   for (;;) {
     const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-    const transport = new StreamableHTTPClientTransport(new URL('/mcp', location.href), { requestInit: { headers } });
+    const transport = new StreamableHTTPClientTransport(new URL('mcp', location.href), { requestInit: { headers } });
     const client = new Client(VIEW_INFO);
     try {
       await client.connect(transport);

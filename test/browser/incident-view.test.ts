@@ -242,7 +242,8 @@ describe('incident view in chromium', () => {
   it('(c) renders hostile log lines as inert text: no markup, no script, no escapes, no reordering', async () => {
     const page = await browser.context.newPage();
     const problems = await watch(page);
-    await page.goto(`${srv.base}/?source=hostile&t=${iso(HOSTILE_START + 3000)}&count=${HOSTILE_BODIES.length + 1}&context=0`);
+    // Through /ui this time: the page finds /mcp relative to itself.
+    await page.goto(`${srv.base}/ui?source=hostile&t=${iso(HOSTILE_START + 3000)}&count=${HOSTILE_BODIES.length + 1}&context=0`);
     await settled(page, HOSTILE_START + 3000);
     const entries = await readEntries(page);
     expect(entries).toHaveLength(HOSTILE_BODIES.length + 1);

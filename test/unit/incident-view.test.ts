@@ -13,6 +13,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { describe, expect, it } from 'vitest';
 import { INCIDENT_VIEW_RESOURCE_META, INCIDENT_VIEW_TOOL_META, INCIDENT_VIEW_URI, MCP_APP_MIME_TYPE, loadIncidentView } from '../../src/mcp/incident-view.js';
 import { createServer } from '../../src/mcp/server.js';
+import { kindOf } from '../../src/view/model.js';
 import { MemoryBodyStore } from '../../src/store/body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 
@@ -61,6 +62,18 @@ describe('incident view: MCP Apps wiring', () => {
     expect(c.text.match(/<style\b[^>]*>/g)).toEqual(['<style>']);
     expect(c.text).not.toMatch(/<(?:script|img|iframe|link)\b[^>]*\bsrc=/i);
     expect(c.text.match(/\bhref=("[^"]*")/g)).toEqual(['href="data:,"']);
+    await client.close();
+  });
+
+  it('tells the three tools\' real results apart by their shape (the view relies on it)', async () => {
+    const client = await connect();
+    for (const name of ['find_nearest_log', 'log_histogram', 'triage_confidence'] as const) {
+      const r = await client.callTool({ name, arguments: { timestamp: '2024-01-15T10:30:00Z' } });
+      expect(r.isError, JSON.stringify(r.content)).not.toBe(true);
+      expect(kindOf(r.structuredContent)).toBe(name);
+    }
+    const status = await client.callTool({ name: 'tail_status', arguments: {} });
+    expect(kindOf(status.structuredContent)).toBeNull();
     await client.close();
   });
 

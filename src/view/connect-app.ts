@@ -48,6 +48,8 @@ export async function startApp(): Promise<void> {
   };
   app.ontoolcancelled = (p) => setStatus(`the tool call was cancelled${p.reason ? `: ${p.reason}` : ''}`, 'error');
   app.onhostcontextchanged = (ctx) => applyContext(ctx);
+  // Nothing to save: the view holds no state a person would lose.
+  app.onteardown = async () => ({});
   setStatus('waiting for the tool result from the host ...');
   await app.connect();
   applyContext(app.getHostContext());

@@ -9,9 +9,9 @@
  * `_meta` its registerAppTool writes: `ui.resourceUri` plus the deprecated flat
  * `ui/resourceUri` for older hosts); test/unit/incident-view.test.ts holds them equal to what
  * the package's own helpers produce. The package is a build-time (and test) dependency,
- * bundled into the document; the server does not import it: its server module costs 30-54 ms
- * at start-up (measured on the shared 2-core VM, 3 runs), spent building the App-side schemas
- * a server never uses, and its type declarations do not resolve under NodeNext
+ * bundled into the document; the server does not import it: its server module costs 30-133 ms
+ * at start-up (two series of 3 runs on the shared, loaded 2-core VM), spent building App-side
+ * schemas a server never uses, and its type declarations do not resolve under NodeNext
  * (extensionless re-exports), so the two shapes are spelled out below.
  */
 import { createHash } from 'node:crypto';

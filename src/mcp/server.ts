@@ -6,6 +6,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Store } from '../store/store.js';
 import { RunbookCatalog } from '../triage/index.js';
+import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';
 import { registerIncidentViewResource } from './incident-view.js';
 import { registerRunbookResources } from './resources.js';
@@ -53,5 +54,6 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
   registerRunbookResources(server, catalog);
   registerIncidentViewResource(server);
   registerTriagePrompt(server);
+  foldParamErrors(server);
   return { server, close: () => server.close() };
 }

@@ -90,7 +90,7 @@ describe('the MCP Bundle', () => {
 
   it('holds no path of the build machine, and native code only as every platform`s CRC32C binary', () => {
     const files = filesUnder(unpacked);
-    for (const f of files.filter((x) => /\.(js|json|txt|md)$/.test(x))) {
+    for (const f of files.filter((x) => /\.(js|json|txt|md|html)$/.test(x))) {
       expect(readFileSync(join(unpacked, f), 'utf8').includes(ROOT.replace(/\/$/, '')), f).toBe(false);
     }
     const native = files.filter((f) => f.endsWith('.node')).map((f) => f.split('/').pop()).sort();

@@ -39,7 +39,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the npm package, installed from its tarball', () => {
-  it('ships the bundle, its licence notices, README and LICENSE, and nothing else', () => {
+  it('ships the bundle, its licence notices, the incident view page, README and LICENSE, and nothing else', () => {
     expect(packed.filter((f) => !f.endsWith('.map'))).toEqual([
       'LICENSE',
       'README.md',
@@ -48,6 +48,7 @@ describe('the npm package, installed from its tarball', () => {
       'dist/bundle/main.js',
       'dist/bundle/package.json',
       'dist/bundle/parse-worker.js',
+      'dist/view/incident.html',
       'package.json',
     ]);
     expect(packed.filter((f) => f.endsWith('.map')).every((f) => f.startsWith('dist/bundle/'))).toBe(true);

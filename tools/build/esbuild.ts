@@ -21,6 +21,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { zodEnglishOnly } from '../build-view.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle');
@@ -97,6 +98,8 @@ const COMMON: BuildOptions = {
   // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
   // from import.meta.url would point into dist/bundle/, where they are not.
   loader: { '.html': 'text', '.sql': 'text', '.md': 'text' },
+  // zod's 40 message locales (265 KiB) kept to English, as in the view (tools/build-view.ts).
+  plugins: [zodEnglishOnly],
   metafile: true,
   logLevel: 'warning',
 };

@@ -9,6 +9,7 @@
  *     LICENSE, README.md
  *     server/package.json             name and version (--version and the MCP handshake read it)
  *     server/dist/bundle/             the esbuild bundle (tools/build/esbuild.ts)
+ *     server/dist/view/               the incident view's page (tools/build-view.ts)
  *     server/node_modules/            the packages the bundle leaves external, and only those,
  *                                     with every platform's binary of the native one
  *   dist/log-triage-mcp-<version>.mcpb
@@ -260,6 +261,8 @@ async function main(): Promise<void> {
   rmSync(STAGING_DIR, { recursive: true, force: true });
   const server = join(STAGING_DIR, 'server');
   cpSync(BUNDLE_DIR, join(server, 'dist', 'bundle'), { recursive: true });
+  // The incident view's page, found by the bundle at dist/view/ (src/mcp/incident-view.ts).
+  cpSync(join(ROOT, 'dist', 'view'), join(server, 'dist', 'view'), { recursive: true });
   writeFileSync(join(server, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, description: pkg.description, license: pkg.license, private: true }, null, 2) + '\n');
   const modules = stageNodeModules(server);
   for (const f of ['LICENSE', 'README.md']) cpSync(join(ROOT, f), join(STAGING_DIR, f));

@@ -43,7 +43,18 @@ const outputSchema = {
     fsync_policy: z.string(),
     corrupt_records: z.number(),
   }),
+  upload: z
+    .object({
+      backlog_entries: z.number(),
+      backlog_bytes: z.number(),
+      last_ack_at: z.string().nullable(),
+      uploaded_entries: z.number(),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('An ingest agent shipping its WAL to ClickHouse: what waits for an acknowledgement, and why it waits'),
   index: z.object({
+    backend: z.string().optional(),
     entries: z.number(),
     first_timestamp: z.string().nullable(),
     last_timestamp: z.string().nullable(),
@@ -88,7 +99,19 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       fsync_policy: s.wal.fsyncPolicy,
       corrupt_records: s.wal.corruptRecords,
     },
+    ...(s.upload === undefined
+      ? {}
+      : {
+          upload: {
+            backlog_entries: s.upload.backlogEntries,
+            backlog_bytes: s.upload.backlogBytes,
+            last_ack_at: s.upload.lastAckAt === null ? null : new Date(s.upload.lastAckAt).toISOString(),
+            uploaded_entries: s.upload.uploadedEntries,
+            ...(s.upload.error === undefined ? {} : { error: s.upload.error }),
+          },
+        }),
     index: {
+      ...(s.backend === undefined ? {} : { backend: s.backend }),
       entries: s.index.entries,
       first_timestamp: iso(s.index.firstTs),
       last_timestamp: iso(s.index.lastTs),
@@ -111,7 +134,9 @@ export function renderTailStatus(j: TailStatusJson): string {
     ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
     : 'wal: off (ephemeral)';
   const ix = j.index;
-  return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
+  const u = j.upload;
+  const upload = u === undefined ? [] : [`upload: ${u.backlog_entries} entries (${u.backlog_bytes} bytes) waiting, ${u.uploaded_entries} uploaded, last ack ${u.last_ack_at ?? '-'}${u.error === undefined ? '' : `, paused: ${u.error}`}`];
+  return [...lines, wal, ...upload, `${ix.backend === 'clickhouse' ? 'clickhouse' : 'index'}: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
 }
 
 export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps): void {

@@ -93,7 +93,8 @@ export class ClickHouseConnection {
             log.warn(e.message);
           }
           error(e: { message: string; err: Error }): void {
-            log.error({ err: e.err?.message }, e.message);
+            // Failed statements are thrown to us and reported where they matter.
+            log.debug({ err: e.err?.message }, e.message);
           }
         },
       },

@@ -15,17 +15,20 @@ export interface EntryRow {
   line: number;
   tag: string;
   precision: number;
-  body: string;
+  /** Hex of the body's first bodyCap + 4 bytes. */
+  bhex: string;
   len: number;
 }
 
 /** The select list for entry rows with bodies capped at bodyCap (+4 to tell a cut). */
 export function entryColumns(bodyCap: number): string {
-  return `source, ts, seq, line, tag, precision, hex(substring(body, 1, ${int(bodyCap + 4)})) AS body, length(body) AS len`;
+  // Aliases never shadow a column: ClickHouse resolves a name to the alias everywhere in the
+  // statement (`hex(...) AS body` made length(body) measure the hex).
+  return `source, ts, seq, line, tag, precision, hex(substring(body, 1, ${int(bodyCap + 4)})) AS bhex, length(body) AS len`;
 }
 
 export function viewOf(row: EntryRow, bodyCap: number): EntryView {
-  const bytes = Buffer.from(row.body, 'hex');
+  const bytes = Buffer.from(row.bhex, 'hex');
   const decoded = decodeCapped(bytes, bodyCap);
   return {
     ts: row.ts,

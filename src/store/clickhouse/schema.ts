@@ -71,6 +71,7 @@ export async function ensureSchema(conn: ClickHouseConnection, tables: Tables, l
     );
   }
   let onCluster = cluster !== null;
+  let createdHereOnly = false;
   for (const statement of ddl) {
     if (onCluster) {
       try {
@@ -79,6 +80,7 @@ export async function ensureSchema(conn: ClickHouseConnection, tables: Tables, l
       } catch (err) {
         if (!noDistributedDdl(err)) throw err;
         onCluster = false;
+        createdHereOnly = true;
         logger.warn({ cluster }, 'the cluster has no distributed DDL: creating the tables on this node only; every shard needs them (run once against each node)');
       }
     }
@@ -90,10 +92,12 @@ export async function ensureSchema(conn: ClickHouseConnection, tables: Tables, l
       await conn.rows(`SELECT count() AS n FROM ${tables.sources} WHERE source = ${str('')}`);
     } catch (err) {
       const shard = /on server: ([^\s,]+)/.exec((err as Error).message)?.[1];
-      throw new ConfigError(
+      const message =
         `--clickhouse-cluster ${cluster}: ${shard === undefined ? (err as Error).message : `shard ${shard} has no ${db}.log_sources_local table`}; ` +
-          'create the schema there (run log-triage-mcp once with --clickhouse-url pointing at that node) or enable distributed DDL',
-      );
+        'create the schema there (run log-triage-mcp once with --clickhouse-url pointing at that node) or enable distributed DDL';
+      // Creating the tables node by node, the first nodes cannot pass this yet: say it, go on.
+      if (createdHereOnly && shard !== undefined) logger.warn(message);
+      else throw new ConfigError(message);
     }
   }
 }

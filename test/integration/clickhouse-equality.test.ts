@@ -3,9 +3,9 @@
  * the same generated files (ties, late lines, stack traces, an incident), with the data on a
  * two-shard Distributed table written through one node and read through the other.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine.js';
@@ -17,7 +17,9 @@ import { triageConfidence } from '../../src/mcp/tools/triage-confidence.js';
 import { formatTimestamp } from '../../src/parse/timestamp.js';
 import { parseRunbookCatalog } from '../../src/triage/index.js';
 import { CLUSTER, ClickHouseCluster, clickhouseSkipReason } from '../helpers/clickhouse-cluster.js';
-import { clickhouseConfig, createSchemaOn, embeddedEngine, ingestInto, queryEngine, stable } from '../helpers/clickhouse-stack.js';
+import { clickhouseConfig, createSchemaOn, embeddedEngine, ingestInto, logger, queryEngine, stable } from '../helpers/clickhouse-stack.js';
+import { ClickHouseConnection } from '../../src/store/clickhouse/index.js';
+import { str } from '../../src/store/clickhouse/sql.js';
 
 const skip = clickhouseSkipReason();
 const DB = 'eq';
@@ -156,5 +158,29 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
     const pick = (s: ReturnType<typeof tailStatusJson>) => ({ index: stable({ ...s.index, memory_bytes: 0, backend: undefined }), sources: s.sources.map((x) => [x.name, x.entries, x.last_entry_timestamp]) });
     expect(pick(tailStatusJson(await ch.store.status()))).toEqual(pick(tailStatusJson(await emb.store.status())));
     await expect(ch.store.findNearest({ t: T0 * 1000, tags: null, count: 1, direction: 'nearest', context: 0, source: "x' OR 1=1 --", bodyCap: 10 })).rejects.toThrow(/unknown source/);
+  });
+
+  it('hostile strings survive as literals (18.16 has no query parameters)', async () => {
+    const conn = await ClickHouseConnection.open({ url: cluster.url(0), logger });
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }), async (text) => {
+          const [row] = await conn.rows<{ v: string }>(`SELECT ${str(text)} AS v`);
+          expect(row!.v).toBe(text);
+        }),
+        { numRuns: 200, examples: [["x' OR 1=1 --"], ['\\'], ["\\'; DROP TABLE eq.log_entries_local; --"], ['\u0000\n\t\r'], ["'"]] },
+      );
+    } finally {
+      await conn.close();
+    }
+    // A source name and tags full of quotes and backslashes, end to end through an agent.
+    const odd = join(dir, "it's \\ 'odd' \"name\".log");
+    writeFileSync(odd, '2024-01-15T10:00:00.000Z [ERROR] one\n2024-01-15T10:00:01.000Z [INFO] two\n');
+    await ingestInto(clickhouseConfig(cluster.url(0), DB, CLUSTER, { sources: [{ name: basename(odd), path: odd }], dataDir: join(dir, 'agent-odd'), agentName: 'agent2' }));
+    const source = `agent2/${basename(odd)}`;
+    await (ch.store as unknown as { watermarks(fresh: boolean): Promise<unknown> }).watermarks(true);
+    const got = await ch.store.findNearest({ t: T0 * 1000, tags: ["ERROR", "x'); DROP TABLE eq.log_entries; --", '\\'], count: 5, direction: 'nearest', context: 1, source, bodyCap: 100 });
+    expect(got.entries.map((e) => [e.source, e.body, e.contextAfter?.map((c) => c.body)])).toEqual([[source, 'one', ['two']]]);
+    expect(Number(await cluster.sql(0, `SELECT count() FROM ${DB}.log_entries`))).toBe(stamps.length + 2);
   });
 });

@@ -39,7 +39,9 @@ const SOURCES_COLUMNS = `(
   rotations UInt64, lines_per_sec Float64, error String, updated_ms UInt64
 )`;
 
-const ENTRIES_ENGINE = 'ENGINE = ReplacingMergeTree PARTITION BY intDiv(ts, 2592000000000) ORDER BY (source, ts, seq) SETTINGS index_granularity = 8192';
+// Granules of 1,024 rows, not the default 8,192: a nearest lookup reads one granule of every
+// column it selects, bodies included, and returns one to a hundred rows.
+const ENTRIES_ENGINE = 'ENGINE = ReplacingMergeTree PARTITION BY intDiv(ts, 2592000000000) ORDER BY (source, ts, seq) SETTINGS index_granularity = 1024';
 const SOURCES_ENGINE = 'ENGINE = ReplacingMergeTree(updated_ms) ORDER BY source';
 
 /** Distributed DDL is not set up on this cluster (18.16 without ZooKeeper says code 49). */

@@ -6,7 +6,8 @@
  *                              ^ cursor (clickhouse-upload.json)
  *   round: fsync, read up to MAX_ROUND_BYTES after the cursor as RowBinary, drop the batches
  *   already in ClickHouse (watermark seq, or a presence check while a source is uncertain),
- *   insert, write the touched sources' watermarks, advance and save the cursor.
+ *   insert, write the touched sources' watermarks, advance and save the cursor. The next
+ *   round is read while this one is inserted.
  * A failed round leaves the cursor where it was, marks its sources uncertain, and is retried
  * with a growing pause; the WAL keeps taking batches meanwhile (retention keeps what the
  * cursor has not passed).
@@ -46,6 +47,13 @@ export interface UploaderOptions {
   maxRoundBytes?: number;
 }
 
+interface Round {
+  /** WAL position just past the round's last record. */
+  reached: number;
+  pieces: Piece[];
+  writer: RowBinaryWriter;
+}
+
 interface Piece {
   source: string;
   lo: number;
@@ -63,7 +71,6 @@ export class Uploader {
   /** Sources whose next batch may already be in ClickHouse (after a restart or a failure). */
   private readonly uncertain = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly writer = new RowBinaryWriter();
   private running = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -135,14 +142,30 @@ export class Uploader {
 
   private async run(): Promise<void> {
     let pause = RETRY_MIN_MS;
+    // The next round is read and encoded while the current one is inserted: the WAL read and
+    // the encoding are this process's CPU, the insert is the server's, and one after the other
+    // they took about equal time (16 MiB: ~0.6 s each on the 2-core build machine).
+    let next: Promise<Round | null> | null = null;
     while (this.running) {
       try {
-        const moved = await this.round();
-        if (this.error !== undefined) this.o.logger.info('ClickHouse upload resumed');
-        this.error = undefined;
+        const round = await (next ?? this.prepare(this.cursor));
+        next = null;
+        if (round === null) {
+          if (this.dirty.size > 0 || Date.now() - this.lastHeartbeat >= HEARTBEAT_MS) await this.writeWatermarks();
+          this.settleFlushed();
+          this.recovered();
+          await this.idle(Math.max(0, HEARTBEAT_MS - (Date.now() - this.lastHeartbeat)));
+          continue;
+        }
+        next = this.prepare(round.reached);
+        next.catch(() => undefined);
+        await this.send(round);
+        this.recovered();
         pause = RETRY_MIN_MS;
-        if (!moved) await this.idle(Math.max(0, HEARTBEAT_MS - (Date.now() - this.lastHeartbeat)));
       } catch (err) {
+        // A round read ahead of a failed one starts past a cursor that did not move: dropped.
+        await next?.catch(() => undefined);
+        next = null;
         const message = (err as Error).message;
         if (this.error !== message) this.o.logger.warn({ err: message, backlogBytes: this.o.wal.endPos - this.cursor }, 'ClickHouse upload paused; the WAL keeps everything until it is back');
         this.error = message;
@@ -150,6 +173,12 @@ export class Uploader {
         pause = Math.min(RETRY_MAX_MS, pause * 2);
       }
     }
+    await next?.catch(() => undefined);
+  }
+
+  private recovered(): void {
+    if (this.error !== undefined) this.o.logger.info('ClickHouse upload resumed');
+    this.error = undefined;
   }
 
   private idle(ms: number): Promise<void> {
@@ -167,22 +196,17 @@ export class Uploader {
     });
   }
 
-  /** One insert's worth of the backlog; false when there was nothing to ship. */
-  private async round(): Promise<boolean> {
+  /** Reads and encodes up to one insert's worth of the WAL from `start`; null when there is none. */
+  private async prepare(start: number): Promise<Round | null> {
     const wal = this.o.wal;
-    const start = this.cursor;
     const end = wal.endPos;
-    if (start >= end) {
-      if (this.dirty.size > 0 || Date.now() - this.lastHeartbeat >= HEARTBEAT_MS) await this.writeWatermarks();
-      this.settleFlushed();
-      return false;
-    }
+    if (start >= end) return null;
     // Only what is durable locally is shipped: a power cut cannot then take back a batch
     // ClickHouse already has, and hand its WAL position to a different one.
     await wal.sync();
     const names = new Map(wal.sources().map((s) => [s.id, this.o.qualify(s.name)]));
     const pieces: Piece[] = [];
-    this.writer.reset();
+    const writer = new RowBinaryWriter();
     let reached = start;
     const stats = await wal.replay(start, (rec) => {
       reached = rec.end;
@@ -193,11 +217,16 @@ export class Uploader {
       const lo = base + rec.rawPos;
       const hi = lo + rec.rawLen;
       if (hi <= (this.marks.get(source)?.seq ?? -1)) return; // acknowledged before
-      const from = this.writer.length;
-      writeBatch(this.writer, rec, Buffer.from(source), base);
-      pieces.push({ source, lo, hi, count: rec.count, ...tsRange(rec), tags: customTagsOf(rec), from, to: this.writer.length });
+      const from = writer.length;
+      writeBatch(writer, rec, Buffer.from(source), base);
+      pieces.push({ source, lo, hi, count: rec.count, ...tsRange(rec), tags: customTagsOf(rec), from, to: writer.length });
     }, { raw: true, toPos: Math.min(end, start + (this.o.maxRoundBytes ?? MAX_ROUND_BYTES)) });
-    reached = Math.max(reached, stats.endPos);
+    return { reached: Math.max(reached, stats.endPos), pieces, writer };
+  }
+
+  /** Inserts a round (less what a presence check finds already there), then moves the cursor. */
+  private async send(round: Round): Promise<void> {
+    const { pieces, writer } = round;
     const send: Piece[] = [];
     for (const p of pieces) {
       if (this.uncertain.has(p.source)) {
@@ -210,7 +239,7 @@ export class Uploader {
       send.push(p);
     }
     if (send.length > 0) {
-      const data = send.length === pieces.length ? this.writer.view() : Buffer.concat(send.map((p) => this.writer.view().subarray(p.from, p.to)));
+      const data = send.length === pieces.length ? writer.view() : Buffer.concat(send.map((p) => writer.view().subarray(p.from, p.to)));
       try {
         await this.o.conn.insertRowBinary(this.o.tables.entries, data, INSERT_SETTINGS);
       } catch (err) {
@@ -221,7 +250,7 @@ export class Uploader {
       for (const p of send) this.acknowledge(p);
       this.lastAckAt = Date.now();
     }
-    this.o.state.data.cursor = reached;
+    this.o.state.data.cursor = round.reached;
     try {
       this.o.state.save(false);
     } catch (err) {
@@ -229,7 +258,6 @@ export class Uploader {
     }
     await this.writeWatermarks();
     this.settleFlushed();
-    return true;
   }
 
   private settleFlushed(): void {

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine.js';
-import { CLI, connectHttp, startServe, type ServeProcess } from '../helpers/cli.js';
-import { CLUSTER, ClickHouseCluster, clickhouseSkipReason } from '../helpers/clickhouse-cluster.js';
+import { CLI, connectHttp, freePort, runCli, startServe, type ServeProcess } from '../helpers/cli.js';
+import { CLUSTER, ClickHouseCluster, clickhouseSkipReason, PASSWORD, USER } from '../helpers/clickhouse-cluster.js';
 import { createSchemaOn, queryEngine } from '../helpers/clickhouse-stack.js';
 import { entryLines, seqOf } from '../helpers/seq-writer.mjs';
 
@@ -76,6 +76,23 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
   afterAll(async () => {
     await cluster?.stop();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('start-up errors: one line, exit 2, no password shown', async () => {
+    const base = ['status', '--store', 'clickhouse', '--clickhouse-database', 'outage'];
+    const wrong = await runCli([...base, '--clickhouse-url', cluster.url(0).replace('http://', `http://${USER}:not-it@`)]);
+    const unknown = await runCli([...base, '--clickhouse-url', cluster.url(0, true), '--clickhouse-cluster', 'nope']);
+    const down = await runCli([...base, '--clickhouse-url', `http://127.0.0.1:${await freePort()}`]);
+    const envPassword = await runCli([...base, '--clickhouse-url', cluster.url(0), '--clickhouse-cluster', CLUSTER], { LOG_TRIAGE_CLICKHOUSE_USER: USER, LOG_TRIAGE_CLICKHOUSE_PASSWORD: PASSWORD });
+    for (const [r, pattern] of [[wrong, /refused the credentials/], [unknown, /--clickhouse-cluster nope: .* knows no such cluster \(it knows: .*ltm_test/], [down, /is unreachable/]] as const) {
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toContain('not-it');
+    }
+    expect(envPassword.code).toBe(0);
+    expect(envPassword.stdout).toMatch(/clickhouse: \d+ entries/);
+    expect(envPassword.stdout + envPassword.stderr).not.toContain(PASSWORD);
   }, 60_000);
 
   it('a ClickHouse node killed and restarted under a live writer', async () => {

@@ -29,8 +29,12 @@ import type { Tables } from './schema.js';
 import { int, strList } from './sql.js';
 import { readWatermarks, type Watermark } from './watermarks.js';
 
-/** How long watermarks read for one query serve the next ones. */
+/**
+ * Watermarks younger than this are used as they are; older ones (up to MARKS_STALE_MS) are
+ * used while a fresh read runs in the background, so a query rarely waits for one.
+ */
 const MARKS_TTL_MS = 250;
+const MARKS_STALE_MS = 2000;
 /** An agent silent for this long has its live sources reported as stalled. */
 const AGENT_SILENT_MS = 60_000;
 
@@ -68,7 +72,16 @@ export class ClickHouseStore implements Store {
 
   /** The newest watermarks, read at most every MARKS_TTL_MS. */
   async watermarks(fresh = false): Promise<Watermark[]> {
-    if (!fresh && Date.now() - this.marksAt < MARKS_TTL_MS) return this.marks;
+    const age = Date.now() - this.marksAt;
+    if (!fresh && age < MARKS_TTL_MS) return this.marks;
+    if (!fresh && age < MARKS_STALE_MS) {
+      void this.refreshMarks().catch(() => undefined);
+      return this.marks;
+    }
+    return this.refreshMarks();
+  }
+
+  private refreshMarks(): Promise<Watermark[]> {
     this.marksLoading ??= readWatermarks(this.options.conn, this.options.tables)
       .then((marks) => {
         this.marks = marks;

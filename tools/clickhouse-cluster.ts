@@ -51,6 +51,8 @@ async function freePort(): Promise<number> {
 interface Node {
   dir: string;
   httpPort: number;
+  /** HTTPS with a self-signed certificate (ClickHouseCluster.caFile), when openssl exists. */
+  httpsPort: number | null;
   tcpPort: number;
   proc: ChildProcess | null;
   url: string;
@@ -68,6 +70,14 @@ export class ClickHouseCluster {
     private readonly binary: string,
   ) {}
 
+  /** The self-signed certificate node 0 serves HTTPS with (null without openssl). */
+  caFile: string | null = null;
+
+  httpsUrl(i: number): string | null {
+    const port = this.nodes[i]!.httpsPort;
+    return port === null ? null : `https://127.0.0.1:${port}`;
+  }
+
   /** Node i's URL, optionally with the password user's credentials in it. */
   url(i: number, withCredentials = false): string {
     const n = this.nodes[i]!;
@@ -78,11 +88,19 @@ export class ClickHouseCluster {
     const binary = findServer();
     if (binary === null) throw new Error('clickhouse-server not found');
     const root = mkdtempSync(join(tmpdir(), 'ltm-clickhouse-'));
+    // A self-signed certificate for 127.0.0.1, so https:// URLs are tested too.
+    let caFile: string | null = join(root, 'cert.pem');
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(root, 'key.pem'), '-out', caFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    } catch {
+      caFile = null;
+    }
     const nodes: Node[] = [];
     for (let i = 0; i < shards; i++) {
       const httpPort = await freePort();
       const tcpPort = await freePort();
-      nodes.push({ dir: join(root, `node${i}`), httpPort, tcpPort, proc: null, url: `http://127.0.0.1:${httpPort}` });
+      const httpsPort = caFile !== null && i === 0 ? await freePort() : null;
+      nodes.push({ dir: join(root, `node${i}`), httpPort, httpsPort, tcpPort, proc: null, url: `http://127.0.0.1:${httpPort}` });
     }
     const remote = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcpPort}</port></replica></shard>`).join('');
     for (const n of nodes) {
@@ -90,7 +108,9 @@ export class ClickHouseCluster {
       writeFileSync(join(n.dir, 'config.xml'), `<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>${n.dir}/server.log</log><errorlog>${n.dir}/error.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>${n.httpPort}</http_port>
+  <http_port>${n.httpPort}</http_port>${n.httpsPort === null ? '' : `
+  <https_port>${n.httpsPort}</https_port>
+  <openSSL><server><certificateFile>${root}/cert.pem</certificateFile><privateKeyFile>${root}/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3</disableProtocols></server></openSSL>`}
   <tcp_port>${n.tcpPort}</tcp_port>
   <listen_host>127.0.0.1</listen_host>
   <path>${n.dir}/data/</path>
@@ -118,6 +138,7 @@ export class ClickHouseCluster {
 `);
     }
     const cluster = new ClickHouseCluster(root, nodes, binary);
+    cluster.caFile = caFile;
     try {
       await Promise.all(nodes.map((_, i) => cluster.startNode(i)));
     } catch (err) {
@@ -130,6 +151,7 @@ export class ClickHouseCluster {
   /** Starts node i (again, after kill) and resolves once it answers /ping. */
   async startNode(i: number, timeoutMs = 60_000): Promise<void> {
     const n = this.nodes[i]!;
+    if (n.proc !== null && n.proc.exitCode === null && n.proc.signalCode === null) return;
     const proc = spawn(this.binary, [`--config-file=${join(n.dir, 'config.xml')}`], { cwd: n.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));

@@ -8,7 +8,7 @@ import { type Engine, openEngine } from '../../src/engine.js';
 import { createLogger } from '../../src/log.js';
 import { ClickHouseConnection, ensureSchema, tablesOf } from '../../src/store/clickhouse/index.js';
 
-export const logger = createLogger('warn');
+export const logger = createLogger('error');
 
 export function baseConfig(overrides: Partial<Config>): Config {
   return { ...resolveConfig(['serve', '--source', '/dev/null']), sources: [], ...overrides };

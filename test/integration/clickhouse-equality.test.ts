@@ -37,14 +37,14 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ltm-ch-eq-'));
     cluster = await ClickHouseCluster.start();
-    // Second-precision timestamps (many ties), millisecond and microsecond ones, late lines,
-    // stack traces and an incident burst.
+    // Second-precision timestamps in a and c (ties within a source and across sources),
+    // microsecond ones in b, late lines, stack traces and an incident burst.
     const a = await writeLogFile(join(dir, 'a.log'), { seed: 1, start: T0, rate: 800, precision: 0, lines: 12_000, lateFraction: 0.01, stackFraction: 0.3 });
     await writeLogFile(join(dir, 'b.log'), {
-      seed: 2, start: T0 + 2_000, rate: 400, precision: 3, lines: 8_000, stackFraction: 0.2,
+      seed: 2, start: T0 + 2_000, rate: 400, precision: 6, lines: 8_000, stackFraction: 0.2,
       incidents: [{ at: T0 + 10_000, durationMs: 4_000, signature: 'db-timeout', ratePerSec: 300 }],
     });
-    await writeLogFile(join(dir, 'c.log'), { seed: 3, start: T0 + 500, rate: 150, precision: 6, lines: 3_000, tagMix: { ERROR: 1, INFO: 3 } });
+    await writeLogFile(join(dir, 'c.log'), { seed: 3, start: T0 + 500, rate: 150, precision: 0, lines: 3_000, tagMix: { ERROR: 1, INFO: 3 } });
     expect(a.entries).toBe(12_000);
     const sources = ['a', 'b', 'c'].map((n) => ({ name: n + '.log', path: join(dir, n + '.log') }));
     // The schema on both shards (no distributed DDL here), then the agent through node 0.

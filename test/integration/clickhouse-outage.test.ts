@@ -90,6 +90,16 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
       expect(r.stderr).toMatch(pattern);
       expect(r.stderr).not.toContain('not-it');
     }
+    const https = cluster.httpsUrl(0);
+    if (https !== null) {
+      // https:// works, and a certificate nobody vouches for is a start-up error, not a hang.
+      const trusted = await runCli([...base, '--clickhouse-url', https], { NODE_EXTRA_CA_CERTS: cluster.caFile! });
+      expect(trusted.code).toBe(0);
+      expect(trusted.stdout).toMatch(/clickhouse: \d+ entries/);
+      const untrusted = await runCli([...base, '--clickhouse-url', https]);
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr).toMatch(/self-signed certificate/);
+    }
     expect(envPassword.code).toBe(0);
     expect(envPassword.stdout).toMatch(/clickhouse: \d+ entries/);
     expect(envPassword.stdout + envPassword.stderr).not.toContain(PASSWORD);
@@ -109,7 +119,7 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
     try {
       client = await connectHttp(agent.url);
       const status = async (): Promise<Status> => (await client!.callTool({ name: 'tail_status', arguments: {} })).structuredContent as Status;
-      await until('a first upload', async () => (await status()).sources[0]?.entries ?? 0 > 0);
+      await until('a first upload', async () => ((await status()).sources[0]?.entries ?? 0) > 0);
       await cluster.killNode(0);
       const down = await until('the outage in tail_status', async () => {
         const s = await status();
@@ -131,6 +141,8 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
       writer.kill('SIGKILL');
       await client?.close().catch(() => undefined);
       await agent.stop();
+      // Whatever failed, the next test gets both nodes.
+      await cluster.startNode(0).catch(() => undefined);
     }
     const q = await queryEngine(cluster.url(1), 'outage', CLUSTER);
     try {

@@ -84,11 +84,11 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
     await fc.assert(
       fc.asyncProperty(
         time(),
-        fc.option(fc.subarray(['TRACE', 'info', 'WARN', 'Error', 'FATAL', 'warning'], { minLength: 1, maxLength: 3 }), { nil: undefined }),
+        fc.option(fc.subarray(['TRACE', 'info', 'WARN', 'Error', 'FATAL', 'warning'], { minLength: 1, maxLength: 3 }), { nil: undefined, freq: 2 }),
         fc.oneof(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 20, max: 60 })),
         fc.constantFrom<'nearest' | 'before' | 'after'>('nearest', 'before', 'after'),
         fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 4 })),
-        fc.option(fc.constantFrom(...names), { nil: undefined }),
+        fc.option(fc.constantFrom(...names), { nil: undefined, freq: 2 }),
         fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5_000 })), { nil: undefined }),
         async (t, tag, count, direction, context, source, maxMs) => {
           const args = {
@@ -103,6 +103,26 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
       { numRuns: 120, seed: Number(process.env.FC_SEED ?? Date.now() % 1e9) },
     );
     expect(compared).toBeGreaterThan(100);
+  }, 120_000);
+
+  it('find_nearest_log: ties across sources and within one, in every direction', async () => {
+    // Whole seconds that a.log and c.log both have: equal timestamps across sources (source
+    // order) and within each (line order), before and after them as well as on them.
+    const a = new Set((await emb.store.entriesInRange({ from: 0, to: 2 ** 52, tags: null, source: names[0] }, 100_000, 8)).map((e) => e.ts));
+    const both = (await emb.store.entriesInRange({ from: 0, to: 2 ** 52, tags: null, source: names[2] }, 100_000, 8)).map((e) => e.ts).filter((ts) => a.has(ts));
+    const seconds = [...new Set(both)].slice(0, 3);
+    expect(seconds.length).toBe(3);
+    for (const ts of seconds) {
+      for (const direction of ['nearest', 'before', 'after'] as const) {
+        for (const offset of [0, -1, 1]) {
+          const args = { timestamp: formatTimestamp(ts + offset, 6), count: 30, direction, context: 2 };
+          const [x, y] = await Promise.all([findNearestLog({ store: ch.store, bodyCap: 80 }, args), findNearestLog({ store: emb.store, bodyCap: 80 }, args)]);
+          const stampsHere = y.structuredContent.entries.map((e) => e.epoch_ms);
+          if (offset === 0) expect(new Set(stampsHere).size).toBeLessThan(stampsHere.length); // ties are in play
+          expect(stable(x.structuredContent)).toEqual(stable(y.structuredContent));
+        }
+      }
+    }
   }, 120_000);
 
   it('log_histogram: same buckets and series', async () => {

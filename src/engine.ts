@@ -54,6 +54,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     pool,
     sink: sink ?? { apply: async () => undefined },
     logger,
+    maxLineBytes: config.maxLineBytes,
     resume: backend.resume,
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });

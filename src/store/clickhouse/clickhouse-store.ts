@@ -209,6 +209,8 @@ export class ClickHouseStore implements Store {
           name, path: `${m!.host}:${m!.path}`, format: m!.format, state: silent ? 'stalled' : m!.state,
           bytesRead: m!.bytesRead, fileBytes: m!.fileBytes, pendingBytes: 0, linesRead: m!.linesRead, entries,
           parseErrors: m!.parseErrors, linesPerSec: silent ? 0 : m!.linesPerSec, lastEntryTs, lagMs, rotations: m!.rotations,
+          // Not carried in the watermarks (schema v1): the agent's own tail_status has them.
+          longLines: 0, longLineBytesSkipped: 0,
           ...(m!.error === '' ? {} : { error: m!.error }),
         };
       });

@@ -58,6 +58,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   ingestor = new Ingestor({
     sources: config.sources,
     format: config.format,
+    customFormats: config.customFormats,
     timezone: config.timezone,
     pool,
     sink,

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { getFormat } from '../parse/formats.js';
+import { resolveFormat } from '../parse/formats.js';
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeParsedChunk } from './column-codec.js';
 import type { ParseTask } from './parse-worker.js';
@@ -48,7 +48,7 @@ export class ParsePool {
   async parse(chunk: Buffer, format: string, options: ParseOptions): Promise<ParsedChunk> {
     const sab = chunk.buffer;
     if (this.pool === null || chunk.length < INLINE_PARSE_BYTES || !(sab instanceof SharedArrayBuffer)) {
-      const parser = getFormat(format);
+      const parser = resolveFormat(format, options);
       if (parser === undefined) throw new Error(`unknown format ${format}`);
       return parser.parseChunk(chunk, options);
     }

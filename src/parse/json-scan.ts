@@ -1,0 +1,138 @@
+/**
+ * Finding fields in a JSON object by scanning its bytes, without JSON.parse: the hot path of
+ * every JSON format, and the way a later `fields` search finds request_id and friends in a
+ * stored body. Reads one top-level member at a time into a reused slot; string values are
+ * reported as the raw (still escaped) bytes between the quotes.
+ *
+ *   let p = objectStart(buf, start, end);
+ *   while ((p = readMember(buf, p, end)) >= 0) { member.keyStart ... member.valEnd }
+ *
+ * Malformed JSON stops the walk (readMember returns -1) rather than throwing.
+ */
+
+export const JSON_STRING = 1;
+export const JSON_NUMBER = 2;
+export const JSON_OBJECT = 3;
+export const JSON_ARRAY = 4;
+export const JSON_LITERAL = 5;
+
+/** The member readMember last read. For strings, [valStart, valEnd) excludes the quotes. */
+export const member = { keyStart: 0, keyEnd: 0, valStart: 0, valEnd: 0, kind: 0 };
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** Index after the `{` opening an object at buf[start] (leading spaces allowed), or -1. */
+export function objectStart(buf: Uint8Array, start: number, end: number): number {
+  let p = start;
+  while (p < end && isSpace(buf[p]!)) p++;
+  return p < end && buf[p] === 123 ? p + 1 : -1;
+}
+
+/** Index of the quote closing a string whose content starts at i, or -1. */
+export function stringEnd(buf: Uint8Array, i: number, end: number): number {
+  // A byte loop beats Buffer.indexOf here: the binding costs more per call than the short
+  // keys and values take to walk.
+  while (i < end) {
+    const c = buf[i]!;
+    if (c === 34) return i;
+    i += c === 92 ? 2 : 1;
+  }
+  return -1;
+}
+
+/** Index after the object or array opening at buf[i], or -1 (nesting capped at 64). */
+function skipNested(buf: Uint8Array, i: number, end: number): number {
+  let depth = 0;
+  while (i < end) {
+    const c = buf[i]!;
+    if (c === 34) {
+      const q = stringEnd(buf, i + 1, end);
+      if (q < 0) return -1;
+      i = q + 1;
+      continue;
+    }
+    if (c === 123 || c === 91) {
+      if (++depth > 64) return -1;
+    } else if (c === 125 || c === 93) {
+      if (--depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/**
+ * Reads the next member of an object from p (just after `{` or after the previous member).
+ * Fills `member` and returns the index after it; -1 at the end of the object or on bad JSON.
+ */
+export function readMember(buf: Uint8Array, p: number, end: number): number {
+  while (p < end && (isSpace(buf[p]!) || buf[p] === 44)) p++;
+  if (p >= end || buf[p] !== 34) return -1;
+  const keyEnd = stringEnd(buf, p + 1, end);
+  if (keyEnd < 0) return -1;
+  member.keyStart = p + 1;
+  member.keyEnd = keyEnd;
+  p = keyEnd + 1;
+  while (p < end && isSpace(buf[p]!)) p++;
+  if (buf[p] !== 58) return -1;
+  p++;
+  while (p < end && isSpace(buf[p]!)) p++;
+  if (p >= end) return -1;
+  const c = buf[p]!;
+  if (c === 34) {
+    const q = stringEnd(buf, p + 1, end);
+    if (q < 0) return -1;
+    member.kind = JSON_STRING;
+    member.valStart = p + 1;
+    member.valEnd = q;
+    return q + 1;
+  }
+  if (c === 123 || c === 91) {
+    const after = skipNested(buf, p, end);
+    if (after < 0) return -1;
+    member.kind = c === 123 ? JSON_OBJECT : JSON_ARRAY;
+    member.valStart = p;
+    member.valEnd = after;
+    return after;
+  }
+  let q = p;
+  while (q < end) {
+    const d = buf[q]!;
+    if (d === 44 || d === 125 || d === 93 || isSpace(d)) break;
+    q++;
+  }
+  if (q === p) return -1;
+  member.kind = (c >= 48 && c <= 57) || c === 45 ? JSON_NUMBER : JSON_LITERAL;
+  member.valStart = p;
+  member.valEnd = q;
+  return q;
+}
+
+/** Whether buf[start, end) equals `key` (pre-encoded bytes). */
+export function bytesEqual(buf: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
+  for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) return false;
+  return true;
+}
+
+/** Pre-encoded ASCII. */
+export function ascii(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0x7f;
+  return out;
+}
+
+/**
+ * The value range of top-level key `key` in the object at buf[start, end), in `member`;
+ * false when absent. For a later `fields` search and for tests; the formats use readMember
+ * with their own key tables.
+ */
+export function findMember(buf: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  let p = objectStart(buf, start, end);
+  while (p >= 0 && (p = readMember(buf, p, end)) >= 0) {
+    if (bytesEqual(buf, member.keyStart, member.keyEnd, key)) return true;
+  }
+  return false;
+}

@@ -10,7 +10,7 @@
 import { ENTRY, CONTINUATION, type LineFormat, type LineKind, type LineOut, MALFORMED } from './format.js';
 import type { ParseContext } from './context.js';
 import { TAG_CUSTOM, TAG_NONE, levelFromBytes } from './levels.js';
-import { defineFormat } from './line-loop.js';
+import { defineFormat, skipAnsi } from './line-loop.js';
 import type { ParseOptions, ParsedChunk } from './parsed-chunk.js';
 import { type IsoParse, parseIsoBytes } from './timestamp.js';
 
@@ -33,9 +33,11 @@ function entryTimestamp(buf: Uint8Array, pos: number, end: number): number {
   if (c < 48 || c > 57) return 0;
   const n = parseIsoBytes(buf, pos, end, ts);
   if (n === 0) return 0;
-  const after = pos + n;
+  let after = pos + n;
+  // A colour reset right after the time (`\x1b[2m2024-...Z\x1b[0m [INFO]`) belongs to it.
+  if (buf[after] === 27) after = skipAnsi(buf, after, end);
   if (after < end && buf[after] !== 32 && buf[after] !== 9) return 0;
-  return n;
+  return after - pos;
 }
 
 function parseLine(buf: Uint8Array, start: number, end: number, out: LineOut, ctx: ParseContext): LineKind {

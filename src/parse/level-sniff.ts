@@ -72,7 +72,11 @@ function sniffAt(buf: Uint8Array, start: number, end: number, deep: boolean): nu
     if (deep && next === 61) return logfmtLevel(buf, start, Math.min(end, start + 256));
     return TAG_NONE;
   }
-  if (c === 123 && deep) return jsonLevel(buf, start, Math.min(end, start + 1024));
+  if (c === 123 && deep) {
+    // JSON escaped inside JSON (a Docker record's log value): {\"level\":\"error\"...
+    if (buf[start + 1] === 92) return escapedJsonLevel(buf, start, Math.min(end, start + 512));
+    return jsonLevel(buf, start, Math.min(end, start + 1024));
+  }
   if (deep && c >= 48 && c <= 57) {
     const n = parseIsoBytes(buf, start, end, iso);
     if (n > 0) {
@@ -122,6 +126,27 @@ function jsonLevel(buf: Uint8Array, start: number, end: number): number {
     }
     if (member.kind === JSON_NUMBER) return pinoLevel(smallInt(buf, member.valStart, member.valEnd));
     if (member.kind === JSON_OBJECT) return TAG_NONE;
+  }
+  return TAG_NONE;
+}
+
+const ESCAPED_LEVEL = [92, 34, 108, 101, 118, 101, 108, 92, 34, 58]; // \"level\":
+
+/** `\"level\":\"error\"` or `\"level\":50` in an escaped JSON message. */
+function escapedJsonLevel(buf: Uint8Array, start: number, end: number): number {
+  outer: for (let i = start; i + ESCAPED_LEVEL.length < end; i++) {
+    for (let k = 0; k < ESCAPED_LEVEL.length; k++) if (buf[i + k] !== ESCAPED_LEVEL[k]) continue outer;
+    let v = i + ESCAPED_LEVEL.length;
+    if (buf[v] === 92 && buf[v + 1] === 34) {
+      v += 2;
+      let w = v;
+      while (w < end && isWordByte(buf[w]!)) w++;
+      const level = levelFromBytes(buf, v, w);
+      return level >= 0 ? level : TAG_NONE;
+    }
+    let w = v;
+    while (w < end && isDigit(buf[w])) w++;
+    return pinoLevel(smallInt(buf, v, w));
   }
   return TAG_NONE;
 }

@@ -117,11 +117,14 @@ function hexValue(buf: Uint8Array, i: number, digits: number): number {
 
 function tai64nLine(buf: Uint8Array, start: number, end: number, out: LineOut): LineKind {
   const p = start;
-  if (buf[p] !== 64 || end - p < 25) return CONTINUATION;
+  if (buf[p] !== 64 || end - p < 9 || hexValue(buf, p + 1, 8) < 0) return CONTINUATION;
   const high = hexValue(buf, p + 1, 8);
-  const low = hexValue(buf, p + 9, 8);
-  const nanos = hexValue(buf, p + 17, 8);
-  if (high < 0 || low < 0 || nanos < 0 || (p + 25 < end && buf[p + 25] !== 32)) return CONTINUATION;
+  const low = end - p >= 25 ? hexValue(buf, p + 9, 8) : -1;
+  const nanos = end - p >= 25 ? hexValue(buf, p + 17, 8) : -1;
+  if (low < 0 || nanos < 0 || (p + 25 < end && buf[p + 25] !== 32)) {
+    out.reason = 'TAI64N label must be @ and 24 hex digits';
+    return MALFORMED;
+  }
   // Label = 2^62 + TAI seconds; multilog writes 2^62 + 10 + Unix time (libtai's TAI - UTC
   // of 10 s, leap seconds not counted), so Unix time = low word - 10 while the high word is 2^30.
   if (high !== 0x40000000 || nanos > 999_999_999) {

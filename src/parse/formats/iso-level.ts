@@ -87,6 +87,11 @@ export function skipSeparators(buf: Uint8Array, p: number, end: number): number 
   while (p < end) {
     const c = buf[p]!;
     if (c === 32 || c === 9) p++;
+    else if (c === 27) {
+      const q = skipAnsi(buf, p, end);
+      if (q === p) break;
+      p = q;
+    }
     else if ((c === 45 || c === 124 || c === 58) && (p + 1 >= end || buf[p + 1] === 32)) p++;
     else break;
   }
@@ -106,6 +111,7 @@ export function leadingIsoTimestamp(buf: Uint8Array, start: number, end: number,
   const n = parseIsoBytes(buf, p, end, ts);
   if (n === 0) return 0;
   p += n;
+  if (buf[p] === 27) p = skipAnsi(buf, p, end);
   let us = ts.us;
   let hasZone = ts.hasZone;
   if (!hasZone && buf[p] === 32) {

@@ -33,10 +33,14 @@ function exponentTime(buf: Uint8Array, start: number, end: number, out: LineOut)
   if (end - start > 32) return false;
   let text = '';
   for (let i = start; i < end; i++) text += String.fromCharCode(buf[i]!);
-  if (!/^\d(\.\d+)?[eE][+]?\d+$/.test(text)) return false;
+  const m = /^\d(?:\.(\d+))?[eE]\+?(\d+)$/.exec(text);
+  if (m === null) return false;
   const seconds = Number(text);
   if (!(seconds >= 1e8 && seconds < 1e10)) return false;
-  out.us = Math.floor(seconds * 1e6);
-  out.precision = 6;
+  // The mantissa's digits tell the precision: 1.7357076e+09 is whole seconds.
+  const precision = Math.max(0, Math.min(6, (m[1]?.length ?? 0) - Number(m[2])));
+  const quantum = 10 ** (6 - precision);
+  out.us = Math.round((seconds * 1e6) / quantum) * quantum;
+  out.precision = precision;
   return true;
 }

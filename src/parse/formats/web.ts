@@ -12,7 +12,7 @@
 import type { ParseContext } from '../context.js';
 import { CONTINUATION, ENTRY, type LineFormat, type LineKind, type LineOut, MALFORMED } from '../format.js';
 import { TAG_NONE, httpStatusLevel, levelFromBytes } from '../levels.js';
-import { civilUs, dig, fractionAt, frac, isWeekdayAt, monthAt, num2, num4, padded2, validDate, validTime } from '../time-parts.js';
+import { civilUs, dig, fractionAt, frac, isDigitByte, isWeekdayAt, monthAt, num2, num4, padded2, validDate, validTime } from '../time-parts.js';
 import { type ZoneParse, zoneAt } from '../zones.js';
 
 const zone: ZoneParse = { offsetMinutes: 0, length: 0 };
@@ -70,7 +70,8 @@ function accessLine(buf: Uint8Array, start: number, end: number, out: LineOut, c
   if (open >= limit || open === start || buf[open - 1] !== 32) return CONTINUATION;
   const after = clfTimestamp(buf, open + 1, end, out, ctx);
   if (after === 0) {
-    if (monthAt(buf, open + 4) !== 0 && buf[open + 3] === 47) {
+    // `[dd/` is a date that did not parse, not some other bracket.
+    if (isDigitByte(buf[open + 1]) && isDigitByte(buf[open + 2]) && buf[open + 3] === 47) {
       out.reason = 'invalid access log timestamp';
       return MALFORMED;
     }

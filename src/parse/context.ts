@@ -52,12 +52,20 @@ export class ParseContext {
    * latest leap year not after that.
    */
   yearFor(month: number, day: number): number {
+    const key = month * 32 + day;
+    if (key === this.lastKey) return this.lastYear;
     let year = this.refYear;
     const dayUs = daysFromCivil(year, month, day) * DAY_US;
     if (dayUs > this.refUs + DAY_US) year--;
     if (month === 2 && day === 29) while (!isLeapYear(year)) year--;
+    this.lastKey = key;
+    this.lastYear = year;
     return year;
   }
+
+  // One-entry cache: consecutive lines share a day.
+  private lastKey = -1;
+  private lastYear = 0;
 }
 
 /** The default context (UTC, year from the clock): for entry-start checks and detection. */

@@ -68,22 +68,39 @@ function skipNested(buf: Uint8Array, i: number, end: number): number {
  * Fills `member` and returns the index after it; -1 at the end of the object or on bad JSON.
  */
 export function readMember(buf: Uint8Array, p: number, end: number): number {
-  while (p < end && (isSpace(buf[p]!) || buf[p] === 44)) p++;
-  if (p >= end || buf[p] !== 34) return -1;
-  const keyEnd = stringEnd(buf, p + 1, end);
-  if (keyEnd < 0) return -1;
+  if (p < 0) return -1;
+  let c = buf[p];
+  // Fast path: compact JSON puts the key's quote right after the comma.
+  if (c === 44) c = buf[++p];
+  while (c === 32 || c === 9 || c === 10 || c === 13 || c === 44) c = buf[++p];
+  if (c !== 34 || p >= end) return -1;
+  // The key: keys hold no escapes in practice, but a backslash is still honoured.
+  let k = p + 1;
+  for (;;) {
+    if (k >= end) return -1;
+    const d = buf[k]!;
+    if (d === 34) break;
+    k += d === 92 ? 2 : 1;
+  }
   member.keyStart = p + 1;
-  member.keyEnd = keyEnd;
-  p = keyEnd + 1;
-  while (p < end && isSpace(buf[p]!)) p++;
-  if (buf[p] !== 58) return -1;
-  p++;
-  while (p < end && isSpace(buf[p]!)) p++;
+  member.keyEnd = k;
+  p = k + 1;
+  c = buf[p];
+  if (c !== 58) {
+    while (c === 32 || c === 9) c = buf[++p];
+    if (c !== 58) return -1;
+  }
+  c = buf[++p];
+  while (c === 32 || c === 9) c = buf[++p];
   if (p >= end) return -1;
-  const c = buf[p]!;
   if (c === 34) {
-    const q = stringEnd(buf, p + 1, end);
-    if (q < 0) return -1;
+    let q = p + 1;
+    for (;;) {
+      if (q >= end) return -1;
+      const d = buf[q]!;
+      if (d === 34) break;
+      q += d === 92 ? 2 : 1;
+    }
     member.kind = JSON_STRING;
     member.valStart = p + 1;
     member.valEnd = q;
@@ -100,11 +117,11 @@ export function readMember(buf: Uint8Array, p: number, end: number): number {
   let q = p;
   while (q < end) {
     const d = buf[q]!;
-    if (d === 44 || d === 125 || d === 93 || isSpace(d)) break;
+    if (d === 44 || d === 125 || d === 93 || d === 32 || d === 9 || d === 10 || d === 13) break;
     q++;
   }
   if (q === p) return -1;
-  member.kind = (c >= 48 && c <= 57) || c === 45 ? JSON_NUMBER : JSON_LITERAL;
+  member.kind = (c! >= 48 && c! <= 57) || c === 45 ? JSON_NUMBER : JSON_LITERAL;
   member.valStart = p;
   member.valEnd = q;
   return q;

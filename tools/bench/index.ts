@@ -2,7 +2,7 @@
  * `npm run bench`: prints the TARGETS.md rows, ours beside the references measured in the
  * same run. Quote ratios: absolute times drift between machines and runs.
  *
- *   node dist/tools/bench/index.js [--quick | --full] [--only query,stdio,catchup,live,restart]
+ *   node dist/tools/bench/index.js [--quick | --full] [--only query,stdio,catchup,live,restart,parse,formats]
  *
  *   default  query at 1k/100k/1M/5M/10M, stdio at 1M, catch-up and restart at 10M lines,
  *            live lag at 11,667 and 116,670 lines/s (about 6 minutes)
@@ -13,13 +13,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { catchupTable, runCatchupBench } from './catchup-bench.js';
+import { type CatchupRow, catchupTable, formatCatchupTable, runCatchupBench } from './catchup-bench.js';
+import { parseTable, runParseBench } from './parse-bench.js';
 import { liveTable, runLiveBench } from './live-bench.js';
 import { memoryTable, queryTable, runQueryBench } from './query-bench.js';
 import { restartTable, runRestartBench } from './restart-bench.js';
 import { runStdioBench, stdioTable } from './stdio-bench.js';
 
-const SECTIONS = ['query', 'stdio', 'catchup', 'live', 'restart'];
+const SECTIONS = ['query', 'stdio', 'catchup', 'live', 'restart', 'parse', 'formats'];
 
 async function main(): Promise<void> {
   let values;
@@ -60,6 +61,16 @@ async function main(): Promise<void> {
       const row = await runCatchupBench(dir, catchupLines, quick ? 1 : 3);
       if (only.has('catchup')) print(catchupTable(row));
       if (only.has('restart')) print(restartTable(await runRestartBench(dir, join(dir, `catchup-${catchupLines}.log`), catchupLines)));
+    }
+    if (only.has('parse')) {
+      const runs = quick ? 3 : 5;
+      print(parseTable(runParseBench(quick ? 100_000 : 400_000, runs), runs));
+    }
+    if (only.has('formats')) {
+      // Catch-up of the formats TARGETS.md names (pino JSON, syslog 3164, combined access) beside lnav.
+      const rows: CatchupRow[] = [];
+      for (const format of ['iso-bracket', 'pino', 'syslog', 'combined']) rows.push(await runCatchupBench(dir, catchupLines, quick ? 1 : 3, format));
+      print(formatCatchupTable(rows));
     }
     if (only.has('live')) {
       const seconds = quick ? 5 : 20;

@@ -22,21 +22,24 @@ import { type ZoneParse, zoneAt } from '../zones.js';
 const ts: IsoParse = { us: 0, precision: 0, hasZone: false };
 const zone: ZoneParse = { offsetMinutes: 0, length: 0 };
 
+const PG_WORDS: [string, number][] = [
+  ['LOG', TAG_INFO], ['INFO', TAG_INFO], ['NOTICE', TAG_INFO], ['WARNING', TAG_WARN], ['ERROR', TAG_ERROR], ['FATAL', TAG_FATAL],
+  ['PANIC', TAG_FATAL], ['DEBUG', TAG_DEBUG], ['DEBUG1', TAG_DEBUG], ['DEBUG2', TAG_DEBUG], ['DEBUG3', TAG_DEBUG], ['DEBUG4', TAG_DEBUG],
+  ['DEBUG5', TAG_DEBUG], ['DETAIL', -2], ['HINT', -2], ['CONTEXT', -2], ['STATEMENT', -2], ['QUERY', -2], ['LOCATION', -2],
+];
+const PG_BY_LENGTH: { bytes: Uint8Array; level: number }[][] = [];
+for (const [w, level] of PG_WORDS) (PG_BY_LENGTH[w.length] ??= []).push({ bytes: Uint8Array.from(w, (c) => c.charCodeAt(0)), level });
+
 /** PostgreSQL severities (upper-case word before `:`): level id, or -2 for a detail line, -1 otherwise. */
 function postgresSeverity(buf: Uint8Array, s: number, e: number): number {
-  const len = e - s;
-  let word = '';
-  if (len < 3 || len > 9) return -1;
-  for (let i = s; i < e; i++) word += String.fromCharCode(buf[i]!);
-  switch (word) {
-    case 'LOG': case 'INFO': case 'NOTICE': return TAG_INFO;
-    case 'WARNING': return TAG_WARN;
-    case 'ERROR': return TAG_ERROR;
-    case 'FATAL': case 'PANIC': return TAG_FATAL;
-    case 'DEBUG': case 'DEBUG1': case 'DEBUG2': case 'DEBUG3': case 'DEBUG4': case 'DEBUG5': return TAG_DEBUG;
-    case 'DETAIL': case 'HINT': case 'CONTEXT': case 'STATEMENT': case 'QUERY': case 'LOCATION': return -2;
-    default: return -1;
+  const list = PG_BY_LENGTH[e - s];
+  if (list === undefined) return -1;
+  outer: for (let k = 0; k < list.length; k++) {
+    const w = list[k]!.bytes;
+    for (let i = 0; i < w.length; i++) if (buf[s + i] !== w[i]) continue outer;
+    return list[k]!.level;
   }
+  return -1;
 }
 
 function isUpperOrDigit(c: number): boolean {

@@ -57,7 +57,15 @@ function quoted(buf: Uint8Array, p: number, end: number): number {
   return -1;
 }
 
-const access = { combined: false };
+/** Where the last access line's status ended (detection checks for the two Combined fields after it). */
+const access = { afterStatus: 0 };
+
+function hasRefererAndAgent(buf: Uint8Array, end: number): boolean {
+  let q = access.afterStatus;
+  while (q < end && buf[q] !== 32) q++; // bytes sent
+  const refEnd = quoted(buf, q + 1, end);
+  return refEnd > 0 && buf[refEnd] === 32 && quoted(buf, refEnd + 1, end) > 0;
+}
 
 function accessLine(buf: Uint8Array, start: number, end: number, out: LineOut, ctx: ParseContext): LineKind {
   // The date bracket comes after the client, ident and user fields: within the first 300 bytes.
@@ -83,16 +91,13 @@ function accessLine(buf: Uint8Array, start: number, end: number, out: LineOut, c
     out.reason = 'access log line without a quoted request';
     return MALFORMED;
   }
-  let q = reqEnd + 1;
+  const q = reqEnd + 1;
   const status = dig(buf, q) * 100 + dig(buf, q + 1) * 10 + dig(buf, q + 2);
   if (status < 100 || (q + 3 < end && buf[q + 3] !== 32)) {
     out.reason = 'access log line without a status code';
     return MALFORMED;
   }
-  q += 4;
-  while (q < end && buf[q] !== 32) q++; // bytes sent
-  const refEnd = quoted(buf, q + 1, end);
-  access.combined = refEnd > 0 && buf[refEnd] === 32 && quoted(buf, refEnd + 1, end) > 0;
+  access.afterStatus = q + 4;
   out.tag = httpStatusLevel(status);
   let e = end;
   while (e > start && buf[e - 1] === 32) e--;
@@ -192,7 +197,7 @@ export const combinedFormat: LineFormat = {
   levelRule: 'HTTP status: 5xx ERROR, 4xx WARN, 1xx-3xx INFO',
   decideBytes: 320,
   parseLine: accessLine,
-  signature: () => access.combined,
+  signature: (buf, _start, end) => hasRefererAndAgent(buf, end),
 };
 
 export const commonFormat: LineFormat = {

@@ -153,3 +153,72 @@ export function findMember(buf: Uint8Array, start: number, end: number, key: Uin
   }
   return false;
 }
+
+/**
+ * Reads, backwards, the member that ends right before index p (p at the object's closing `}`
+ * or at the `,` after the member). Fills `member` and returns the index of the `,` or `{`
+ * before it; -1 when it cannot tell (a nested value, bad JSON, or lo reached). Lets a reader
+ * take the fields at the end of a record (bunyan's time, Docker's stream and time) without
+ * walking the long message before them.
+ */
+export function readMemberBack(buf: Uint8Array, lo: number, p: number): number {
+  let i = p - 1;
+  while (i > lo && isSpace(buf[i]!)) i--;
+  if (i <= lo) return -1;
+  const c = buf[i]!;
+  if (c === 34) {
+    const open = quoteBack(buf, lo, i - 1);
+    if (open < 0) return -1;
+    member.kind = JSON_STRING;
+    member.valStart = open + 1;
+    member.valEnd = i;
+    i = open - 1;
+  } else if (c === 125 || c === 93) {
+    return -1;
+  } else {
+    let j = i;
+    while (j > lo) {
+      const d = buf[j]!;
+      if (d === 58 || d === 44 || d === 123 || isSpace(d)) break;
+      j--;
+    }
+    const first = buf[j + 1]!;
+    member.kind = (first >= 48 && first <= 57) || first === 45 ? JSON_NUMBER : JSON_LITERAL;
+    member.valStart = j + 1;
+    member.valEnd = i + 1;
+    i = j;
+  }
+  while (i > lo && isSpace(buf[i]!)) i--;
+  if (buf[i] !== 58) return -1;
+  i--;
+  while (i > lo && isSpace(buf[i]!)) i--;
+  if (buf[i] !== 34) return -1;
+  const keyOpen = quoteBack(buf, lo, i - 1);
+  if (keyOpen < 0) return -1;
+  member.keyStart = keyOpen + 1;
+  member.keyEnd = i;
+  i = keyOpen - 1;
+  while (i > lo && isSpace(buf[i]!)) i--;
+  const sep = buf[i];
+  return i >= lo && (sep === 44 || sep === 123) ? i : -1;
+}
+
+/** Index of the unescaped quote at or before i (the one that opens a string), or -1. */
+function quoteBack(buf: Uint8Array, lo: number, i: number): number {
+  while (i >= lo) {
+    if (buf[i] === 34) {
+      let k = i - 1;
+      while (k >= lo && buf[k] === 92) k--;
+      if (((i - 1 - k) & 1) === 0) return i;
+    }
+    i--;
+  }
+  return -1;
+}
+
+/** Index of the `}` closing the object that ends the line buf[.., end), or -1. */
+export function objectEnd(buf: Uint8Array, lo: number, end: number): number {
+  let i = end - 1;
+  while (i > lo && isSpace(buf[i]!)) i--;
+  return buf[i] === 125 ? i : -1;
+}

@@ -11,9 +11,6 @@
  */
 import { JSON_NUMBER, JSON_OBJECT, JSON_STRING, member, objectStart, readMember } from './json-scan.js';
 import { TAG_NONE, letterLevel, levelFromBytes, pinoLevel } from './levels.js';
-import { type IsoParse, parseIsoBytes } from './timestamp.js';
-
-const iso: IsoParse = { us: 0, precision: 0, hasZone: false };
 
 /** Index after the level token found by the last sniffLevel (its body may start there). */
 export const sniffed = { after: 0 };
@@ -77,13 +74,14 @@ function sniffAt(buf: Uint8Array, start: number, end: number, deep: boolean): nu
     if (buf[start + 1] === 92) return escapedJsonLevel(buf, start, Math.min(end, start + 512));
     return jsonLevel(buf, start, Math.min(end, start + 1024));
   }
-  if (deep && c >= 48 && c <= 57) {
-    const n = parseIsoBytes(buf, start, end, iso);
-    if (n > 0) {
-      let p = start + n;
-      while (p < end && (buf[p] === 32 || buf[p] === 9)) p++;
-      return sniffAt(buf, p, end, false);
-    }
+  if (deep && c >= 48 && c <= 57 && end - start >= 19 && buf[start + 4] === 45 && buf[start + 7] === 45) {
+    // A leading date and time (`2024-01-15T10:30:45.123Z`, `2024-01-15 10:30:45,123`): skipped
+    // by shape, not parsed: only what follows matters here.
+    let p = start + 10;
+    if (buf[p] === 32) p++;
+    while (p < end && buf[p] !== 32 && buf[p] !== 9) p++;
+    while (p < end && (buf[p] === 32 || buf[p] === 9)) p++;
+    return sniffAt(buf, p, end, false);
   }
   return TAG_NONE;
 }

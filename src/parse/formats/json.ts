@@ -18,12 +18,13 @@
 import type { ParseContext } from '../context.js';
 import { CONTINUATION, ENTRY, type LineFormat, type LineKind, type LineOut, MALFORMED } from '../format.js';
 import {
-  JSON_NUMBER, JSON_OBJECT, JSON_STRING, ascii, findMember, member, objectStart, readMember,
+  JSON_NUMBER, JSON_OBJECT, JSON_STRING, ascii, findMember, member, objectEnd, objectStart, readMember, readMemberBack, stringEnd,
 } from '../json-scan.js';
 import { smallInt } from '../level-sniff.js';
 import { TAG_NONE, levelFromBytes, otelSeverityLevel, pinoLevel, syslogSeverityLevel } from '../levels.js';
 import { timeValue } from './time-value.js';
 
+const MESSAGE = 7;
 const TIME = 1;
 const TIME_FALLBACK = 2;
 const LEVEL = 3;
@@ -37,15 +38,17 @@ const KEYS: [string, number][] = [
   ['level', LEVEL], ['lvl', LEVEL], ['severity', LEVEL], ['levelname', LEVEL], ['loglevel', LEVEL], ['log.level', LEVEL],
   ['@l', LEVEL], ['severityText', LEVEL], ['severity_text', LEVEL], ['severityNumber', LEVEL_OTEL], ['PRIORITY', LEVEL_SYSLOG],
   ['log', LEVEL_NESTED],
+  ['msg', MESSAGE], ['message', MESSAGE], ['MESSAGE', MESSAGE], ['@mt', MESSAGE], ['@m', MESSAGE],
 ];
 
 /** Candidate keys by length: a member costs a length lookup and a few byte compares. */
-const BY_LENGTH: { key: Uint8Array; role: number }[][] = [];
-for (const [name, role] of KEYS) (BY_LENGTH[name.length] ??= []).push({ key: ascii(name), role });
+const BY_LENGTH: { key: Uint8Array; role: number }[][] = Array.from({ length: 32 }, () => []);
+for (const [name, role] of KEYS) BY_LENGTH[name.length]!.push({ key: ascii(name), role });
 
 function roleOf(buf: Uint8Array, start: number, end: number): number {
-  const list = BY_LENGTH[end - start];
-  if (list === undefined) return 0;
+  const len = end - start;
+  if (len >= 32) return 0;
+  const list = BY_LENGTH[len]!;
   outer: for (let k = 0; k < list.length; k++) {
     const key = list[k]!.key;
     for (let i = 0; i < key.length; i++) if (buf[start + i] !== key[i]) continue outer;
@@ -66,49 +69,86 @@ function numericLevel(n: number): number {
   return n >= 0 && n <= 7 ? syslogSeverityLevel(n) : TAG_NONE;
 }
 
-/** Time and level of the object at buf[start, end) into out; false when it has no time field. */
-export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, out: LineOut, ctx: ParseContext): boolean {
-  let haveTime = false;
-  let haveLevel = false;
-  let fallbackStart = -1;
-  let fallbackEnd = -1;
-  let tag = TAG_NONE;
-  let p = first;
-  while (!(haveTime && haveLevel) && (p = readMember(buf, p, end)) >= 0) {
-    const role = roleOf(buf, member.keyStart, member.keyEnd);
-    if (role === 0) continue;
-    const kind = member.kind;
-    if (role === TIME) {
-      if (!haveTime && (kind === JSON_STRING || kind === JSON_NUMBER)) haveTime = timeValue(buf, member.valStart, member.valEnd, out, ctx);
-    } else if (role === TIME_FALLBACK) {
-      if (kind === JSON_STRING || kind === JSON_NUMBER) {
-        fallbackStart = member.valStart;
-        fallbackEnd = member.valEnd;
-      }
-    } else if (!haveLevel) {
-      if (role === LEVEL_NESTED) {
-        if (kind !== JSON_OBJECT) continue;
-        const inner = member.valStart;
-        const innerEnd = member.valEnd;
-        if (findMember(buf, inner, innerEnd, LEVEL_KEY) && member.kind === JSON_STRING) {
-          tag = stringLevel(buf, member.valStart, member.valEnd);
-          haveLevel = tag !== TAG_NONE;
-        }
-        continue;
-      }
-      if (kind === JSON_STRING) {
-        const n = role === LEVEL_SYSLOG ? smallInt(buf, member.valStart, member.valEnd) : -1;
-        tag = role === LEVEL_SYSLOG ? (n >= 0 ? syslogSeverityLevel(n) : TAG_NONE) : stringLevel(buf, member.valStart, member.valEnd);
-      } else if (kind === JSON_NUMBER) {
-        const n = smallInt(buf, member.valStart, member.valEnd);
-        tag = role === LEVEL_OTEL ? otelSeverityLevel(n) : role === LEVEL_SYSLOG ? syslogSeverityLevel(n) : numericLevel(n);
-      }
-      haveLevel = tag !== TAG_NONE;
-    }
+/** State of one jsonTimeAndLevel call (module level: no closure per line). */
+const st = { haveTime: false, haveLevel: false, tag: TAG_NONE, fallbackStart: -1, fallbackEnd: -1 };
+
+/** Applies the member just read (json-scan's `member`) to the state. */
+function take(buf: Uint8Array, role: number, out: LineOut, ctx: ParseContext): void {
+  const kind = member.kind;
+  if (role === TIME) {
+    if (!st.haveTime && (kind === JSON_STRING || kind === JSON_NUMBER)) st.haveTime = timeValue(buf, member.valStart, member.valEnd, out, ctx);
+    return;
   }
-  if (!haveTime && fallbackStart >= 0) haveTime = timeValue(buf, fallbackStart, fallbackEnd, out, ctx);
-  out.tag = tag;
-  return haveTime;
+  if (role === TIME_FALLBACK) {
+    if (kind === JSON_STRING || kind === JSON_NUMBER) {
+      st.fallbackStart = member.valStart;
+      st.fallbackEnd = member.valEnd;
+    }
+    return;
+  }
+  if (st.haveLevel || role === MESSAGE) return;
+  let tag = TAG_NONE;
+  if (role === LEVEL_NESTED) {
+    if (kind === JSON_OBJECT && findMember(buf, member.valStart, member.valEnd, LEVEL_KEY) && member.kind === JSON_STRING) {
+      tag = stringLevel(buf, member.valStart, member.valEnd);
+    }
+  } else if (kind === JSON_STRING) {
+    const n = role === LEVEL_SYSLOG ? smallInt(buf, member.valStart, member.valEnd) : -1;
+    tag = role === LEVEL_SYSLOG ? (n >= 0 ? syslogSeverityLevel(n) : TAG_NONE) : stringLevel(buf, member.valStart, member.valEnd);
+  } else if (kind === JSON_NUMBER) {
+    const n = smallInt(buf, member.valStart, member.valEnd);
+    tag = role === LEVEL_OTEL ? otelSeverityLevel(n) : role === LEVEL_SYSLOG ? syslogSeverityLevel(n) : numericLevel(n);
+  }
+  if (tag !== TAG_NONE) {
+    st.tag = tag;
+    st.haveLevel = true;
+  }
+}
+
+/** The key of the member at p (after a `,` or `{`), in peek; false when there is none. */
+const peek = { start: 0, end: 0 };
+function peekKey(buf: Uint8Array, p: number, end: number): boolean {
+  while (p < end && (buf[p] === 44 || buf[p] === 32 || buf[p] === 9)) p++;
+  if (buf[p] !== 34) return false;
+  const q = stringEnd(buf, p + 1, end);
+  if (q < 0) return false;
+  peek.start = p + 1;
+  peek.end = q;
+  return true;
+}
+
+/**
+ * Time and level of the object whose members start at `first`, into out; false when it has
+ * no time field. Walks members forward; on reaching the message (msg, message...) with a field
+ * still missing it reads the record from its end backwards first, so a long message is not
+ * walked when the time comes after it (bunyan, Serilog) - 1.9M -> see the bench for bunyan.
+ */
+export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, out: LineOut, ctx: ParseContext): boolean {
+  st.haveTime = false;
+  st.haveLevel = false;
+  st.tag = TAG_NONE;
+  st.fallbackStart = -1;
+  let triedBack = false;
+  let p = first;
+  while (!(st.haveTime && st.haveLevel)) {
+    if (!triedBack && peekKey(buf, p, end) && roleOf(buf, peek.start, peek.end) === MESSAGE) {
+      triedBack = true;
+      let q = objectEnd(buf, p, end);
+      while (q > p && !(st.haveTime && st.haveLevel)) {
+        q = readMemberBack(buf, p, q);
+        if (q < 0) break;
+        take(buf, roleOf(buf, member.keyStart, member.keyEnd), out, ctx);
+      }
+      if (st.haveTime && st.haveLevel) break;
+    }
+    p = readMember(buf, p, end);
+    if (p < 0) break;
+    const role = roleOf(buf, member.keyStart, member.keyEnd);
+    if (role !== 0) take(buf, role, out, ctx);
+  }
+  if (!st.haveTime && st.fallbackStart >= 0) st.haveTime = timeValue(buf, st.fallbackStart, st.fallbackEnd, out, ctx);
+  out.tag = st.tag;
+  return st.haveTime;
 }
 
 function parseLine(buf: Uint8Array, start: number, end: number, out: LineOut, ctx: ParseContext): LineKind {

@@ -19,7 +19,7 @@
  */
 import type { ParseContext } from '../context.js';
 import { CONTINUATION, ENTRY, KNOWN_CONTINUATION, type LineFormat, type LineKind, type LineOut, MALFORMED } from '../format.js';
-import { JSON_STRING, ascii, bytesEqual, member, objectStart, readMember } from '../json-scan.js';
+import { JSON_STRING, ascii, bytesEqual, member, objectEnd, objectStart, readMember, readMemberBack } from '../json-scan.js';
 import { sniffLevel } from '../level-sniff.js';
 import { type IsoParse, parseIsoBytes } from '../timestamp.js';
 
@@ -72,7 +72,33 @@ function criLine(buf: Uint8Array, start: number, end: number, out: LineOut, ctx:
 const LOG = ascii('log');
 const TIME = ascii('time');
 
+const LOG_OPEN = ascii('{"log":"');
+const STREAM = ascii('stream');
+
+/**
+ * Docker writes its fields in one order (log, stream, time, then optional attrs): read time and
+ * stream from the end and the log value is what lies between, unwalked. Fills logRange; false
+ * when the record is laid out otherwise (the general walk then reads it).
+ */
+const logRange = { start: 0, end: 0 };
+function dockerTail(buf: Uint8Array, start: number, end: number): boolean {
+  if (!startsWith(buf, start, end, LOG_OPEN)) return false;
+  let q = objectEnd(buf, start, end);
+  if (q < 0) return false;
+  q = readMemberBack(buf, start, q);
+  if (q < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, TIME)) return false;
+  if (parseIsoBytes(buf, member.valStart, member.valEnd, ts) === 0) return false;
+  q = readMemberBack(buf, start, q);
+  if (q < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, STREAM)) return false;
+  // q is the comma after the log value's closing quote.
+  if (buf[q - 1] !== 34 || q - 1 < start + LOG_OPEN.length) return false;
+  logRange.start = start + LOG_OPEN.length;
+  logRange.end = q - 1;
+  return true;
+}
+
 function dockerLine(buf: Uint8Array, start: number, end: number, out: LineOut, ctx: ParseContext): LineKind {
+  if (dockerTail(buf, start, end)) return dockerEntry(buf, logRange.start, logRange.end, out, ctx);
   let p = objectStart(buf, start, end);
   if (p < 0) return CONTINUATION;
   let logStart = -1;
@@ -92,6 +118,11 @@ function dockerLine(buf: Uint8Array, start: number, end: number, out: LineOut, c
     out.reason = 'JSON line without the log and time fields of Docker json-file';
     return MALFORMED;
   }
+  return dockerEntry(buf, logStart, logEnd, out, ctx);
+}
+
+/** The entry of a Docker record whose time is in `ts` and log value at [logStart, logEnd). */
+function dockerEntry(buf: Uint8Array, logStart: number, logEnd: number, out: LineOut, ctx: ParseContext): LineKind {
   // The trailing newline, escaped: \n (or \r\n).
   let e = logEnd;
   const whole = e - logStart >= 2 && buf[e - 2] === 92 && buf[e - 1] === 110;

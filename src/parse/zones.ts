@@ -60,12 +60,21 @@ export function zoneAt(buf: Uint8Array, i: number, end: number, out: ZoneParse):
   while (j < end && j - i < 6 && isLetter(buf[j]!)) j++;
   const n = j - i;
   if (n < 1 || n > 5 || (j < end && isLetter(buf[j]!))) return;
-  let name = '';
-  for (let k = i; k < j; k++) name += String.fromCharCode(buf[k]! & 0xdf);
-  const minutes = ZONE_ABBREVIATIONS[name];
+  // Packed upper-case letters (5 x 5 bits, exact): no string per line (PostgreSQL writes one
+  // on every line).
+  let key = n;
+  for (let k = i; k < j; k++) key = key * 32 + ((buf[k]! & 0xdf) - 64);
+  const minutes = BY_KEY.get(key);
   if (minutes === undefined) return;
   out.offsetMinutes = minutes;
   out.length = n;
+}
+
+const BY_KEY = new Map<number, number>();
+for (const [name, minutes] of Object.entries(ZONE_ABBREVIATIONS)) {
+  let key = name.length;
+  for (const ch of name) key = key * 32 + (ch.charCodeAt(0) - 64);
+  BY_KEY.set(key, minutes);
 }
 
 function isDigit(c: number): boolean {

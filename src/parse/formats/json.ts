@@ -105,6 +105,15 @@ function take(buf: Uint8Array, role: number, out: LineOut, ctx: ParseContext): v
   }
 }
 
+/** Whether the key at p starts like a message key (m, M or @), looking at two bytes. */
+function mayBeMessageKey(buf: Uint8Array, p: number, end: number): boolean {
+  let c = buf[p];
+  if (c === 44) c = buf[++p];
+  if (c !== 34 || p + 1 >= end) return c === 32 || c === 9;
+  const k = buf[p + 1];
+  return k === 109 || k === 77 || k === 64;
+}
+
 /** The key of the member at p (after a `,` or `{`), in peek; false when there is none. */
 const peek = { start: 0, end: 0 };
 function peekKey(buf: Uint8Array, p: number, end: number): boolean {
@@ -131,7 +140,9 @@ export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, ou
   let triedBack = false;
   let p = first;
   while (!(st.haveTime && st.haveLevel)) {
-    if (!triedBack && peekKey(buf, p, end) && roleOf(buf, peek.start, peek.end) === MESSAGE) {
+    // Only keys that may be a message are peeked at (msg, message, MESSAGE, @mt, @m): the others
+    // are read once.
+    if (!triedBack && mayBeMessageKey(buf, p, end) && peekKey(buf, p, end) && roleOf(buf, peek.start, peek.end) === MESSAGE) {
       triedBack = true;
       let q = objectEnd(buf, p, end);
       while (q > p && !(st.haveTime && st.haveLevel)) {

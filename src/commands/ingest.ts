@@ -16,7 +16,7 @@ export function unusableSource(statuses: readonly { path: string; state: string;
 }
 
 export async function ingest(config: Config, logger: Logger): Promise<void> {
-  await checkSources(config.sources);
+  await checkSources(config.sources, { oneShot: true });
   const started = Date.now();
   const engine = await openEngine(config, logger);
   const before = (await engine.store.coverage()).entries;

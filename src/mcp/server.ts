@@ -6,6 +6,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Store } from '../store/store.js';
 import { RunbookCatalog } from '../triage/index.js';
+import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';
 import { registerRunbookResources } from './resources.js';
 import { registerFindNearestLogTool } from './tools/find-nearest-log.js';
@@ -51,5 +52,6 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
   });
   registerRunbookResources(server, catalog);
   registerTriagePrompt(server);
+  foldParamErrors(server);
   return { server, close: () => server.close() };
 }

@@ -14,9 +14,9 @@
  * end of the line.
  *
  * Validated once at start-up (bad regex, missing group, bad pattern, unknown level: a
- * CustomFormatError naming the format and the field). Patterns that can backtrack
- * catastrophically are refused (see checkRegexShape) until matching moves to the linear-time
- * engine.
+ * CustomFormatError naming the format and the field). The regex runs on the linear-time engine
+ * (src/text/safe-regex.ts, RE2 syntax: no backreferences or lookaround), so no pattern can
+ * stall a parse worker; each match looks at 4 KiB at most.
  */
 import type { ParseContext } from './context.js';
 import { CONTINUATION, ENTRY, type LineKind, type LineOut, type LogFormat, MALFORMED } from './format.js';
@@ -24,6 +24,7 @@ import { LEVEL_NAMES, TAG_NONE, levelFromBytes, levelFromName } from './levels.j
 import { defineFormat } from './line-loop.js';
 import type { CustomFormatSpec } from './parsed-chunk.js';
 import { PatternError, type TimePattern, compileTimePattern, readTime, timeRead } from './strftime.js';
+import { type SafeRegex, type SafeRegexError, compileSafeRegex } from '../text/safe-regex.js';
 
 export const MAX_CUSTOM_MATCH_BYTES = 4096;
 
@@ -39,87 +40,9 @@ export class CustomFormatError extends Error {
   }
 }
 
-/**
- * Refuses the regex shapes that make a backtracking engine take exponential or high
- * polynomial time: backreferences, lookaround, and a repeated group that itself holds a
- * repetition or an alternation (`(a+)+`, `(a|aa)+`, `(.*a){20}`). Each line is also cut to
- * 4 KiB before matching.
- */
-export function checkRegexShape(source: string): string | null {
-  interface Frame { quantified: boolean; alternation: boolean }
-  const stack: Frame[] = [{ quantified: false, alternation: false }];
-  let lastGroup: Frame | null = null;
-  let i = 0;
-  const quantifierAt = (k: number): { len: number; repeats: boolean } | null => {
-    const c = source[k];
-    if (c === '*' || c === '+') return { len: 1, repeats: true };
-    if (c === '?') return { len: 1, repeats: false };
-    if (c === '{') {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(k));
-      if (m === null) return null;
-      const max = m[2] === undefined ? Number(m[1]) : m[3] === '' ? Infinity : Number(m[3]);
-      return { len: m[0].length, repeats: max > 1 };
-    }
-    return null;
-  };
-  while (i < source.length) {
-    const c = source[i]!;
-    let atomGroup: Frame | null = null;
-    if (c === '\\') {
-      const n = source[i + 1] ?? '';
-      if (/[1-9]/.test(n) || n === 'k') return 'backreferences are not supported';
-      i += 2;
-    } else if (c === '[') {
-      i++;
-      if (source[i] === '^') i++;
-      if (source[i] === ']') i++;
-      while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
-      i++;
-    } else if (c === '(') {
-      if (source.startsWith('(?=', i) || source.startsWith('(?!', i) || source.startsWith('(?<=', i) || source.startsWith('(?<!', i)) {
-        return 'lookahead and lookbehind are not supported';
-      }
-      stack.push({ quantified: false, alternation: false });
-      i++;
-      if (source[i] === '?') {
-        if (source[i + 1] === ':') i += 2;
-        else if (source[i + 1] === '<') {
-          const close = source.indexOf('>', i);
-          i = close < 0 ? source.length : close + 1;
-        }
-      }
-      continue;
-    } else if (c === ')') {
-      const frame = stack.pop();
-      if (frame === undefined || stack.length === 0) return 'unbalanced parenthesis';
-      if (frame.quantified) stack[stack.length - 1]!.quantified = true;
-      atomGroup = frame;
-      i++;
-    } else if (c === '|') {
-      stack[stack.length - 1]!.alternation = true;
-      i++;
-      continue;
-    } else {
-      i++;
-    }
-    lastGroup = atomGroup;
-    const q = quantifierAt(i);
-    if (q !== null) {
-      if (q.repeats && lastGroup !== null && (lastGroup.quantified || lastGroup.alternation)) {
-        return `the repeated group before position ${i} holds a repetition or an alternation (${source.slice(Math.max(0, i - 20), i + q.len)}): it can take exponential time; write it without nesting`;
-      }
-      if (q.repeats) stack[stack.length - 1]!.quantified = true;
-      i += q.len;
-      if (source[i] === '?' || source[i] === '+') i++; // lazy or possessive marker
-    }
-  }
-  if (stack.length !== 1) return 'unbalanced parenthesis';
-  return null;
-}
-
 interface Compiled {
   spec: CustomFormatSpec;
-  regex: RegExp;
+  regex: SafeRegex;
   time: TimePattern;
   levels: Map<string, number>;
 }
@@ -151,16 +74,14 @@ function compile(spec: CustomFormatSpec): Compiled {
   };
   // eslint-disable-next-line no-control-regex
   if (/[^\x00-\x7f]/.test(spec.regex)) fail('regex', 'must be ASCII (lines are matched byte by byte)');
-  const shape = checkRegexShape(spec.regex);
-  if (shape !== null) fail('regex', shape);
-  let regex: RegExp;
+  let regex: SafeRegex;
   try {
-    regex = new RegExp(spec.regex, 'd');
+    regex = compileSafeRegex(spec.regex, { maxInputChars: MAX_CUSTOM_MATCH_BYTES });
   } catch (err) {
-    return fail('regex', `not a valid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    return fail('regex', `not a valid regular expression: ${(err as SafeRegexError).message}`);
   }
   for (const group of ['timestamp', 'body']) {
-    if (!new RegExp(`\\(\\?<${group}>`).test(spec.regex)) fail('regex', `needs a named group (?<${group}>...); groups: timestamp and body, level optional`);
+    if (!regex.groupNames.includes(group)) fail('regex', `needs a named group (?<${group}>...); groups: timestamp and body, level optional`);
   }
   let time: TimePattern;
   try {
@@ -187,9 +108,8 @@ export function customFormat(spec: CustomFormatSpec): LogFormat {
   const parseLine = (buf: Uint8Array, start: number, end: number, out: LineOut, ctx: ParseContext): LineKind => {
     const cut = Math.min(end, start + MAX_CUSTOM_MATCH_BYTES);
     const m = c.regex.exec(toLatin1(buf, start, cut));
-    const groups = m?.indices?.groups;
-    const t = groups?.timestamp;
-    const b = groups?.body;
+    const t = m?.spans.timestamp;
+    const b = m?.spans.body;
     if (m === null || t === undefined || b === undefined) return CONTINUATION;
     if (!readTime(c.time, buf, start + t[0], start + t[1], ctx)) {
       out.reason = `timestamp does not match '${spec.timestamp}'`;
@@ -198,9 +118,9 @@ export function customFormat(spec: CustomFormatSpec): LogFormat {
     out.us = timeRead.us;
     out.precision = timeRead.precision;
     let tag = TAG_NONE;
-    const l = groups?.level;
+    const l = m.spans.level;
     if (l !== undefined && l[1] > l[0]) {
-      const text = m.groups?.level ?? '';
+      const text = m.groups.level ?? '';
       tag = c.levels.get(text.toUpperCase()) ?? levelFromBytes(buf, start + l[0], start + l[1]);
       if (tag < 0) tag = TAG_NONE;
     }

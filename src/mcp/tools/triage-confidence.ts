@@ -26,7 +26,7 @@ import {
   type TriageResult,
 } from '../../triage/index.js';
 import { fitsBudget } from '../response-budget.js';
-import { coverageOutput, requireTimestamp, sourceInput, timestampInput } from '../schemas.js';
+import { coverageOutput, requireTimestamp, sourceInput, timestampInput, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
 
 export interface TriageConfidenceDeps {
@@ -182,7 +182,7 @@ function structuredOf(tr: TriageResult, t: number, reasons: string[], llm: LlmOu
           ? null
           : {
               timestamp: formatTimestamp(ne.ts, ne.precision),
-              tag: ne.tag,
+              tag: escapeLogText(ne.tag),
               body: escapeLogText(ne.body),
               truncated: ne.truncated,
               source: ne.source,
@@ -368,7 +368,7 @@ export function registerTriageConfidenceTool(server: McpServer, deps: TriageConf
     {
       title: 'Score an incident and decide: run the runbook or escalate',
       description: DESCRIPTION,
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: false, openWorldHint: false },
     },

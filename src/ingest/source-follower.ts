@@ -469,9 +469,14 @@ export class SourceFollower {
     const got = (await f.fd.read(sample, 0, n, 0)).bytesRead;
     f.sampled = got;
     let view = sample.subarray(0, got);
-    if (final && got === f.size && got > 0 && view[got - 1] !== 10) {
+    // Judged as it is when the file is complete, or when its first line alone fills the sample
+    // (a first line over 64 KiB would otherwise keep the source waiting for a newline forever).
+    const whole = final && got === f.size;
+    if (whole && got > 0 && view[got - 1] !== 10) {
       sample[got] = 10;
       view = sample.subarray(0, got + 1);
+    } else if (!whole && got >= DETECT_BYTES && view.indexOf(10) < 0) {
+      sample[got - 1] = 10; // the sample's own size is the limit detection reads
     }
     // No whole line yet: wait for one rather than judge a fragment.
     if (view.indexOf(10) < 0) return false;

@@ -223,6 +223,14 @@ describe('format options through the CLI', () => {
     }
   });
 
+  it('detects a file whose first line alone is longer than the detection sample', async () => {
+    const file = join(dir, 'long-first.log');
+    writeFileSync(file, `2024-01-15T10:30:45.000Z [WARN] ${'x'.repeat(100_000)}\n2024-01-15T10:30:46.000Z [ERROR] short\n`);
+    const r = await runCli(['query', '--source', file, '-t', '2024-01-15T10:30:46Z', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { entries: Entry[] }).entries[0]).toMatchObject({ tag: 'ERROR', body: 'short', line: 2 });
+  });
+
   it('exits 2 naming a source no format recognizes (one-shot query)', async () => {
     const file = join(dir, 'prose.txt');
     writeFileSync(file, 'Dear team,\nthe build is green again.\nThanks!\n');

@@ -40,8 +40,10 @@ const queryArb = fc.record({
   maxDistance: maxDistanceArb,
 });
 
+type Query = typeof queryArb extends fc.Arbitrary<infer Q> ? Q : never;
+
 /** Runs each query against the index and the brute force; tallies the ties that decided answers. */
-function checkQueries(shapes: readonly Shape[], queries: readonly fc.RecordValue<typeof queryArb>[], tally: TieTally, countOne: TieTally): void {
+function checkQueries(shapes: readonly Shape[], queries: readonly Query[], tally: TieTally, countOne: TieTally): void {
   const built = shapes.map((shape, rank) => buildSource(shape, rank));
   const sources = built.map((b) => b.index);
   const rows = built.flatMap((b) => b.rows);

@@ -23,6 +23,7 @@ export interface Mutation {
 }
 
 const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/unit/late-store.test.ts'];
+const PERSIST_TESTS = ['test/unit/persist.test.ts'];
 const TRIAGE_TESTS = ['test/unit/confidence.test.ts', 'test/unit/triage-evidence.test.ts'];
 
 export const MUTATIONS: readonly Mutation[] = [
@@ -155,6 +156,30 @@ export const MUTATIONS: readonly Mutation[] = [
     from: 'if (Math.abs(cursor.ts - t) > spec.maxDistance) break;',
     to: 'if (Math.abs(cursor.ts - t) > spec.maxDistance + 1) break;',
     tests: SEARCH_TESTS,
+  },
+  {
+    name: 'persist-late-store',
+    rule: 'a checkpoint restores the late store (entries that arrived out of order)',
+    file: 'src/index/persist.ts',
+    from: '    if (src.late > 0) {',
+    to: '    if (src.late > 1e12) {',
+    tests: PERSIST_TESTS,
+  },
+  {
+    name: 'persist-radix',
+    rule: "a checkpoint restores a sealed chunk's radix table as written",
+    file: 'src/index/persist.ts',
+    from: '          radixScale: meta.radix?.scale ?? 0,',
+    to: '          radixScale: (meta.radix?.scale ?? 0) * 2,',
+    tests: PERSIST_TESTS,
+  },
+  {
+    name: 'persist-tag-lists',
+    rule: "a checkpoint restores every tag list of a sealed chunk",
+    file: 'src/index/persist.ts',
+    from: '        for (const tag of meta.tags) tags[tag] = read(',
+    to: '        for (const tag of meta.tags.slice(1)) tags[tag] = read(',
+    tests: PERSIST_TESTS,
   },
   {
     name: 'auto-execute-min-confidence',

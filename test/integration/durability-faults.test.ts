@@ -17,7 +17,7 @@ import { silentLogger } from '../../src/log.js';
 import { createServer } from '../../src/mcp/server.js';
 import { nodeIo, type WalIo } from '../../src/wal/index.js';
 import {
-  appendSeq, BASE_MS, faults, nearest, requireBuilt, runCli, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
+  appendSeq, BASE_MS, DEADLINE_MS, faults, nearest, requireBuilt, runCli, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
 } from '../crash/helpers.js';
 
 const CLEAN_EXIT = { code: 0, signal: null };
@@ -30,7 +30,7 @@ async function waitRead(s: Served, lines: number): Promise<void> {
   await waitFor(async () => {
     const src = (await tailStatus(s.client)).sources[0];
     return src !== undefined && src.lines_read >= lines && src.state === 'live' && src.pending_bytes === 0;
-  }, 20_000, async () => tailStatus(s.client));
+  }, DEADLINE_MS, async () => tailStatus(s.client));
 }
 
 beforeAll(() => requireBuilt());
@@ -50,7 +50,7 @@ describe('retention', () => {
     await waitFor(async () => {
       const st = await tailStatus(s.client);
       return st.sources[0]!.lines_read === 4_000 && st.index.entries === 2_000 ? st : null;
-    }, 20_000, async () => tailStatus(s.client));
+    }, DEADLINE_MS, async () => tailStatus(s.client));
     expect(readdirSync(join(data, 'wal'))).not.toContain('0000000000000000.wal');
 
     const check = async (when: string, entries: number): Promise<void> => {
@@ -114,7 +114,7 @@ describe('retention', () => {
     const st = await waitFor(async () => {
       const t = await tailStatus(s.client);
       return t.wal.bytes <= cap ? t : null;
-    }, 20_000, async () => tailStatus(s.client));
+    }, DEADLINE_MS, async () => tailStatus(s.client));
     const kept = st.index.entries;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(8_000);
@@ -155,14 +155,14 @@ describe('a full disk', () => {
       const paused = await waitFor(async () => {
         const st = await tailStatus(client);
         return st.sources[0]!.state === 'error' ? st : null;
-      }, 10_000, async () => tailStatus(client));
+      }, DEADLINE_MS, async () => tailStatus(client));
       expect(paused.sources[0]!.error).toMatch(/^ingestion paused: .*ENOSPC/);
       expect(paused.index.entries).toBe(5_000);
       // Queries are answered from what is indexed, bodies included.
       expect(await nearest(client, BASE_MS + 2_500)).toEqual({ status: 'ok', bodies: [expect.stringMatching(/ seq=2500$/)] });
       // Still refused a retry later (the pipeline retries every second).
       const refusedSoFar = refused;
-      await waitFor(() => refused > refusedSoFar, 5_000, () => refused);
+      await waitFor(() => refused > refusedSoFar, DEADLINE_MS, () => refused);
       expect((await tailStatus(client)).sources[0]!.state).toBe('error');
 
       full = false;

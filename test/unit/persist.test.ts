@@ -2,7 +2,7 @@
  * Index snapshots (checkpoints) restored and compared with a brute-force scan of the rows,
  * not with the index they came from, so an ordering bug both share cannot hide (issue 18).
  * The inputs seal many chunks (1 to 8 entries a chunk, and explicit seals as checkpoints
- * do), so sealed columns, tag lists and radix tables are restored, with and without the
+ * do), so sealed columns, tag lists, keyed lists and time models are restored, with and without the
  * checkpointed search structures (checkpoints written before they existed); late entries
  * too. Then a real data dir with a full 65,536-entry chunk per source goes through a
  * checkpoint file and a restart.
@@ -14,8 +14,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
-import { CHUNK_CAPACITY, countInRange, findNearest, type Direction, type SourceIndex } from '../../src/index/index.js';
-import { restoreIndex, snapshotIndex } from '../../src/index/persist.js';
+import { CHUNK_CAPACITY, countInRange, findNearest, type Direction, SourceIndex } from '../../src/index/index.js';
+import { SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
 import { silentLogger } from '../../src/log.js';
 import { packMeta } from '../../src/parse/meta.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
@@ -56,7 +56,7 @@ function expectAnswers(sources: readonly SourceIndex[], rows: readonly Row[], ti
 }
 
 describe('index snapshots', () => {
-  it('restore sealed chunks, their tag lists and radix tables, the unsealed chunk and the late store: answers match a brute-force scan', () => {
+  it('restore sealed chunks, their tag lists and time models, the unsealed chunk and the late store: answers match a brute-force scan', () => {
     let sealedRestored = 0;
     let runs = 0;
     fc.assert(
@@ -97,6 +97,42 @@ describe('index snapshots', () => {
     );
     // Most inputs restored more than one chunk, i.e. sealed ones (issue 18: 0 of 1,500 did).
     expect(sealedRestored / runs).toBeGreaterThan(0.5);
+  });
+
+  it('a checkpoint of search layout 1 (radix tables, no searchLayout field) is restored with rebuilt models and keyed lists', () => {
+    const index = new SourceIndex('app', 0, 1024);
+    const rows: Row[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const row = { ts: 1_000_000 + i * 7 - (i % 3), tag: i % 50 === 0 ? 4 : i % 4, line: i + 1, rank: 0, bodyPos: i * 10 };
+      rows.push(row);
+      index.append(row.ts, packMeta(row.tag, 3), row.line, row.bodyPos, 9);
+    }
+    // Equal timestamps every third entry: the appends above are in order except for ties.
+    const snap = snapshotIndex([index]);
+    const src = snap.sources[0]!;
+    expect(src.searchLayout).toBe(SEARCH_LAYOUT);
+    // Rewrite it as the layout-1 writer did: radix sections instead of models, no keyed lists.
+    delete src.searchLayout;
+    src.chunks.forEach((c, k) => {
+      if (c.model === undefined) return;
+      delete c.model;
+      delete c.keyed;
+      (c as { radix?: unknown }).radix = { min: 0, scale: 1 };
+      snap.sections[`0.${k}.radix`] = new Uint16Array(4);
+    });
+    const [restored] = restoreIndex(snap.sources, reader(snap.sections), ['app'], 1024);
+    const sealed = restored!.main.liveChunks().filter((c) => c.sealed);
+    expect(sealed.length).toBeGreaterThan(2);
+    for (const c of sealed) {
+      expect(c.model).not.toBeNull();
+      expect(c.keyedList(4)).toBeDefined();
+    }
+    for (let t = 999_990; t < 1_036_000; t += 997) {
+      for (const tags of [null, [4]]) {
+        const spec = { t, tags, count: 1, direction: 'nearest' as const, maxDistance: Infinity };
+        expect(findNearest([restored!], spec).map((h) => [h.ts, h.line])).toEqual(bruteForce(rows, t, tags, 1, 'nearest', Infinity).map((r) => [r.ts, r.line]));
+      }
+    }
   });
 });
 

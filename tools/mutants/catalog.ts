@@ -22,7 +22,7 @@ export interface Mutation {
   dist?: boolean;
 }
 
-const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/unit/late-store.test.ts'];
+const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/unit/late-store.test.ts'];
 const PERSIST_TESTS = ['test/unit/persist.test.ts'];
 const TRIAGE_TESTS = ['test/unit/confidence.test.ts', 'test/unit/triage-evidence.test.ts'];
 
@@ -86,24 +86,23 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tie-fast-main-distance',
     rule: 'nearest, equal |distance|: the earlier entry first (count=1 fast path, no tag)',
-    file: 'src/index/nearest-one.ts',
+    file: 'src/index/nearest-main.ts',
     from: 'if (back !== null && (fwd === null || t - back.ts[bi]! <= fwd.ts[fi]! - t)) {',
     to: 'if (back !== null && (fwd === null || t - back.ts[bi]! < fwd.ts[fi]! - t)) {',
-    occurrence: 1,
     tests: SEARCH_TESTS,
   },
   {
     name: 'tie-fast-main-run-start',
     rule: 'equal timestamps: the earliest line first (count=1 fast path, no tag)',
-    file: 'src/index/nearest-one.ts',
-    from: 'while (k > 0 && seg.ts[k - 1] === ts) k--;',
-    to: 'while (false && k > 0 && seg.ts[k - 1] === ts) k--;',
+    file: 'src/index/nearest-main.ts',
+    from: 'if (k > 0 && seg.ts[k - 1] === ts) k = k >= 16',
+    to: 'if (false && k > 0 && seg.ts[k - 1] === ts) k = k >= 16',
     tests: SEARCH_TESTS,
   },
   {
     name: 'tie-fast-main-chunk-start',
     rule: 'equal timestamps across a chunk start: the earliest line first (count=1 fast path, no tag)',
-    file: 'src/index/nearest-one.ts',
+    file: 'src/index/nearest-main.ts',
     from: 'if (prev.ts[prev.count - 1] === ts) return undefined;',
     to: 'if (prev.ts[prev.count - 1] === ts && false) return undefined;',
     tests: SEARCH_TESTS,
@@ -111,18 +110,25 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tie-fast-tagged-distance',
     rule: 'nearest, equal |distance|: the earlier entry first (count=1 fast path, one tag)',
-    file: 'src/index/nearest-one.ts',
-    from: 'if (back !== null && (fwd === null || t - back.ts[bi]! <= fwd.ts[fi]! - t)) {',
-    to: 'if (back !== null && (fwd === null || t - back.ts[bi]! < fwd.ts[fi]! - t)) {',
-    occurrence: 2,
+    file: 'src/index/nearest-main.ts',
+    from: 'if (fwd === null || t - ts <= fwd.ts[fi]! - t) {',
+    to: 'if (fwd === null || t - ts < fwd.ts[fi]! - t) {',
+    tests: SEARCH_TESTS,
+  },
+  {
+    name: 'tie-fast-tagged-run-start',
+    rule: 'equal timestamps: the earliest line first (count=1 fast path, one tag)',
+    file: 'src/index/nearest-main.ts',
+    from: 'if (bi > 0 && back.ts[bi - 1] === ts) {',
+    to: 'if (false && bi > 0 && back.ts[bi - 1] === ts) {',
     tests: SEARCH_TESTS,
   },
   {
     name: 'tie-fast-tagged-chunk-start',
     rule: 'equal timestamps across a chunk start: the earliest line first (count=1 fast path, one tag)',
-    file: 'src/index/nearest-one.ts',
-    from: 'if (back.ts[0] === ts && k === backList![0]) return undefined;',
-    to: 'if (back.ts[0] === ts && k === backList![0] && false) return undefined;',
+    file: 'src/index/nearest-main.ts',
+    from: 'if (bj === 0 && back.ts[0] === ts) return undefined;',
+    to: 'if (bj === 0 && back.ts[0] === ts && false) return undefined;',
     tests: SEARCH_TESTS,
   },
   {
@@ -166,11 +172,19 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: PERSIST_TESTS,
   },
   {
-    name: 'persist-radix',
-    rule: "a checkpoint restores a sealed chunk's radix table as written",
+    name: 'persist-time-model',
+    rule: "a checkpoint restores a sealed chunk's time model as written",
     file: 'src/index/persist.ts',
-    from: '          radixScale: meta.radix?.scale ?? 0,',
-    to: '          radixScale: (meta.radix?.scale ?? 0) * 2,',
+    from: 'min: model.min, scale: model.scale } };',
+    to: 'min: model.min, scale: model.scale * 2 } };',
+    tests: PERSIST_TESTS,
+  },
+  {
+    name: 'persist-keyed-lists',
+    rule: "a checkpoint restores a sealed chunk's keyed tag lists",
+    file: 'src/index/persist.ts',
+    from: '        for (const tag of meta.keyed) keyed[tag] = read(',
+    to: '        for (const tag of meta.keyed.slice(1)) keyed[tag] = read(',
     tests: PERSIST_TESTS,
   },
   {

@@ -24,14 +24,16 @@ import { MUTATIONS, type Mutation } from './mutants/catalog.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const COPIED = ['src', 'test', 'tools', 'package.json', 'tsconfig.json', 'tsconfig.test.json', 'vitest.config.ts'];
 
-const HELP = `Usage: npm run test:mutants -- [names...] [--list] [--keep]
+const HELP = `Usage: npm run test:mutants -- [names...] [--repeat N] [--list] [--keep]
 
 Applies each named mutation (default: all) in a scratch copy of the repository and checks
 that its test files fail.
 
-  --list    print the mutations and exit
-  --keep    keep the scratch directory
-  -h        this help`;
+  --repeat N  run each mutation's tests N times: a mutation caught in only some runs
+              (property tests are random) is reported as such and fails the check
+  --list      print the mutations and exit
+  --keep      keep the scratch directory
+  -h          this help`;
 
 interface RunResult {
   ok: boolean;
@@ -82,7 +84,7 @@ function runVitest(dir: string, files: readonly string[], build: boolean): RunRe
 function main(): number {
   let parsed;
   try {
-    parsed = parseArgs({ options: { list: { type: 'boolean' }, keep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    parsed = parseArgs({ options: { list: { type: 'boolean' }, keep: { type: 'boolean' }, repeat: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   } catch (err) {
     process.stderr.write(`test:mutants: ${(err as Error).message}\n`);
     return 2;
@@ -101,6 +103,11 @@ function main(): number {
     return 2;
   }
   const chosen = parsed.positionals.length === 0 ? MUTATIONS : MUTATIONS.filter((m) => parsed.positionals.includes(m.name));
+  const repeat = Number(parsed.values.repeat ?? '1');
+  if (!Number.isInteger(repeat) || repeat < 1) {
+    process.stderr.write(`test:mutants: --repeat '${parsed.values.repeat}' must be a positive integer\n`);
+    return 2;
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'ltm-mutants-'));
   // Timestamps kept: dist/ stays current for the global setup, which rebuilds only for a
@@ -127,20 +134,38 @@ function main(): number {
       let detail: string;
       try {
         writeFileSync(path, mutate(pristine, m));
-        const r = runVitest(dir, m.tests, m.dist === true);
-        if (r.failed.length > 0) {
-          verdict = 'caught';
-          detail = r.failed.slice(0, 2).join('; ') + (r.failed.length > 2 ? `; +${r.failed.length - 2} more` : '');
-        } else if (r.error !== null || !r.ok) {
+        let caught = 0;
+        let broken: string | null = null;
+        let failed: string[] = [];
+        let ms = 0;
+        for (let k = 0; k < repeat && broken === null; k++) {
+          const r = runVitest(dir, m.tests, m.dist === true);
+          ms += r.ms;
+          if (r.failed.length > 0) {
+            caught++;
+            if (failed.length === 0) failed = r.failed;
+          } else if (r.error !== null || !r.ok) {
+            broken = (r.error ?? 'vitest failed without a failing test').split('\n')[0]!.slice(0, 200);
+          }
+        }
+        const tally = repeat > 1 ? ` [${caught}/${repeat} runs]` : '';
+        if (broken !== null) {
           verdict = 'BROKEN';
-          detail = (r.error ?? 'vitest failed without a failing test').split('\n')[0]!.slice(0, 200);
+          detail = broken;
+          exit = 1;
+        } else if (caught === repeat) {
+          verdict = 'caught';
+          detail = failed.slice(0, 2).join('; ') + (failed.length > 2 ? `; +${failed.length - 2} more` : '') + tally;
+        } else if (caught > 0) {
+          verdict = 'SOMETIMES';
+          detail = `caught in ${caught} of ${repeat} runs by ${failed[0]}`;
           exit = 1;
         } else {
           verdict = 'SURVIVED';
-          detail = `${m.tests.join(', ')} all passed`;
+          detail = `${m.tests.join(', ')} all passed${tally}`;
           exit = 1;
         }
-        detail += ` (${(r.ms / 1000).toFixed(0)} s)`;
+        detail += ` (${(ms / 1000).toFixed(0)} s)`;
       } catch (err) {
         verdict = 'STALE';
         detail = (err as Error).message;

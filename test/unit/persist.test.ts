@@ -52,6 +52,15 @@ function expectAnswers(sources: readonly SourceIndex[], rows: readonly Row[], ti
     }
     const tags = [1, 3];
     expect(countInRange(sources, t - 50, t + 50, tags)).toBe(rows.filter((r) => r.ts >= t - 50 && r.ts < t + 50 && tags.includes(r.tag)).length);
+    // Each source alone, each tag alone, count 1: the fast paths over the restored time
+    // models and keyed lists (a source with no late entries takes them).
+    for (const source of sources) {
+      const own = rows.filter((r) => r.rank === source.rank);
+      for (let tag = 0; tag <= 5; tag++) {
+        const got = findNearest([source], { t, tags: [tag], count: 1, direction: 'nearest', maxDistance: Infinity });
+        expect(got.map((h) => key(h.ts, h.line, h.source.rank)), `source ${source.rank} tag ${tag} t ${t}`).toEqual(bruteForce(own, t, [tag], 1, 'nearest', Infinity).map((r) => key(r.ts, r.line, r.rank)));
+      }
+    }
   }
 }
 

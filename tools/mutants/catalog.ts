@@ -181,10 +181,11 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'persist-keyed-lists',
-    rule: "a checkpoint restores a sealed chunk's keyed tag lists",
+    // A missing keyed list only costs speed (the plain tag list answers); a wrong one is a bug.
+    rule: "a checkpoint restores each sealed chunk's keyed tag lists, each for its own tag",
     file: 'src/index/persist.ts',
-    from: '        for (const tag of meta.keyed) keyed[tag] = read(',
-    to: '        for (const tag of meta.keyed.slice(1)) keyed[tag] = read(',
+    from: 'for (const tag of meta.keyed) keyed[tag] = read(`${s}.${k}.keyed${tag}`, Uint32Array);',
+    to: 'for (const tag of meta.keyed) keyed[tag] = read(`${s}.${k}.keyed${meta.keyed[0]}`, Uint32Array);',
     tests: PERSIST_TESTS,
   },
   {

@@ -20,11 +20,25 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * Where a source's build output is: src/view (the browser code, tools/build-view.ts) all goes
+ * into one HTML file; everything else is compiled by tsc file for file.
+ */
+function outputOf(root: string, src: string): string {
+  const rel = relative(root, src);
+  if (rel.startsWith(join('src', 'view'))) return join(root, 'dist', 'view', 'incident.html');
+  return join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+}
+
 /** The first source whose output is missing or older than it, or null when dist/ is current. */
 export function staleSource(root = ROOT): string | null {
   const config = statSync(join(root, 'tsconfig.json')).mtimeMs;
-  for (const src of [...sources(join(root, 'src')), ...sources(join(root, 'tools'))]) {
-    const out = join(root, 'dist', relative(root, src).replace(/\.ts$/, '.js'));
+  const view = join(root, 'src', 'view');
+  const inputs = [...sources(join(root, 'src')), ...sources(join(root, 'tools'))];
+  // The view's HTML and CSS are inputs of its bundle too.
+  if (existsSync(view)) for (const f of readdirSync(view)) if (/\.(html|css)$/.test(f)) inputs.push(join(view, f));
+  for (const src of inputs) {
+    const out = outputOf(root, src);
     if (!existsSync(out)) return src;
     const built = statSync(out).mtimeMs;
     if (built < statSync(src).mtimeMs || built < config) return src;

@@ -41,9 +41,10 @@ describe('precedence: flag > environment > config file > default', () => {
     // The environment's list replaces the file's (comma-separated, spaces trimmed, empties dropped).
     expect(resolveConfig(['serve', ...SRC, '--config', yaml], { LOG_TRIAGE_ALLOWED_HOST: 'a.example, b.example,' }).http.allowedHosts).toEqual(['a.example', 'b.example']);
     expect(resolveConfig(['serve', ...SRC, '--config', yaml, '--allowed-host', 'flag.example'], { LOG_TRIAGE_ALLOWED_HOST: 'a.example' }).http.allowedHosts).toEqual(['flag.example']);
-    for (const [value, want] of [['1', true], ['true', true], ['TRUE', true], ['0', false], ['no', false]] as const) {
+    for (const [value, want] of [['1', true], ['true', true], ['0', false], ['false', false]] as const) {
       expect(resolveConfig(['serve', ...SRC], { LOG_TRIAGE_EPHEMERAL: value }).ephemeral, value).toBe(want);
     }
+    expect(() => resolveConfig(['serve', ...SRC], { LOG_TRIAGE_EPHEMERAL: 'no' })).toThrow(/^--ephemeral \(LOG_TRIAGE_EPHEMERAL\) 'no' is not a boolean; accepted: true, false, 1, 0$/);
   });
 
   it('sources from the environment, comma-separated, NAME=PATH or PATH', () => {

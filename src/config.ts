@@ -3,7 +3,7 @@
  * (JSON or YAML), validated once here with messages that name the option. Precedence:
  * flag > environment > config file > default.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,8 @@ const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
 
 /** Every option, in --help order. Names are the public interface (CONTRACT.md). */
 export const OPTIONS: Record<string, OptionSpec> = {
-  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable)' },
+  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable; bare PATH arguments after the command too)' },
+  'source-dir': { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'every *.log file directly in DIR, named by its file name (repeatable; read once at start)' },
   format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
@@ -53,10 +54,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'max-inflight': { kind: 'string', commands: ['serve', 'demo'], help: 'requests in flight before 429 (http/sse; default 256)' },
   'max-body-bytes': { kind: 'string', commands: ['serve', 'demo'], help: 'largest request body before 413 (http/sse; default 1MiB)' },
   runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
-  store: { kind: 'string', commands: READ, help: 'embedded (default); clickhouse is not available yet' },
-  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
+  store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse (query a cluster; with --source, also ship to it)' },
+  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP(S) URL, credentials allowed in it (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
-  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster: local tables per shard + a Distributed table' },
+  'agent-name': { kind: 'string', commands: RUN, help: 'prefix of this host\'s source names in ClickHouse, AGENT/NAME (default the host name)' },
   'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
@@ -101,6 +103,8 @@ export interface Config {
   clickhouseUrl: string;
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
+  /** Host part of source names in ClickHouse (null: the host name). */
+  agentName: string | null;
   bodyCap: number;
   /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
   maxLineBytes: number;
@@ -157,6 +161,21 @@ export function parseSource(text: string): SourceSpec {
   }
   if (text === '') throw new ConfigError('--source needs a path: --source PATH or --source NAME=PATH');
   return { name: basename(text), path: resolve(text) };
+}
+
+/** The `*.log` files directly in a directory, in name order, as sources named by file name. */
+function sourcesInDir(dir: string): SourceSpec[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && /\.log$/i.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    throw new ConfigError(`--source-dir ${dir}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (names.length === 0) throw new ConfigError(`--source-dir ${dir}: holds no *.log files`);
+  return names.map((name) => ({ name, path: resolve(dir, name) }));
 }
 
 /** An empty token would turn auth on in the log while accepting every request (issue 15, item 11). */
@@ -259,8 +278,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.kind === 'list' ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
   }
   let parsed: Raw;
+  let positionals: string[] = [];
   try {
-    parsed = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: false }).values as Raw;
+    const result = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: true });
+    parsed = result.values as Raw;
+    positionals = result.positionals;
   } catch (err) {
     throw new ConfigError((err as Error).message.split(/\n|\. /)[0]!.replace(/^Unknown option/, 'unknown option'));
   }
@@ -283,7 +305,13 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   const str = (name: string): string | undefined => pick(name) as string | undefined;
   const list = (name: string): string[] => (pick(name) as string[] | undefined) ?? [];
 
-  const sources = list('source').map(parseSource);
+  if (positionals.length > 0 && !OPTIONS.source!.commands.includes(command)) {
+    throw new ConfigError(`'${command}' takes no file arguments (got '${positionals[0]}')`);
+  }
+  // Bare paths after the command are sources too: an MCP Bundle's file picker expands a
+  // list of files into separate arguments, with no --source before each.
+  const sources = [...list('source'), ...positionals].map(parseSource);
+  for (const dir of list('source-dir')) sources.push(...sourcesInDir(dir));
   const names = new Set<string>();
   for (const s of sources) {
     if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
@@ -330,6 +358,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseUrl: str('clickhouse-url') ?? 'http://127.0.0.1:8123',
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
+    agentName: str('agent-name') ?? null,
     bodyCap,
     maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -352,10 +381,14 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
-    throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
+    for (const [option, value] of [['clickhouse-database', config.clickhouseDatabase], ['clickhouse-cluster', config.clickhouseCluster]] as const) {
+      if (value !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) throw new ConfigError(`--${option} '${value.slice(0, 80)}' must be letters, digits and _ (starting with a letter or _), at most 64`);
+    }
+    if (config.agentName !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(config.agentName)) throw new ConfigError(`--agent-name '${config.agentName.slice(0, 80)}' must be 1 to 64 letters, digits or _.-`);
+    if (command === 'query' && sources.length > 0) throw new ConfigError("'query --store clickhouse' reads the cluster; drop --source (or query the files with the embedded store)");
   }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
-    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
+    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH), PATH argument or --source-dir DIR`);
   }
   if (command === 'query') {
     if (config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");

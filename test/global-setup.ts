@@ -22,12 +22,15 @@ function sources(dir: string, out: string[] = []): string[] {
 
 /**
  * Where a source's build output is: src/view (the browser code, tools/build-view.ts) all goes
- * into one HTML file; everything else is compiled by tsc file for file.
+ * into one HTML file; everything else is compiled by tsc file for file, and the server's
+ * sources are also bundled into dist/bundle/ (tools/build/esbuild.ts), which the CLI tests run.
  */
-function outputOf(root: string, src: string): string {
+function outputsOf(root: string, src: string): string[] {
   const rel = relative(root, src);
-  if (rel.startsWith(join('src', 'view'))) return join(root, 'dist', 'view', 'incident.html');
-  return join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+  if (rel.startsWith(join('src', 'view'))) return [join(root, 'dist', 'view', 'incident.html')];
+  const compiled = join(root, 'dist', rel.replace(/\.ts$/, '.js'));
+  const bundled = rel.startsWith('src') && existsSync(join(root, 'tools', 'build', 'esbuild.ts'));
+  return bundled ? [compiled, join(root, 'dist', 'bundle', 'cli.js')] : [compiled];
 }
 
 /** The first source whose output is missing or older than it, or null when dist/ is current. */
@@ -38,10 +41,11 @@ export function staleSource(root = ROOT): string | null {
   // The view's HTML and CSS are inputs of its bundle too.
   if (existsSync(view)) for (const f of readdirSync(view)) if (/\.(html|css)$/.test(f)) inputs.push(join(view, f));
   for (const src of inputs) {
-    const out = outputOf(root, src);
-    if (!existsSync(out)) return src;
-    const built = statSync(out).mtimeMs;
-    if (built < statSync(src).mtimeMs || built < config) return src;
+    for (const out of outputsOf(root, src)) {
+      if (!existsSync(out)) return src;
+      const built = statSync(out).mtimeMs;
+      if (built < statSync(src).mtimeMs || built < config) return src;
+    }
   }
   return null;
 }

@@ -142,6 +142,6 @@ describe('--help', () => {
     expect(query).not.toContain('--fsync');
     const statusOptions = helpText('status').split('options (')[1]!;
     expect(statusOptions).toContain('--data-dir VALUE');
-    expect(statusOptions).not.toContain('--source');
+    expect(statusOptions).not.toContain('--source VALUE');
   });
 });

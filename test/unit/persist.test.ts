@@ -17,6 +17,7 @@ import { openEngine } from '../../src/engine.js';
 import { CHUNK_CAPACITY, countInRange, findNearest, type Direction, SourceIndex } from '../../src/index/index.js';
 import { SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
 import { silentLogger } from '../../src/log.js';
+import type { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { packMeta } from '../../src/parse/meta.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
 import { buildSource, prng, shapeArb, timeFrom, timePickArb } from '../helpers/index-data.js';
@@ -174,14 +175,14 @@ describe('a checkpoint file with full chunks', () => {
     const first = await openEngine(config, silentLogger, { pollMs: 20 });
     first.ingestor.start();
     await waitFor(async () => (await first.store.status()).sources.every((s) => s.entries === n && s.state === 'live'), 60_000, () => first.store.status());
-    for (const name of TAGS) TAG_IDS[name] = first.store.tags.lookup(name);
+    for (const name of TAGS) TAG_IDS[name] = (first.store as EmbeddedStore).tags.lookup(name);
     await first.close();
 
     const second = await openEngine(config, silentLogger, { pollMs: 20 });
     try {
       expect(second.durable!.recovery.checkpoint).not.toBeNull();
       expect(second.durable!.recovery.replayedEntries).toBe(0);
-      const indexes = second.store.sourceIndexes();
+      const indexes = (second.store as EmbeddedStore).sourceIndexes();
       for (const index of indexes) {
         expect(index.entries).toBe(n);
         expect(index.main.segment(index.main.firstSegment).sealed).toBe(true);

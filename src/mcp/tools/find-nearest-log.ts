@@ -195,9 +195,12 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
     const result = { content: [{ type: 'text' as const, text: renderNearest(structured) }], structuredContent: structured };
     if (surelyFits(structured, bodyCap) || fitsBudget(result) || (count === 1 && context === 0 && bodyCap <= 64)) return result;
     // Too big for one response: shorter bodies first, then less context, then fewer entries.
-    if (bodyCap > 256) {
+    // Only bodies longer than 256 bytes are worth cutting (a cap above every body cut nothing
+    // and said "bodies cut" all the same, issue 18).
+    const longest = longestBody(answer.entries);
+    if (bodyCap > 256 && longest > 256) {
       bodyCap = Math.max(256, bodyCap >> 1);
-      setNote(notes, 'body', `bodies cut at ${bodyCap} bytes to keep the response under 64 KiB`);
+      if (longest > bodyCap) setNote(notes, 'body', `bodies cut at ${bodyCap} bytes to keep the response under 64 KiB`);
     } else if (context > 0) {
       context = context >> 1;
       setNote(notes, 'context', `context reduced to ${context} lines to keep the response under 64 KiB`);
@@ -219,6 +222,17 @@ function surelyFits(s: Structured, bodyCap: number): boolean {
   let shown = 0;
   for (const e of s.entries) shown += 1 + (e.context_before?.length ?? 0) + (e.context_after?.length ?? 0);
   return 1024 + shown * 2 * (6 * bodyCap + 256) <= MAX_RESPONSE_BYTES - 512;
+}
+
+/** Bytes of the longest body in the answer, context included (Infinity when one was cut). */
+function longestBody(entries: readonly EntryWithContext[]): number {
+  let longest = 0;
+  for (const e of entries) {
+    for (const v of [e, ...(e.contextBefore ?? []), ...(e.contextAfter ?? [])]) {
+      longest = Math.max(longest, v.truncated ? Infinity : Buffer.byteLength(v.body));
+    }
+  }
+  return longest;
 }
 
 function setNote(notes: string[], key: string, text: string): void {

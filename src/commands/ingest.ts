@@ -6,11 +6,13 @@
 import type { Config } from '../config.js';
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
+import { startTracing, tracing } from '../trace/index.js';
 import { checkSources } from './preflight.js';
 import { startProgress } from './progress.js';
 
 export async function ingest(config: Config, logger: Logger): Promise<void> {
   await checkSources(config.sources);
+  await startTracing(process.env, logger);
   const started = Date.now();
   const engine = await openEngine(config, logger);
   const before = (await engine.store.coverage()).entries;
@@ -27,5 +29,6 @@ export async function ingest(config: Config, logger: Logger): Promise<void> {
         (config.ephemeral ? ' (ephemeral: nothing kept)' : `; ${config.dataDir} now holds ${c.entries}`),
     );
     await engine.close();
+    await tracing().shutdown();
   }
 }

@@ -10,6 +10,8 @@ import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/data-dir.js';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
 import type { HttpTransportHandle } from '../mcp/transports/index.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { type McpTransportKind, startTracing, tracing } from '../trace/index.js';
 import { checkSources } from './preflight.js';
 
 /**
@@ -30,6 +32,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
   }
   await checkSources(config.sources);
+  // OTEL_* variables: off unless set; bad ones are a start-up error like a bad flag.
+  await startTracing(process.env, logger);
   // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
   const runbooks = config.runbooks === null ? undefined : (await import('../triage/index.js')).loadRunbookCatalog(config.runbooks);
   const server = loadServer();
@@ -37,7 +41,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const engine = await openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
   engine.ingestor.start();
   const { createServer } = await server;
-  const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
+  const deps: ServerDeps = { store: tracing().traceStore(engine.store), bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
   if (config.transport === 'stdio') return serveStdio(engine, createServer, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);
@@ -49,6 +53,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     await http.close(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error({ err: err.message }, 'closing the HTTP server failed'));
     // Last: stops the followers and flushes the WAL (when there is one).
     await engine.close();
+    await tracing().shutdown();
     logger.info('stopped');
     process.exit(0);
   };
@@ -70,7 +75,7 @@ export async function serveHttp(config: Config, transport: 'http' | 'sse', engin
     transport,
     port: config.port,
     store: engine.store,
-    factory: () => createServer(deps),
+    factory: () => traced(createServer(deps), transport),
     logger,
   }).catch(async (err: NodeJS.ErrnoException) => {
     await engine.close();
@@ -89,6 +94,12 @@ export async function serveHttp(config: Config, transport: 'http' | 'sse', engin
   return http;
 }
 
+/** A server from the factory, its MCP messages traced when tracing is on. */
+function traced<T extends { server: McpServer }>(made: T, kind: McpTransportKind): T {
+  tracing().traceServer(made.server, kind);
+  return made;
+}
+
 function securityOf(config: Config): { host: string; authToken: string | null; allowedHosts: string[]; corsOrigins: string[] } {
   return { host: config.host, authToken: config.authToken, allowedHosts: config.http.allowedHosts, corsOrigins: config.http.corsOrigins };
 }
@@ -101,7 +112,7 @@ async function serveStdio(
   logger: Logger,
 ): Promise<void> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
-  const { server } = createServer(deps);
+  const { server } = traced(createServer(deps), 'stdio');
   const transport = new StdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
@@ -110,6 +121,7 @@ async function serveStdio(
     logger.info({ reason }, 'shutting down');
     await server.close().catch(() => undefined);
     await engine.close();
+    await tracing().shutdown();
     process.exit(0);
   };
   transport.onclose = () => void stop('client closed stdin');

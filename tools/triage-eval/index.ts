@@ -113,7 +113,8 @@ export interface EvalTargets {
 export const DEFAULT_TARGETS: EvalTargets = { maxWrongAuto: 0, minClearAuto: 0.85, minLateAuto: 0.85 };
 
 /** Why the eval fails, one line per missed target; an MCP disagreement fails it too. */
-export function evalFailures(report: EvalReport, targets: EvalTargets = DEFAULT_TARGETS): string[] {
+export function evalFailures(report: EvalReport, given: Partial<EvalTargets> = {}): string[] {
+  const targets: EvalTargets = { ...DEFAULT_TARGETS, ...given };
   const m = report.metrics;
   const out: string[] = [];
   if (m.wrongAutoExecute > targets.maxWrongAuto) {

@@ -1,5 +1,5 @@
 /** Plain-text tables for the eval report (stdout: the evaluator is not an MCP server). */
-import type { EvalReport, EvalTargets } from './index.js';
+import { DEFAULT_TARGETS, type EvalReport, type EvalTargets } from './index.js';
 import { DECISIONS } from './metrics.js';
 import type { ScenarioResult } from './run.js';
 
@@ -15,7 +15,8 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
 const f3 = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
-export function renderReport(report: EvalReport, thresholds: EvalTargets): string {
+export function renderReport(report: EvalReport, given: Partial<EvalTargets> = {}): string {
+  const thresholds: EvalTargets = { ...DEFAULT_TARGETS, ...given };
   const m = report.metrics;
   const families = report.options.families;
   const out: string[] = [

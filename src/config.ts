@@ -57,6 +57,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
   'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
   config: { kind: 'string', commands: READ, help: 'read options from a JSON or YAML file' },
@@ -101,6 +102,8 @@ export interface Config {
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
   bodyCap: number;
+  /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
+  maxLineBytes: number;
   logLevel: string;
   help: boolean;
   query: {
@@ -156,6 +159,13 @@ export function parseSource(text: string): SourceSpec {
   return { name: basename(text), path: resolve(text) };
 }
 
+/** An empty token would turn auth on in the log while accepting every request (issue 15, item 11). */
+function authToken(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new ConfigError('--auth-token is empty; give a long random token (openssl rand -hex 32) or leave the option out');
+  return value;
+}
+
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const state = env.XDG_STATE_HOME;
   return state ? join(state, 'log-triage-mcp') : join(homedir(), '.local', 'state', 'log-triage-mcp');
@@ -165,6 +175,47 @@ type Raw = Record<string, string | boolean | string[] | undefined>;
 
 function envName(option: string): string {
   return 'LOG_TRIAGE_' + option.toUpperCase().replace(/-/g, '_');
+}
+
+/**
+ * Booleans from the environment or a config file: true/false/1/0 and nothing else. `yes` read
+ * as false wrote a data dir the user had asked not to (issue 15, item 8).
+ */
+function parseBoolean(option: string, value: unknown, where: string): boolean {
+  if (value === true || value === 1) return true;
+  if (value === false || value === 0) return false;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+  }
+  throw new ConfigError(`--${option} ${where} '${String(value).slice(0, 40)}' is not a boolean; accepted: true, false, 1, 0`);
+}
+
+/**
+ * node:util parseArgs refuses `--port -1` as "ambiguous" (a value that starts with a dash).
+ * A value that reads as a negative number is joined to its option (`--port=-1`), so the
+ * option's own check says what is accepted, as it does for the `=` form.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const valued = new Map<string, string>();
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    if (spec.kind === 'boolean') continue;
+    valued.set(`--${name}`, name);
+    if (spec.short) valued.set(`-${spec.short}`, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = valued.get(args[i]!);
+    const next = args[i + 1];
+    if (name !== undefined && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]!);
+    }
+  }
+  return out;
 }
 
 function readConfigFile(path: string): Raw {
@@ -187,7 +238,7 @@ function readConfigFile(path: string): Raw {
     const spec = OPTIONS[name];
     if (spec === undefined || name === 'config') throw new ConfigError(`--config ${path}: unknown option '${key}'`);
     if (spec.kind === 'list') raw[name] = (Array.isArray(value) ? value : [value]).map(String);
-    else if (spec.kind === 'boolean') raw[name] = value === true || value === 'true';
+    else if (spec.kind === 'boolean') raw[name] = parseBoolean(name, value, `in ${path}`);
     else raw[name] = String(value);
   }
   return raw;
@@ -209,7 +260,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   }
   let parsed: Raw;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Raw;
+    parsed = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: false }).values as Raw;
   } catch (err) {
     throw new ConfigError((err as Error).message.split(/\n|\. /)[0]!.replace(/^Unknown option/, 'unknown option'));
   }
@@ -223,7 +274,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     const fromEnv = env[envName(name)];
     if (fromEnv !== undefined && fromEnv !== '') {
       const spec = OPTIONS[name]!;
-      if (spec.kind === 'boolean') return fromEnv === '1' || fromEnv.toLowerCase() === 'true';
+      if (spec.kind === 'boolean') return parseBoolean(name, fromEnv, `(${envName(name)})`);
       if (spec.kind === 'list') return fromEnv.split(',').map((s) => s.trim()).filter(Boolean);
       return fromEnv;
     }
@@ -266,7 +317,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     transport: oneOf('transport', str('transport') ?? 'stdio', ['stdio', 'http', 'sse'] as const),
     host: str('host') ?? '127.0.0.1',
     port: parseInteger('port', str('port') ?? '8765', 0, 65535),
-    authToken: str('auth-token') ?? null,
+    authToken: authToken(str('auth-token')),
     http: {
       allowedHosts: list('allowed-host'),
       corsOrigins: list('cors-origin'),
@@ -280,6 +331,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
     bodyCap,
+    maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     help: pick('help') === true,
     query: {
@@ -295,6 +347,9 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     },
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
+  // Below the body cap a cut line could not fill one answer; above 64 MiB one line is no longer
+  // a small constant of memory.
+  if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
     throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");

@@ -62,6 +62,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     pool,
     sink,
     logger,
+    maxLineBytes: config.maxLineBytes,
     ...(durable === null ? {} : { resume: durable.resume }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });

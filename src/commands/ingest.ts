@@ -11,7 +11,7 @@ import { checkSources } from './preflight.js';
 import { startProgress } from './progress.js';
 
 export async function ingest(config: Config, logger: Logger): Promise<void> {
-  await checkSources(config.sources);
+  await checkSources(config.sources, { oneShot: true });
   await startTracing(process.env, logger);
   const started = Date.now();
   const engine = await openEngine(config, logger);

@@ -22,6 +22,18 @@ const loadServer = (): Promise<typeof import('../mcp/server.js')> => import('../
 
 /** How long SIGTERM waits for calls in flight before closing sessions anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Past this, a shutdown that is stuck (a read that never returns) exits anyway: a server that
+ * logged "shutting down" and never exited held its client and data dir (issue 15, item 3).
+ */
+const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 20_000;
+
+function exitAfterDeadline(logger: Logger): void {
+  setTimeout(() => {
+    logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting without it');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+}
 
 export async function serve(config: Config, logger: Logger): Promise<void> {
   // First of all: start reading the newest checkpoint, so the read overlaps module loading.
@@ -49,6 +61,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitAfterDeadline(logger);
     logger.info({ reason }, 'shutting down: refusing new work, finishing calls in flight');
     await http.close(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error({ err: err.message }, 'closing the HTTP server failed'));
     // Last: stops the followers and flushes the WAL (when there is one).
@@ -111,13 +124,14 @@ async function serveStdio(
   config: Config,
   logger: Logger,
 ): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { LineStdioServerTransport } = await import('../mcp/stdio-transport.js');
   const { server } = traced(createServer(deps), 'stdio');
-  const transport = new StdioServerTransport();
+  const transport = new LineStdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitAfterDeadline(logger);
     logger.info({ reason }, 'shutting down');
     await server.close().catch(() => undefined);
     await engine.close();

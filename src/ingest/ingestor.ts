@@ -18,9 +18,12 @@ export interface IngestorOptions {
   logger: Logger;
   /** Per source name: where to continue, and the line number and generation there. */
   resume?: ReadonlyMap<string, { point: ResumePoint; line: number; generation: number }>;
+
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
+  /** Lines longer than this are cut to it (default 1 MiB). */
+  maxLineBytes?: number;
 }
 
 interface Source {
@@ -51,6 +54,7 @@ export class Ingestor {
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
         ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+        ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
         onError,
       });
       return { spec, tracker, follower, pipeline };

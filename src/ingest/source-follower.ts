@@ -21,13 +21,14 @@
  *              recovered from the rotated copy (same first bytes, next to it), then reading
  *              restarts at 0.
  */
-import { type FSWatcher, watch } from 'node:fs';
+import { constants as fsConstants, type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogFormat } from '../parse/format.js';
 import { detectFormat, getFormat } from '../parse/formats.js';
 import type { FileIdentity } from './batch.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
+import { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
 import { ParsePool } from './parse-pool.js';
 import type { SourceTracker } from './source-tracker.js';
 
@@ -65,6 +66,8 @@ export interface FollowerOptions {
   /** How long a rotated-away file keeps being read after it stops growing. */
   rotateGraceMs?: number;
   resume?: ResumePoint;
+  /** Longer lines are cut to this many bytes, the rest skipped (long-lines.ts; default 1 MiB). */
+  maxLineBytes?: number;
   /** Generation numbering continues from here (after a resume). */
   firstGeneration?: number;
   onError?: (err: Error) => void;
@@ -87,6 +90,8 @@ interface OpenFile {
   position: number;
   /** Bytes read after position, not handed out yet (a last entry that may still grow). */
   held: Buffer;
+  /** Over-long lines cut out of `held` (the source bytes it stands for: consumed(f)). */
+  lines: LineLimiter;
   fingerprint: Buffer;
   lastGrowthAt: number;
   size: number;
@@ -97,6 +102,11 @@ interface OpenFile {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Source bytes of the file consumed: handed out or held (long lines' skipped bytes included). */
+function consumed(f: OpenFile): number {
+  return f.position + f.held.length + f.lines.elided;
+}
 
 interface CaughtUpWaiter {
   resolve: () => void;
@@ -260,7 +270,7 @@ export class SourceFollower {
         tracker.pendingBytes = this.drainingHeld();
       } else {
         cur.size = (await cur.fd.stat()).size;
-        tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length + this.drainingHeld());
+        tracker.observe(consumed(cur), cur.size, false, cur.held.length + this.drainingHeld());
       }
       this.settleCaughtUp(cur);
       return;
@@ -278,7 +288,7 @@ export class SourceFollower {
     await this.checkRotation(f);
     if (this.current === f && Date.now() - f.lastGrowthAt >= this.quietMs) await this.flushHeld(f, false);
     const cur = this.current;
-    if (cur !== null) tracker.observe(cur.position + cur.held.length, cur.size, false, cur.held.length + this.drainingHeld());
+    if (cur !== null) tracker.observe(consumed(cur), cur.size, false, cur.held.length + this.drainingHeld());
     else tracker.pendingBytes = this.drainingHeld();
     this.settleCaughtUp(cur);
   }
@@ -305,7 +315,7 @@ export class SourceFollower {
       }
       const done =
         cur === null || w.file !== cur || cur.position >= w.target ||
-        (cur.position + cur.held.length >= cur.size && lastLineEnd(cur.held, cur.held.length) === 0);
+        (consumed(cur) >= cur.size && lastLineEnd(cur.held, cur.held.length) === 0);
       if (done) w.resolve();
       return !done;
     });
@@ -314,13 +324,19 @@ export class SourceFollower {
   private async openCurrent(): Promise<void> {
     let fd: FileHandle;
     try {
-      fd = await open(this.options.path, 'r');
+      // Non-blocking: opening a FIFO for reading otherwise waits for a writer, forever, and
+      // held shutdown with it (issue 15, item 3). No effect on a regular file.
+      fd = await open(this.options.path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
       throw new Error(`cannot open ${this.options.path}: ${code ?? String(err)}`);
     }
     const st = await fd.stat();
+    if (!st.isFile()) {
+      await fd.close().catch(() => undefined);
+      throw new Error(`${this.options.path} is not a regular file (a FIFO, device or socket); only regular log files can be followed`);
+    }
     const identity = { dev: st.dev, ino: st.ino };
     let position = 0;
     const resume = this.resume;
@@ -338,7 +354,7 @@ export class SourceFollower {
     const fingerprint = Buffer.alloc(Math.min(FINGERPRINT_BYTES, st.size));
     if (fingerprint.length > 0) await fd.read(fingerprint, 0, fingerprint.length, 0);
     this.current = {
-      fd, identity, generation: position > 0 ? this.generation : ++this.generation, position, held: EMPTY,
+      fd, identity, generation: position > 0 ? this.generation : ++this.generation, position, held: EMPTY, lines: this.lineLimiter(),
       fingerprint, lastGrowthAt: Date.now(), size: st.size,
     };
   }
@@ -359,7 +375,7 @@ export class SourceFollower {
         const head = Buffer.alloc(Math.min(FINGERPRINT_BYTES, st.size));
         await fd.read(head, 0, head.length, 0);
         const old: OpenFile = {
-          fd, identity: resume.file, generation: this.generation, position: resume.position, held: EMPTY,
+          fd, identity: resume.file, generation: this.generation, position: resume.position, held: EMPTY, lines: this.lineLimiter(),
           fingerprint: head, lastGrowthAt: Date.now(), size: st.size, drainUntil: Date.now(),
         };
         // Read now, before the new file: what it holds is older, and a source's batches must
@@ -376,20 +392,32 @@ export class SourceFollower {
     }
   }
 
+  private lineLimiter(): LineLimiter {
+    const tracker = this.options.tracker;
+    return new LineLimiter(this.options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, (bytes, newLine) => tracker.skipLongLine(bytes, newLine));
+  }
+
   /** Reads everything appended since the last read, handing out whole-entry chunks. */
   private async readAvailable(f: OpenFile): Promise<void> {
     for (;;) {
       const size = (await f.fd.stat()).size;
       f.size = size;
-      const from = f.position + f.held.length;
+      const from = consumed(f);
       if (size <= from) return;
+      if (f.lines.skipping) {
+        // The rest of an over-long line: read past it without keeping it.
+        if ((await f.lines.skip(f.fd, from, size)) > 0) f.lastGrowthAt = Date.now();
+        this.options.tracker.observe(consumed(f), size, true, f.held.length);
+        if (f.lines.skipping) return;
+        continue;
+      }
       const want = Math.min(size - from, Math.max(this.chunkBytes - f.held.length, 64 * 1024));
       const buf = ParsePool.allocChunk(f.held.length + want);
       f.held.copy(buf, 0);
       const { bytesRead } = await f.fd.read(buf, f.held.length, want, from);
       if (bytesRead === 0) return;
       f.lastGrowthAt = Date.now();
-      const total = f.held.length + bytesRead;
+      const total = f.lines.trim(buf, lastLineEnd(f.held, f.held.length), f.held.length + bytesRead);
       if (f.fingerprint.length < FINGERPRINT_BYTES && size > f.fingerprint.length) {
         // The file was short when first seen: its fingerprint grows with it.
         const head = Buffer.alloc(Math.min(FINGERPRINT_BYTES, size));
@@ -406,7 +434,7 @@ export class SourceFollower {
         f.held = buf.subarray(cut, total);
         await this.emit(f, buf.subarray(0, cut));
       }
-      this.options.tracker.observe(f.position + f.held.length, size, true, f.held.length);
+      this.options.tracker.observe(consumed(f), size, true, f.held.length);
     }
   }
 
@@ -436,7 +464,8 @@ export class SourceFollower {
 
   private async emit(f: OpenFile, chunk: Buffer): Promise<void> {
     const byteStart = f.position;
-    f.position += chunk.length;
+    f.position += f.lines.span(chunk.length);
+    f.lines.consume(chunk.length);
     await this.options.onChunk({ chunk, byteStart, byteEnd: f.position, file: f.identity, generation: f.generation, format: this.format! });
   }
 
@@ -469,20 +498,21 @@ export class SourceFollower {
   /** Same inode, but it shrank or its first bytes changed: copytruncate (or a rewrite). */
   private async checkTruncation(f: OpenFile): Promise<void> {
     const size = (await f.fd.stat()).size;
-    const consumed = f.position + f.held.length;
-    let truncated = size < consumed;
+    const consumedBytes = consumed(f);
+    let truncated = size < consumedBytes;
     if (!truncated && f.fingerprint.length > 0) {
       const head = Buffer.alloc(f.fingerprint.length);
       const { bytesRead } = await f.fd.read(head, 0, head.length, 0);
       truncated = bytesRead < head.length || !head.equals(f.fingerprint);
     }
     if (!truncated) return;
-    await this.recoverFromCopy(f, consumed);
+    await this.recoverFromCopy(f, consumedBytes);
     await this.flushHeld(f, true);
     this.options.tracker.rotations++;
     f.generation = ++this.generation;
     f.position = 0;
     f.held = EMPTY;
+    f.lines.reset();
     f.fingerprint = EMPTY;
     f.size = size;
   }

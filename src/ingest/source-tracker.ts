@@ -24,6 +24,9 @@ export class SourceTracker {
   parseErrors = 0;
   lastParseError: ParseErrorSample | undefined;
   rotations = 0;
+  /** Lines longer than --max-line-bytes, and the bytes skipped past their limit. */
+  longLines = 0;
+  longLineBytesSkipped = 0;
   error: string | undefined;
   lastGrowthAt = Date.now();
   private samples: { at: number; lines: number }[] = [];
@@ -52,6 +55,12 @@ export class SourceTracker {
     const now = Date.now();
     this.samples.push({ at: now, lines: this.linesRead });
     while (this.samples.length > 2 && this.samples[0]!.at < now - RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** An over-long line's bytes past the limit were skipped (`newLine`: the first of a line). */
+  skipLongLine(bytes: number, newLine: boolean): void {
+    if (newLine) this.longLines++;
+    this.longLineBytesSkipped += bytes;
   }
 
   private errorOrigin: 'read' | 'store' | null = null;
@@ -96,6 +105,8 @@ export class SourceTracker {
       ...(this.lastParseError === undefined ? {} : { lastParseError: this.lastParseError }),
       linesPerSec: this.linesPerSec(),
       rotations: this.rotations,
+      longLines: this.longLines,
+      longLineBytesSkipped: this.longLineBytesSkipped,
       ...(this.error === undefined ? {} : { error: this.error }),
     };
   }

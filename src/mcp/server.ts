@@ -6,7 +6,9 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Store } from '../store/store.js';
 import { RunbookCatalog } from '../triage/index.js';
+import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';
+import { registerIncidentViewResource } from './incident-view.js';
 import { registerRunbookResources } from './resources.js';
 import { registerFindNearestLogTool } from './tools/find-nearest-log.js';
 import { registerLogHistogramTool } from './tools/log-histogram.js';
@@ -50,6 +52,8 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
     ...(deps.samplingTimeoutMs === undefined ? {} : { samplingTimeoutMs: deps.samplingTimeoutMs }),
   });
   registerRunbookResources(server, catalog);
+  registerIncidentViewResource(server);
   registerTriagePrompt(server);
+  foldParamErrors(server);
   return { server, close: () => server.close() };
 }

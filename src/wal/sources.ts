@@ -3,7 +3,17 @@
  * (id -> name, path) and how far each was consumed (file identity, next byte, next line).
  * It is rebuilt on open from the last segment's preamble and records (FORMAT.md).
  */
-import type { SourceFields, SourcePosition, WalRecord, WalSource } from './types.js';
+import type { FileIdentity, SourceFields, SourcePosition, WalRecord, WalSource } from './types.js';
+
+/**
+ * Whether a batch re-reads bytes of its source that lie before the source's position in the
+ * same file: a repair of a lost (corrupt) record, appended after the records that follow it.
+ * It must not move the position back (FORMAT.md, "Repair batches"). A new generation after a
+ * truncation starts at byte 0, and every other batch continues at or past the position.
+ */
+export function isRepairBatch(position: SourcePosition | null, b: { file: FileIdentity; byteStart: number; byteEnd: number }): boolean {
+  return position !== null && position.file.dev === b.file.dev && position.file.ino === b.file.ino && b.byteStart > 0 && b.byteEnd <= position.offset;
+}
 
 interface Entry extends WalSource {
   /** False while only batches for this id were seen (its registration was damaged). */
@@ -52,7 +62,9 @@ export class SourceTable {
 
   apply(rec: WalRecord): void {
     if (rec.type === 'source') this.applySource(rec);
-    else this.applyPosition(rec.sourceId, { file: { dev: rec.file.dev, ino: rec.file.ino }, offset: rec.byteEnd, nextLine: rec.firstLine + rec.lines });
+    else if (!isRepairBatch(this.byId.get(rec.sourceId)?.position ?? null, rec)) {
+      this.applyPosition(rec.sourceId, { file: { dev: rec.file.dev, ino: rec.file.ino }, offset: rec.byteEnd, nextLine: rec.firstLine + rec.lines });
+    }
   }
 
   /** Fills registrations (and positions never updated here) from an older table. */

@@ -49,7 +49,7 @@ export interface Slice {
   to: number;
   /** Entries in the slice (exact, from the store's counts). */
   count: number;
-  /** Weight of each entry read from it: count / read (1 when read whole). */
+  /** Entries per line read from it (1 when read whole); each line carries its part's own weight. */
   weight: number;
   sample: Sampled[];
 }
@@ -60,15 +60,29 @@ export function sliceCount(spanUs: number): number {
 }
 
 /**
+ * Reads within a slice are spread over this many equal parts: a store reads a range oldest
+ * first, so 40 lines read from a one-minute slice of a busy service cover its first second
+ * only, and a signature that flaps for 25 s at the half-minute was never seen in its baseline
+ * (test/unit/triage-baseline.test.ts); four reads of 10 see every 15 s.
+ */
+export const READS_PER_SLICE = 4;
+
+/**
  * Cuts [range.from, range.to) into n equal slices, counts each, and reads up to about `limit`
- * entries in all: everything when the range holds no more, else an equal share per slice,
- * weighted by the slice's true count so a busy slice counts for what it holds.
+ * entries in all: everything when the range holds no more, else an equal share spread over
+ * each slice (READS_PER_SLICE parts), weighted by each part's true count so a busy part
+ * counts for what it holds.
  */
 export async function sampleSlices(store: Store, range: RangeQuery, n: number, limit: number, bodyCap: number): Promise<Slice[]> {
   const span = range.to - range.from;
-  const edges = Array.from({ length: n + 1 }, (_, i) => range.from + Math.floor((span * i) / n));
-  const counts = await Promise.all(edges.slice(0, n).map((from, i) => store.countInRange({ ...range, from, to: edges[i + 1]! })));
-  const slices: Slice[] = counts.map((count, i) => ({ from: edges[i]!, to: edges[i + 1]!, count, weight: 1, sample: [] }));
+  const parts = n * READS_PER_SLICE;
+  const edges = Array.from({ length: parts + 1 }, (_, i) => range.from + Math.floor((span * i) / parts));
+  const counts = await Promise.all(edges.slice(0, parts).map((from, i) => store.countInRange({ ...range, from, to: edges[i + 1]! })));
+  const slices: Slice[] = Array.from({ length: n }, (_, i) => {
+    let count = 0;
+    for (let j = i * READS_PER_SLICE; j < (i + 1) * READS_PER_SLICE; j++) count += counts[j]!;
+    return { from: edges[i * READS_PER_SLICE]!, to: edges[(i + 1) * READS_PER_SLICE]!, count, weight: 1, sample: [] };
+  });
   const total = counts.reduce((a, b) => a + b, 0);
   if (total === 0) return slices;
   if (total <= limit) {
@@ -79,15 +93,17 @@ export async function sampleSlices(store: Store, range: RangeQuery, n: number, l
     }
     return slices;
   }
-  const busy = slices.filter((s) => s.count > 0);
+  const busy = counts.map((count, j) => ({ count, j })).filter((p) => p.count > 0);
   const per = Math.max(1, Math.floor(limit / busy.length));
   await Promise.all(
-    busy.map(async (s) => {
-      const entries = await store.entriesInRange({ ...range, from: s.from, to: s.to }, per, bodyCap);
-      s.weight = entries.length === 0 ? 1 : s.count / entries.length;
-      s.sample = entries.map((entry) => ({ entry, weight: s.weight }));
+    busy.map(async ({ count, j }) => {
+      const entries = await store.entriesInRange({ ...range, from: edges[j]!, to: edges[j + 1]! }, per, bodyCap);
+      const weight = entries.length === 0 ? 1 : count / entries.length;
+      slices[Math.floor(j / READS_PER_SLICE)]!.sample.push(...entries.map((entry) => ({ entry, weight })));
     }),
   );
+  // A slice's weight: entries per line read (what one sampled line of it stands for).
+  for (const s of slices) s.weight = s.sample.length === 0 ? 1 : Math.max(1, s.count / s.sample.length);
   return slices;
 }
 

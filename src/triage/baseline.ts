@@ -1,6 +1,7 @@
 /**
  * The baseline: how often each error signature (and errors as a whole) occurred before the
- * incident window, measured so that the incident itself does not leak into it.
+ * incident window, measured so that the incident itself does not leak into it; and the
+ * bounded samples of a range that evidence.ts mines (sampleRange for the window).
  *
  * An alert often fires minutes after the burst began. The burst's first minutes then sit in
  * the baseline, just before the window, and a plain mean over the baseline counts them as
@@ -52,6 +53,28 @@ export interface Slice {
   /** Entries per line read from it (1 when read whole); each line carries its part's own weight. */
   weight: number;
   sample: Sampled[];
+}
+
+/**
+ * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
+ * time slices, each read up to limit/slices entries and weighted by its true count (one
+ * countInRange per slice), so a slice holding the burst counts for what it holds rather
+ * than for as many lines as a quiet slice.
+ */
+export async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
+  if (total <= limit) return (await store.entriesInRange(range, limit, bodyCap)).map((entry) => ({ entry, weight: 1 }));
+  const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
+  const per = Math.max(1, Math.floor(limit / slices));
+  const span = range.to - range.from;
+  const out: Sampled[] = [];
+  for (let i = 0; i < slices; i++) {
+    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
+    const count = await store.countInRange(slice);
+    if (count === 0) continue;
+    const entries = await store.entriesInRange(slice, per, bodyCap);
+    for (const entry of entries) out.push({ entry, weight: count / entries.length });
+  }
+  return out;
 }
 
 /** Slice count for a span: one a minute, at most MAX_SLICES, at least 1. */

@@ -16,7 +16,7 @@
  */
 import { formatTimestamp } from '../parse/timestamp.js';
 import type { Coverage, EntryView, RangeQuery, Store } from '../store/store.js';
-import { robustBaseline, type Sampled, sampleSlices, sliceCount } from './baseline.js';
+import { robustBaseline, sampleRange, sampleSlices, sliceCount } from './baseline.js';
 import { type Runbook, type RunbookCatalog, runbookMatches } from './runbooks.js';
 import { type Signature, SignatureMiner } from './signatures.js';
 
@@ -185,28 +185,6 @@ export function burstRatio(windowCount: number, windowS: number, baselineCount: 
 export function burstSignificance(windowCount: number, windowS: number, baselineCount: number, baselineS: number): number {
   const expected = ((baselineCount + 1) * windowS) / Math.max(baselineS, 60);
   return (windowCount - expected) / Math.sqrt(expected + 1);
-}
-
-/**
- * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
- * time slices, each read up to limit/slices entries and weighted by its true count (one
- * countInRange per slice), so a slice holding the burst counts for what it holds rather
- * than for as many lines as a quiet slice.
- */
-async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
-  if (total <= limit) return (await store.entriesInRange(range, limit, bodyCap)).map((entry) => ({ entry, weight: 1 }));
-  const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
-  const per = Math.max(1, Math.floor(limit / slices));
-  const span = range.to - range.from;
-  const out: Sampled[] = [];
-  for (let i = 0; i < slices; i++) {
-    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
-    const count = await store.countInRange(slice);
-    if (count === 0) continue;
-    const entries = await store.entriesInRange(slice, per, bodyCap);
-    for (const entry of entries) out.push({ entry, weight: count / entries.length });
-  }
-  return out;
 }
 
 async function checkCoverage(store: Store, source: string | undefined, coverage: Coverage, from: number, to: number): Promise<string[]> {

@@ -21,7 +21,7 @@ export const VIEW_OUT = join(ROOT, 'dist', 'view', 'incident.html');
  * zod as a namespace, so esbuild cannot drop them: 265 KiB of a 707 KiB bundle. Nothing here
  * reads `z.locales`; zod itself imports `en` directly. The namespace keeps `en` only.
  */
-const zodEnglishOnly: Plugin = {
+export const zodEnglishOnly: Plugin = {
   name: 'zod-english-only',
   setup(b) {
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>

@@ -54,10 +54,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'max-inflight': { kind: 'string', commands: ['serve', 'demo'], help: 'requests in flight before 429 (http/sse; default 256)' },
   'max-body-bytes': { kind: 'string', commands: ['serve', 'demo'], help: 'largest request body before 413 (http/sse; default 1MiB)' },
   runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
-  store: { kind: 'string', commands: READ, help: 'embedded (default); clickhouse is not available yet' },
-  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
+  store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse (query a cluster; with --source, also ship to it)' },
+  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP(S) URL, credentials allowed in it (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
-  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster: local tables per shard + a Distributed table' },
+  'agent-name': { kind: 'string', commands: RUN, help: 'prefix of this host\'s source names in ClickHouse, AGENT/NAME (default the host name)' },
   'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
@@ -102,6 +103,8 @@ export interface Config {
   clickhouseUrl: string;
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
+  /** Host part of source names in ClickHouse (null: the host name). */
+  agentName: string | null;
   bodyCap: number;
   /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
   maxLineBytes: number;
@@ -355,6 +358,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseUrl: str('clickhouse-url') ?? 'http://127.0.0.1:8123',
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
+    agentName: str('agent-name') ?? null,
     bodyCap,
     maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -377,7 +381,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
-    throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
+    for (const [option, value] of [['clickhouse-database', config.clickhouseDatabase], ['clickhouse-cluster', config.clickhouseCluster]] as const) {
+      if (value !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) throw new ConfigError(`--${option} '${value.slice(0, 80)}' must be letters, digits and _ (starting with a letter or _), at most 64`);
+    }
+    if (config.agentName !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(config.agentName)) throw new ConfigError(`--agent-name '${config.agentName.slice(0, 80)}' must be 1 to 64 letters, digits or _.-`);
+    if (command === 'query' && sources.length > 0) throw new ConfigError("'query --store clickhouse' reads the cluster; drop --source (or query the files with the embedded store)");
   }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
     throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH), PATH argument or --source-dir DIR`);

@@ -19,6 +19,8 @@ export async function ingest(config: Config, logger: Logger): Promise<void> {
   const stop = startProgress(() => engine.ingestor.statuses());
   try {
     await engine.ingestor.readAllOnce();
+    // With --store clickhouse: until the cluster has acknowledged every batch.
+    await engine.backend.flushed();
   } finally {
     const c = await engine.store.coverage();
     const statuses = engine.ingestor.statuses();
@@ -26,7 +28,7 @@ export async function ingest(config: Config, logger: Logger): Promise<void> {
     stop(
       `ingested ${c.entries - before} new entries from ${statuses.length} source(s) in ${((Date.now() - started) / 1000).toFixed(1)}s` +
         (errors > 0 ? `, ${errors} malformed lines (see status)` : '') +
-        (config.ephemeral ? ' (ephemeral: nothing kept)' : `; ${config.dataDir} now holds ${c.entries}`),
+        (config.ephemeral ? ' (ephemeral: nothing kept)' : config.store === 'clickhouse' ? `; ClickHouse now holds ${c.entries}` : `; ${config.dataDir} now holds ${c.entries}`),
     );
     await engine.close();
     await tracing().shutdown();

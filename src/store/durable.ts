@@ -48,6 +48,8 @@ export interface DurableOptions {
   walIo?: WalIo;
   /** The newest checkpoint, read ahead of time (see checkpoint-prefetch.ts). */
   prefetched?: Promise<PrefetchedCheckpoint | null>;
+  /** Retention keeps every segment holding positions at or after this (an agent's upload cursor). */
+  keepFrom?: () => number;
 }
 
 function walError(err: unknown, root: string): never {
@@ -230,7 +232,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     maintain: () =>
       maintenance.runExclusive(async () => {
         if (closed || readOnly) return;
-        await applyRetention(wal, store, retention, logger);
+        await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);
         if (checkpointer.due()) await checkpointer.checkpoint();
       }),
     close: () =>

@@ -5,7 +5,7 @@
  * Attributes (log_triage.*, the project's namespace): the query's source, tags, range and
  * limits going in; status, entries returned or counted, and the ingestion lag coming out.
  */
-import type { Coverage, EntryView, NearestAnswer, NearestQuery, RangeQuery, Store, StoreStatus } from '../store/store.js';
+import type { Coverage, EntryView, NearestAnswer, NearestQuery, RangeCountQuery, RangeEntriesQuery, RangeQuery, Store, StoreStatus } from '../store/store.js';
 import type { Attrs, Tracing } from './index.js';
 
 const iso = (us: number): string | null => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : null);
@@ -16,6 +16,16 @@ function rangeAttrs(range: RangeQuery): Attrs {
     'log_triage.tags': range.tags === null ? undefined : range.tags.join(','),
     'log_triage.range.from': iso(range.from),
     'log_triage.range.to': iso(range.to),
+  };
+}
+
+/** Batched calls: their source, span and number of ranges. */
+function edgesAttrs(q: { edges: readonly number[]; source?: string | undefined }): Attrs {
+  return {
+    'log_triage.source': q.source,
+    'log_triage.range.from': q.edges.length === 0 ? null : iso(q.edges[0]!),
+    'log_triage.range.to': q.edges.length === 0 ? null : iso(q.edges[q.edges.length - 1]!),
+    'log_triage.ranges': Math.max(0, q.edges.length - 1),
   };
 }
 
@@ -52,6 +62,21 @@ export function tracedStore(inner: Store, span: Tracing['span']): Store {
         const n = await inner.countInRange(range);
         s.set({ 'log_triage.entries': n });
         return n;
+      });
+    },
+    countInRanges(query: RangeCountQuery): Promise<number[][]> {
+      return span('store.count_in_ranges', edgesAttrs(query), async (s) => {
+        const counts = await inner.countInRanges(query);
+        s.set({ 'log_triage.entries': counts.reduce((n, series) => n + series.reduce((a, b) => a + b, 0), 0) });
+        return counts;
+      });
+    },
+    entriesInRanges(query: RangeEntriesQuery, perRange: number, bodyCap: number): Promise<EntryView[][]> {
+      const attrs = { ...edgesAttrs(query), 'log_triage.tags': query.tags === null ? undefined : query.tags.join(','), 'log_triage.limit': perRange };
+      return span('store.entries_in_ranges', attrs, async (s) => {
+        const entries = await inner.entriesInRanges(query, perRange, bodyCap);
+        s.set({ 'log_triage.entries': entries.reduce((n, e) => n + e.length, 0) });
+        return entries;
       });
     },
     coverage(source?: string): Promise<Coverage> {

@@ -57,22 +57,28 @@ export interface Slice {
 
 /**
  * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
- * time slices, each read up to limit/slices entries and weighted by its true count (one
- * countInRange per slice), so a slice holding the burst counts for what it holds rather
- * than for as many lines as a quiet slice.
+ * time slices, each read up to limit/slices entries and weighted by its true count (the
+ * slices' counts from one countInRanges call), so a slice holding the burst counts for what
+ * it holds rather than for as many lines as a quiet slice.
  */
 export async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
   if (total <= limit) return (await store.entriesInRange(range, limit, bodyCap)).map((entry) => ({ entry, weight: 1 }));
   const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
   const per = Math.max(1, Math.floor(limit / slices));
   const span = range.to - range.from;
+  const edges = Array.from({ length: slices + 1 }, (_, i) => range.from + Math.floor((span * i) / slices));
+  const where = { edges, ...(range.source === undefined ? {} : { source: range.source }) };
+  // Two calls for all slices (two queries on a remote store), not two per slice.
+  const [[counts], entries] = await Promise.all([
+    store.countInRanges({ ...where, series: [range.tags] }),
+    store.entriesInRanges({ ...where, tags: range.tags }, per, bodyCap),
+  ]);
   const out: Sampled[] = [];
   for (let i = 0; i < slices; i++) {
-    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
-    const count = await store.countInRange(slice);
-    if (count === 0) continue;
-    const entries = await store.entriesInRange(slice, per, bodyCap);
-    for (const entry of entries) out.push({ entry, weight: count / entries.length });
+    const count = counts![i]!;
+    const got = entries[i]!;
+    if (count === 0 || got.length === 0) continue;
+    for (const entry of got) out.push({ entry, weight: count / got.length });
   }
   return out;
 }
@@ -100,7 +106,9 @@ export async function sampleSlices(store: Store, range: RangeQuery, n: number, l
   const span = range.to - range.from;
   const parts = n * READS_PER_SLICE;
   const edges = Array.from({ length: parts + 1 }, (_, i) => range.from + Math.floor((span * i) / parts));
-  const counts = await Promise.all(edges.slice(0, parts).map((from, i) => store.countInRange({ ...range, from, to: edges[i + 1]! })));
+  const where = { edges, ...(range.source === undefined ? {} : { source: range.source }) };
+  // One call counts every part (one query on a remote store).
+  const [counts] = (await store.countInRanges({ ...where, series: [range.tags] })) as [number[]];
   const slices: Slice[] = Array.from({ length: n }, (_, i) => {
     let count = 0;
     for (let j = i * READS_PER_SLICE; j < (i + 1) * READS_PER_SLICE; j++) count += counts[j]!;
@@ -116,15 +124,16 @@ export async function sampleSlices(store: Store, range: RangeQuery, n: number, l
     }
     return slices;
   }
-  const busy = counts.map((count, j) => ({ count, j })).filter((p) => p.count > 0);
-  const per = Math.max(1, Math.floor(limit / busy.length));
-  await Promise.all(
-    busy.map(async ({ count, j }) => {
-      const entries = await store.entriesInRange({ ...range, from: edges[j]!, to: edges[j + 1]! }, per, bodyCap);
-      const weight = entries.length === 0 ? 1 : count / entries.length;
-      slices[Math.floor(j / READS_PER_SLICE)]!.sample.push(...entries.map((entry) => ({ entry, weight })));
-    }),
-  );
+  const busy = counts.filter((c) => c > 0).length;
+  const per = Math.max(1, Math.floor(limit / busy));
+  // One call reads every part (empty parts cost nothing).
+  const read = await store.entriesInRanges({ ...where, tags: range.tags }, per, bodyCap);
+  counts.forEach((count, j) => {
+    const entries = read[j] ?? [];
+    if (count === 0 || entries.length === 0) return;
+    const weight = count / entries.length;
+    slices[Math.floor(j / READS_PER_SLICE)]!.sample.push(...entries.map((entry) => ({ entry, weight })));
+  });
   // A slice's weight: entries per line read (what one sampled line of it stands for).
   for (const s of slices) s.weight = s.sample.length === 0 ? 1 : Math.max(1, s.count / s.sample.length);
   return slices;

@@ -2,8 +2,10 @@
  * Evidence for a triage decision, read from the Store interface only, so it works the same
  * on the embedded index, with live ingestion, and on ClickHouse.
  *
- * Every part is a binary search or a bounded scan: counts come from countInRange (binary
- * searches per chunk, never a walk over entries), bodies from entriesInRange with a limit.
+ * Every part is a binary search or a bounded scan: counts come from countInRanges (binary
+ * searches per chunk, never a walk over entries), bodies from entriesInRange(s) with a limit.
+ * Each part is one call for all its ranges, so on a remote store a whole pass is about ten
+ * queries, not hundreds.
  * A window with more errors than the sample limit is sampled in equal time slices, so the
  * signature shares describe the whole window rather than its first seconds.
  *
@@ -233,7 +235,7 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
   const baselineFromClamped = Math.min(baselineFrom, from);
   const baselineSpanS = (from - baselineFromClamped) / US;
   const baselineRange: RangeQuery = { ...errorRange, from: baselineFromClamped, to: from };
-  const errorsInWindow = await store.countInRange(errorRange);
+  const [[errorsInWindow]] = (await store.countInRanges({ edges: [from, to + 1], series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [[number]];
 
   // Mine the window's errors.
   const miner = new SignatureMiner();
@@ -354,11 +356,8 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
 
   // Error profile over the window: where the burst sits relative to T.
   const bucketUs = Math.ceil((to + 1 - from) / PROFILE_BUCKETS);
-  const counts = await Promise.all(
-    Array.from({ length: PROFILE_BUCKETS }, (_, i) =>
-      store.countInRange({ ...errorRange, from: from + i * bucketUs, to: Math.min(to + 1, from + (i + 1) * bucketUs) }),
-    ),
-  );
+  const profileEdges = Array.from({ length: PROFILE_BUCKETS + 1 }, (_, i) => Math.min(to + 1, from + i * bucketUs));
+  const [counts] = (await store.countInRanges({ edges: profileEdges, series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [number[]];
   let peak = -1;
   counts.forEach((c, i) => {
     if (c > 0 && (peak < 0 || c > counts[peak]!)) peak = i;

@@ -47,7 +47,18 @@ const outputSchema = {
     repaired_records: z.number(),
     lost: z.array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), bytes: z.number(), lines: z.number(), reason: z.string() })),
   }),
+  upload: z
+    .object({
+      backlog_entries: z.number(),
+      backlog_bytes: z.number(),
+      last_ack_at: z.string().nullable(),
+      uploaded_entries: z.number(),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('An ingest agent shipping its WAL to ClickHouse: what waits for an acknowledgement, and why it waits'),
   index: z.object({
+    backend: z.string().optional(),
     entries: z.number(),
     first_timestamp: z.string().nullable(),
     last_timestamp: z.string().nullable(),
@@ -96,7 +107,19 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       repaired_records: s.repairedRecords ?? 0,
       lost: (s.lost ?? []).map((g) => ({ source: g.source, from: iso(g.fromTs), to: iso(g.toTs), bytes: g.bytes, lines: g.lines, reason: g.reason })),
     },
+    ...(s.upload === undefined
+      ? {}
+      : {
+          upload: {
+            backlog_entries: s.upload.backlogEntries,
+            backlog_bytes: s.upload.backlogBytes,
+            last_ack_at: s.upload.lastAckAt === null ? null : new Date(s.upload.lastAckAt).toISOString(),
+            uploaded_entries: s.upload.uploadedEntries,
+            ...(s.upload.error === undefined ? {} : { error: s.upload.error }),
+          },
+        }),
     index: {
+      ...(s.backend === undefined ? {} : { backend: s.backend }),
       entries: s.index.entries,
       first_timestamp: iso(s.index.firstTs),
       last_timestamp: iso(s.index.lastTs),
@@ -122,7 +145,9 @@ export function renderTailStatus(j: TailStatusJson): string {
       w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
   const ix = j.index;
-  return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
+  const u = j.upload;
+  const upload = u === undefined ? [] : [`upload: ${u.backlog_entries} entries (${u.backlog_bytes} bytes) waiting, ${u.uploaded_entries} uploaded, last ack ${u.last_ack_at ?? '-'}${u.error === undefined ? '' : `, paused: ${u.error}`}`];
+  return [...lines, wal, ...upload, `${ix.backend === 'clickhouse' ? 'clickhouse' : 'index'}: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
 }
 
 export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps): void {

@@ -7,7 +7,8 @@
  * the baseline, just before the window, and a plain mean over the baseline counts them as
  * the signature's normal rate: measured with tools/triage-eval (late-alert family, T 5-12 min
  * after the onset, 15-25 min of history), half of those incidents escalated with the
- * signature at only 3-5x "its usual rate" (seeds 1-3, before this module).
+ * signature at only 3-5x "its usual rate" (16 of 36 auto-executed, seeds 1-3, before this
+ * module; 36 of 36 with it, every other family's figures unchanged, 0 wrong auto_execute).
  *
  * So the baseline is cut into equal time slices (one minute each for the default hour, at
  * most MAX_SLICES), and a run of slices just before the window in which a series stands

@@ -8,7 +8,9 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { CustomFormatError, validateCustomFormat } from './parse/custom-format.js';
 import { formatNames } from './parse/formats.js';
+import type { CustomFormatSpec } from './parse/parsed-chunk.js';
 import { ZoneResolver, parseTimestampInput } from './parse/timestamp.js';
 
 /** A bad option: the CLI prints the message on one line and exits with code 2. */
@@ -36,7 +38,11 @@ const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
 export const OPTIONS: Record<string, OptionSpec> = {
   source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable; bare PATH arguments after the command too)' },
   'source-dir': { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'every *.log file directly in DIR, named by its file name (repeatable; read once at start)' },
-  format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
+  format: {
+    kind: 'list',
+    commands: ['serve', 'ingest', 'query'],
+    help: `log format for every source, or SOURCE=NAME for one (repeatable): auto (default, detected per file) or ${formatNames().join(', ')}, or a custom format from the config file`,
+  },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
   ephemeral: { kind: 'boolean', commands: ['serve', 'ingest', 'query', 'demo'], help: 'keep everything in memory, write no data dir' },
@@ -76,6 +82,8 @@ export const OPTIONS: Record<string, OptionSpec> = {
 export interface SourceSpec {
   name: string;
   path: string;
+  /** Its own --format SOURCE=NAME, when given (else Config.format applies). */
+  format?: string;
 }
 
 export type FsyncPolicy = 'batch' | 'always' | 'off';
@@ -84,7 +92,10 @@ export type TransportKind = 'stdio' | 'http' | 'sse';
 export interface Config {
   command: Command;
   sources: SourceSpec[];
+  /** 'auto' or a format name, for every source without a SOURCE=NAME of its own. */
   format: string;
+  /** Custom formats defined under `formats:` in the config file. */
+  customFormats: CustomFormatSpec[];
   timezone: string;
   dataDir: string;
   ephemeral: boolean;
@@ -237,7 +248,30 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
-function readConfigFile(path: string): Raw {
+
+interface ConfigFile {
+  raw: Raw;
+  customFormats: CustomFormatSpec[];
+}
+
+/** `formats:` of the config file: name -> definition, each validated (CustomFormatError names the field). */
+function readCustomFormats(path: string, value: unknown): CustomFormatSpec[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`--config ${path}: formats must be a mapping of format names to definitions (regex, timestamp)`);
+  }
+  const builtin = new Set(['auto', ...formatNames()]);
+  return Object.entries(value as Record<string, unknown>).map(([name, def]) => {
+    if (builtin.has(name)) throw new ConfigError(`--config ${path}: format '${name}' is a built-in format name; give the custom format another name`);
+    try {
+      return validateCustomFormat(name, def);
+    } catch (err) {
+      if (err instanceof CustomFormatError) throw new ConfigError(`--config ${path}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -252,7 +286,17 @@ function readConfigFile(path: string): Raw {
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`--config ${path}: expected a mapping of option names to values`);
   const raw: Raw = {};
+  let customFormats: CustomFormatSpec[] = [];
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (key === 'formats') {
+      customFormats = readCustomFormats(path, value);
+      continue;
+    }
+    if (key === 'format' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      // format: { app: pino, nginx: combined } is the same as --format app=pino --format nginx=combined
+      raw.format = Object.entries(value as Record<string, unknown>).map(([source, name]) => `${source}=${String(name)}`);
+      continue;
+    }
     const name = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/_/g, '-');
     const spec = OPTIONS[name];
     if (spec === undefined || name === 'config') throw new ConfigError(`--config ${path}: unknown option '${key}'`);
@@ -260,7 +304,40 @@ function readConfigFile(path: string): Raw {
     else if (spec.kind === 'boolean') raw[name] = parseBoolean(name, value, `in ${path}`);
     else raw[name] = String(value);
   }
-  return raw;
+  return { raw, customFormats };
+}
+
+/**
+ * `--format` values: NAME for every source, SOURCE=NAME for one. Sets each source's own format
+ * and returns the one for the rest. Names: auto, a built-in format, or a custom one.
+ */
+function resolveFormats(values: readonly string[], sources: SourceSpec[], custom: readonly CustomFormatSpec[]): string {
+  const known = ['auto', ...formatNames(), ...custom.map((c) => c.name)];
+  const check = (name: string, given: string): string => {
+    if (known.includes(name)) return name;
+    throw new ConfigError(
+      `--format '${given}': unknown format '${name}'; formats: ${known.join(', ')}` +
+        (custom.length === 0 ? ' (custom ones are defined under formats: in the --config file)' : ''),
+    );
+  };
+  let global = 'auto';
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    const eq = value.indexOf('=');
+    if (eq < 0) {
+      global = check(value, value);
+      continue;
+    }
+    const sourceName = value.slice(0, eq);
+    const name = check(value.slice(eq + 1), value);
+    const source = sources.find((s) => s.name === sourceName);
+    if (source === undefined) {
+      throw new ConfigError(
+        `--format '${value}': no source is named '${sourceName}'` + (sources.length > 0 ? `; sources: ${sources.map((s) => s.name).join(', ')}` : ''),
+      );
+    }
+    source.format = name;
+  }
+  return global;
 }
 
 /** Parses argv (without the node and script paths) into a validated Config. */
@@ -290,7 +367,8 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     if (!OPTIONS[name]!.commands.includes(command)) throw new ConfigError(`--${name} does not apply to '${command}'`);
   }
   const configPath = (parsed.config as string | undefined) ?? env.LOG_TRIAGE_CONFIG;
-  const file = configPath ? readConfigFile(configPath) : {};
+  const fileConfig = configPath ? readConfigFile(configPath) : { raw: {}, customFormats: [] };
+  const file = fileConfig.raw;
   const pick = (name: string): string | boolean | string[] | undefined => {
     if (parsed[name] !== undefined) return parsed[name];
     const fromEnv = env[envName(name)];
@@ -317,8 +395,8 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
     names.add(s.name);
   }
-  const format = str('format') ?? 'auto';
-  if (format !== 'auto') oneOf('format', format, formatNames());
+  const customFormats = fileConfig.customFormats;
+  const format = resolveFormats(list('format'), sources, customFormats);
   const timezone = str('timezone') ?? 'UTC';
   try {
     ZoneResolver.validate(timezone);
@@ -335,6 +413,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     command,
     sources,
     format,
+    customFormats,
     timezone,
     dataDir: resolve(str('data-dir') ?? defaultDataDir(env)),
     ephemeral: pick('ephemeral') === true,

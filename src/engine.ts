@@ -75,6 +75,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   ingestor = new Ingestor({
     sources,
     format: config.format,
+    customFormats: config.customFormats,
     timezone: config.timezone,
     pool,
     sink: sink ?? { apply: async () => undefined },

@@ -172,7 +172,11 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     const paths = new Map(config.sources.map((s) => [s.name, s.path]));
     const sources = new Map(wal.sources().map((s) => [s.id, { name: s.name, path: paths.get(s.name) ?? s.path }]));
     const { repaired, lost } = await repairGaps(
-      { wal, store, sources, format: config.format, timezone: config.timezone, maxLineBytes: config.maxLineBytes, logger, readOnly },
+      {
+        wal, store, sources, format: config.format, timezone: config.timezone, maxLineBytes: config.maxLineBytes, logger, readOnly,
+        sourceFormats: new Map(config.sources.flatMap((s) => (s.format === undefined ? [] : [[s.name, s.format] as const]))),
+        customFormats: config.customFormats,
+      },
       gaps.gaps,
     );
     store.repairedRecords = repaired;

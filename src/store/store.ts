@@ -81,7 +81,10 @@ export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'erro
 export interface SourceStatus {
   name: string;
   path: string;
+  /** The format in use: forced, or detected from the current file's first lines ('auto' until then). */
   format: string;
+  /** Share (0..1) of the first lines the detected format recognized; absent when forced. */
+  formatShare?: number;
   state: SourceState;
   bytesRead: number;
   fileBytes: number;

@@ -2,7 +2,7 @@
  * `npm run bench`: prints the TARGETS.md rows, ours beside the references measured in the
  * same run. Quote ratios: absolute times drift between machines and runs.
  *
- *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart,clickhouse]
+ *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart,parse,formats,clickhouse]
  *
  *   default  start-up (--version, first answer, 2M-line catch-up beside lnav), query at
  *            1k/100k/1M/5M/10M, stdio at 1M, catch-up and restart at 10M lines,
@@ -16,8 +16,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { catchupTable, runCatchupBench } from './catchup-bench.js';
+import { type CatchupRow, catchupTable, formatCatchupTable, runCatchupBench } from './catchup-bench.js';
 import { clickhouseTable, runClickHouseBench } from './clickhouse-bench.js';
+import { parseTable, runParseBench } from './parse-bench.js';
 import { liveTable, runLiveBench } from './live-bench.js';
 import { memoryTable, queryTable, runQueryBench } from './query-bench.js';
 import { restartTable, runRestartBench } from './restart-bench.js';
@@ -25,7 +26,7 @@ import { clickhouseSkipReason } from '../clickhouse-cluster.js';
 import { runStartupBench, startupTable } from './startup-bench.js';
 import { runStdioBench, stdioTable } from './stdio-bench.js';
 
-const SECTIONS = ['startup', 'query', 'stdio', 'catchup', 'live', 'restart', 'clickhouse'];
+const SECTIONS = ['startup', 'query', 'stdio', 'catchup', 'live', 'restart', 'parse', 'formats', 'clickhouse'];
 
 async function main(): Promise<void> {
   let values;
@@ -67,6 +68,16 @@ async function main(): Promise<void> {
       const row = await runCatchupBench(dir, catchupLines, quick ? 1 : 3);
       if (only.has('catchup')) print(catchupTable(row));
       if (only.has('restart')) print(restartTable(await runRestartBench(dir, join(dir, `catchup-${catchupLines}.log`), catchupLines)));
+    }
+    if (only.has('parse')) {
+      const runs = quick ? 3 : 5;
+      print(parseTable(runParseBench(quick ? 100_000 : 400_000, runs), runs));
+    }
+    if (only.has('formats')) {
+      // Catch-up of the formats TARGETS.md names (pino JSON, syslog 3164, combined access) beside lnav.
+      const rows: CatchupRow[] = [];
+      for (const format of ['iso-bracket', 'pino', 'syslog', 'combined']) rows.push(await runCatchupBench(dir, catchupLines, quick ? 1 : 3, format));
+      print(formatCatchupTable(rows));
     }
     if (only.has('clickhouse')) {
       // Needs clickhouse-server (Debian's package); the section says so instead of failing.

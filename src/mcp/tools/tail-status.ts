@@ -16,6 +16,7 @@ const sourceOutput = z.object({
   name: z.string(),
   path: z.string(),
   format: z.string(),
+  recognized_share: z.number().optional(),
   state: z.enum(['catching_up', 'live', 'stalled', 'missing', 'error']),
   bytes_read: z.number(),
   file_bytes: z.number(),
@@ -77,6 +78,7 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       name: src.name,
       path: src.path,
       format: src.format,
+      ...(src.formatShare === undefined ? {} : { recognized_share: Math.round(src.formatShare * 1000) / 1000 }),
       state: src.state,
       bytes_read: src.bytesRead,
       file_bytes: src.fileBytes,
@@ -135,8 +137,9 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
+    const share = s.recognized_share === undefined ? '' : ` ${Math.round(s.recognized_share * 100)}% recognized`;
     const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
+    return `${s.name} (${s.path}, ${s.format}${share}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
@@ -156,7 +159,8 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
     {
       title: 'How fresh the log index is',
       description:
-        'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
+        'Per-source ingestion state (catching_up, live, stalled, missing, error), the log format in use ' +
+        '(detected per file, with the share of lines it recognized), lag behind the newest ' +
         'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
         'whether find_nearest_log can already see the moment you care about.',
       inputSchema: strictInput({ source: sourceInput }),

@@ -22,8 +22,9 @@ export class SourceIndex {
     this.mainOnly = [this.main];
   }
 
-  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
-    if (!this.main.append(ts, meta, line, bodyPos, bodyLen)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  /** Adds an entry; `filter` is its group's text filter (words[filterAt..]), if it has one. */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
+    if (!this.main.append(ts, meta, line, bodyPos, bodyLen, filter, filterAt)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
   }
 
   get entries(): number {

@@ -12,6 +12,7 @@ import { Piscina } from 'piscina';
 import { getFormat } from '../parse/formats.js';
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeParsedChunk } from './column-codec.js';
+import { withFilters } from './filters.js';
 import type { ParseTask } from './parse-worker.js';
 
 /** Below this a chunk is parsed on the calling thread. */
@@ -50,7 +51,7 @@ export class ParsePool {
     if (this.pool === null || chunk.length < INLINE_PARSE_BYTES || !(sab instanceof SharedArrayBuffer)) {
       const parser = getFormat(format);
       if (parser === undefined) throw new Error(`unknown format ${format}`);
-      return parser.parseChunk(chunk, options);
+      return withFilters(chunk, parser.parseChunk(chunk, options));
     }
     const task: ParseTask = { buffer: sab, byteOffset: chunk.byteOffset, length: chunk.length, format, options };
     const result = (await this.pool.run(task)) as ArrayBuffer;

@@ -9,6 +9,7 @@ import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
 import { TAG_MASK, metaPrecision } from '../parse/meta.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeCapped } from '../text/untrusted.js';
+import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../text/ngram-filter.js';
 import type { BodyStore } from './body-store.js';
 import {
   type Coverage,
@@ -100,10 +101,11 @@ export class EmbeddedStore implements Store {
     const index = this.byName.get(source);
     if (index === undefined) throw new Error(`unknown source ${source}`);
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
+    const filters = parsed.filters ?? this.filtersFor(parsed, base);
     if (parsed.customTags.length === 0) {
       for (let i = 0; i < count; i++) {
         const start = bodyStart[i]!;
-        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
       }
       return;
     }
@@ -115,14 +117,32 @@ export class EmbeddedStore implements Store {
     for (let i = 0; i < count; i++) {
       let m = meta[i]!;
       let start = bodyStart[i]!;
+      let filter: Uint32Array | null = filters;
       const tag = m & TAG_MASK;
       if (tag >= FIRST_CUSTOM_TAG && tag < TAG_OTHER) {
         const id = global[tag - FIRST_CUSTOM_TAG] ?? TAG_OTHER;
         m = (m & ~TAG_MASK) | id;
-        if (id === TAG_OTHER) start = tagOpen.get(i) ?? start;
+        if (id === TAG_OTHER) {
+          start = tagOpen.get(i) ?? start;
+          // The body now starts with the tag text, which its filter never saw.
+          filter = null;
+        }
       }
-      index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+      index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filter, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
     }
+  }
+
+  /**
+   * Text filters for a chunk that comes without them (read back from the WAL at start-up, or
+   * re-read after a lost record): built here from its raw bytes, the same filters a parse
+   * worker would have made. Null when the bytes are gone.
+   */
+  private filtersFor(parsed: ParsedChunk, base: number): Uint32Array | null {
+    let end = 0;
+    for (let i = 0; i < parsed.count; i++) end = Math.max(end, parsed.bodyEnd[i]!);
+    const raw = this.options.bodies.read(base, end, end);
+    if (raw === null || raw.length < end) return null;
+    return buildGroupFilters(raw, parsed.count, parsed.bodyStart, parsed.bodyEnd);
   }
 
   /**

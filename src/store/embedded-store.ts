@@ -5,6 +5,8 @@
  * half-applied batch.
  */
 import { countInRange, findNearest, neighbours, SourceIndex, type Hit } from '../index/index.js';
+import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
+import { type Highlight, compileText, hasText } from '../text/text-query.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
 import { TAG_MASK, metaPrecision } from '../parse/meta.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
@@ -66,6 +68,8 @@ export interface EmbeddedStoreOptions {
   customTags?: readonly string[];
   onClose?: () => Promise<void>;
   now?: () => number;
+  /** Limits of one text search (default DEFAULT_SCAN_BUDGET). */
+  scanBudget?: ScanBudget;
 }
 
 const WAL_OFF: WalStatus = {
@@ -84,12 +88,15 @@ export class EmbeddedStore implements Store {
   /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
   lost: LostRange[] = [];
   repairedRecords = 0;
+  /** Limits of one text search; settable for tests and the CLI. */
+  scanBudget: ScanBudget;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
     for (const tag of options.customTags ?? []) this.tags.intern(tag);
     for (const index of this.indexes) this.byName.set(index.name, index);
     this.now = options.now ?? Date.now;
+    this.scanBudget = options.scanBudget ?? DEFAULT_SCAN_BUDGET;
   }
 
   get bodies(): BodyStore {
@@ -171,12 +178,30 @@ export class EmbeddedStore implements Store {
     const started = performance.now();
     const sources = this.select(q.source);
     const tags = this.tagIds(q.tags);
-    const hits =
-      tags !== null && tags.length === 0
-        ? []
-        : findNearest(sources, { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity });
-    const entries: EntryWithContext[] = hits.map((hit) => {
+    const text = hasText(q.text) ? compileText(q.text) : null;
+    let hits: Hit[];
+    let highlights: (Highlight[] | undefined)[] = [];
+    let searched: Searched | undefined;
+    if (tags !== null && tags.length === 0) hits = [];
+    else if (text === null) hits = findNearest(sources, { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity });
+    else {
+      const scan = scanNearest(
+        sources,
+        { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity, text, budget: this.scanBudget },
+        this.options.bodies,
+      );
+      hits = scan.hits.map((h) => h.hit);
+      highlights = scan.hits.map((h) => h.highlights);
+      searched = scan.searched;
+    }
+    if (text !== null && searched === undefined) {
+      // Nothing to search (a tag no source has): the window is empty and complete.
+      searched = { from: q.t, to: q.t, entries: 0, read: 0, complete: true };
+    }
+    const entries: EntryWithContext[] = hits.map((hit, k) => {
       const entry: EntryWithContext = this.view(hit, q.bodyCap);
+      const marks = highlights[k];
+      if (marks !== undefined) entry.highlights = marks;
       if (q.context > 0) {
         entry.contextBefore = neighbours(hit, q.context, false).map((h) => this.view(h, q.bodyCap));
         entry.contextAfter = neighbours(hit, q.context, true).map((h) => this.view(h, q.bodyCap));
@@ -190,7 +215,10 @@ export class EmbeddedStore implements Store {
     else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
     else if (this.retentionHorizon !== null && q.t < this.retentionHorizon) status = 'before_retention';
     const lost = this.lostNear(sources, q.t, entries);
-    return { status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+    return {
+      status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000),
+      ...(searched === undefined ? {} : { searched }),
+    };
   }
 
   /** Lost ranges of these sources that lie between t and the farthest entry (all of them when none was found). */

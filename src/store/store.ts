@@ -4,8 +4,10 @@
  * interchangeable behind it. Times are epoch microseconds throughout.
  */
 import type { Direction } from '../index/nearest.js';
+import type { Searched } from '../index/text-scan.js';
+import type { Highlight, TextFilterSpec } from '../text/text-query.js';
 
-export type { Direction };
+export type { Direction, Highlight, Searched, TextFilterSpec };
 
 export interface NearestQuery {
   /** Query time, epoch microseconds. */
@@ -22,6 +24,8 @@ export interface NearestQuery {
   maxDistance?: number;
   /** Body bytes returned per entry; longer bodies are cut and marked truncated. */
   bodyCap: number;
+  /** Text filters on the body (contains, pattern, fields, ids): the search reads bodies. */
+  text?: TextFilterSpec;
 }
 
 /** One entry as read back: raw body text (not yet escaped for a model). */
@@ -39,6 +43,8 @@ export interface EntryView {
 export interface EntryWithContext extends EntryView {
   contextBefore?: EntryView[];
   contextAfter?: EntryView[];
+  /** With text filters: what matched where (character offsets in the uncut, unescaped body). */
+  highlights?: Highlight[];
 }
 
 export type NearestStatus = 'ok' | 'empty' | 'no_match' | 'not_yet_ingested' | 'before_retention';
@@ -75,6 +81,8 @@ export interface NearestAnswer {
   coverage: Coverage;
   /** Time spent inside the store, microseconds. */
   queryUs: number;
+  /** With text filters: the window the search examined, and whether it finished. */
+  searched?: Searched;
 }
 
 export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'error';

@@ -3,7 +3,7 @@
  * (JSON or YAML), validated once here with messages that name the option. Precedence:
  * flag > environment > config file > default.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,8 @@ const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
 
 /** Every option, in --help order. Names are the public interface (CONTRACT.md). */
 export const OPTIONS: Record<string, OptionSpec> = {
-  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable)' },
+  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable; bare PATH arguments after the command too)' },
+  'source-dir': { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'every *.log file directly in DIR, named by its file name (repeatable; read once at start)' },
   format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
@@ -159,6 +160,21 @@ export function parseSource(text: string): SourceSpec {
   return { name: basename(text), path: resolve(text) };
 }
 
+/** The `*.log` files directly in a directory, in name order, as sources named by file name. */
+function sourcesInDir(dir: string): SourceSpec[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && /\.log$/i.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    throw new ConfigError(`--source-dir ${dir}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (names.length === 0) throw new ConfigError(`--source-dir ${dir}: holds no *.log files`);
+  return names.map((name) => ({ name, path: resolve(dir, name) }));
+}
+
 /** An empty token would turn auth on in the log while accepting every request (issue 15, item 11). */
 function authToken(value: string | undefined): string | null {
   if (value === undefined) return null;
@@ -259,8 +275,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.kind === 'list' ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
   }
   let parsed: Raw;
+  let positionals: string[] = [];
   try {
-    parsed = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: false }).values as Raw;
+    const result = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: true });
+    parsed = result.values as Raw;
+    positionals = result.positionals;
   } catch (err) {
     throw new ConfigError((err as Error).message.split(/\n|\. /)[0]!.replace(/^Unknown option/, 'unknown option'));
   }
@@ -283,7 +302,13 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   const str = (name: string): string | undefined => pick(name) as string | undefined;
   const list = (name: string): string[] => (pick(name) as string[] | undefined) ?? [];
 
-  const sources = list('source').map(parseSource);
+  if (positionals.length > 0 && !OPTIONS.source!.commands.includes(command)) {
+    throw new ConfigError(`'${command}' takes no file arguments (got '${positionals[0]}')`);
+  }
+  // Bare paths after the command are sources too: an MCP Bundle's file picker expands a
+  // list of files into separate arguments, with no --source before each.
+  const sources = [...list('source'), ...positionals].map(parseSource);
+  for (const dir of list('source-dir')) sources.push(...sourcesInDir(dir));
   const names = new Set<string>();
   for (const s of sources) {
     if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
@@ -355,7 +380,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
   }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
-    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
+    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH), PATH argument or --source-dir DIR`);
   }
   if (command === 'query') {
     if (config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");

@@ -22,7 +22,7 @@ const opt = (name: string, fallback: number): number => {
 };
 const LINE_MIB = opt('line-mib', 200);
 const RUNS = opt('runs', 3);
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../bundle/cli.js', import.meta.url)); // what ships (dist/bundle)
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;

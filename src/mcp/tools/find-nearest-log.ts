@@ -9,6 +9,7 @@ import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from
 import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
 import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, strictInput } from '../schemas.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface FindNearestDeps {
   store: Store;
@@ -235,6 +236,8 @@ export function registerFindNearestLogTool(server: McpServer, deps: FindNearestD
       inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args) => findNearestLog(deps, args as FindNearestArgs),
   );

@@ -11,6 +11,7 @@ import { formatTimestamp, MAX_EPOCH_MS } from '../../parse/timestamp.js';
 import type { Store } from '../../store/store.js';
 import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface LogHistogramDeps {
   store: Store;
@@ -147,6 +148,8 @@ export function registerLogHistogramTool(server: McpServer, deps: LogHistogramDe
       inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args) => logHistogram(deps, args as LogHistogramArgs),
   );

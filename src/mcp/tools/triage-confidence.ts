@@ -28,6 +28,7 @@ import {
 import { fitsBudget } from '../response-budget.js';
 import { coverageOutput, requireTimestamp, sourceInput, timestampInput, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface TriageConfidenceDeps {
   store: Store;
@@ -371,6 +372,8 @@ export function registerTriageConfidenceTool(server: McpServer, deps: TriageConf
       inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: false, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args, extra) => triageConfidence(server, deps, args as TriageConfidenceArgs, extra),
   );

@@ -104,6 +104,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
     timer.unref();
   }
   let closing: Promise<void> | null = null;
+  store.scanBudget = config.scanBudget;
   return {
     store,
     ingestor: ing,

@@ -21,8 +21,7 @@ import { TAG_MASK } from '../parse/meta.js';
 import { TAG_COUNT } from '../parse/levels.js';
 import type { BodyStore } from '../store/body-store.js';
 import { FILTER_BLOCK, mayContain } from '../text/ngram-filter.js';
-import type { CompiledText, Highlight } from '../text/text-query.js';
-import { MAX_MATCH_BYTES } from '../text/text-query.js';
+import { type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/text-query.js';
 import { countInRange } from './count.js';
 import { Hit } from './hit.js';
 import type { Direction } from './nearest.js';
@@ -70,31 +69,93 @@ export interface TextHit {
   highlights: Highlight[];
 }
 
-/** Bodies of one block, read in one go; falls back to single reads for what it lacks. */
+/**
+ * Bodies of one block, read in one go; falls back to single reads for what it lacks. With
+ * `contains` needles the block is searched once per needle (a native search over the whole
+ * buffer, folded once when case folding is on) and a body without an occurrence of every
+ * needle inside it is ruled out without being looked at: 8.3 -> ~1 us per body at 200k
+ * entries (measured 2026-12-02, shared machine under load).
+ */
+const BODIES_BEFORE_BLOCK_SEARCH = 32;
+
 class BlockBodies {
   private seg: Segment | null = null;
   private block = -1;
   private base = 0;
   private bytes: Uint8Array | null = null;
-  /** Bodies read (range reads count their entries), for the budget. */
-  reads = 0;
+  /** Per needle, the sorted offsets of its occurrences in the block buffer (lazily built). */
+  private occ: Int32Array[] | null = null;
+  private folded: Uint8Array = new Uint8Array(0);
+  /** Bodies of this block tested so far. */
+  private used = 0;
 
-  constructor(private readonly store: BodyStore) {}
+  constructor(
+    private readonly store: BodyStore,
+    private readonly text: CompiledText,
+  ) {}
 
-  body(seg: Segment, i: number): Uint8Array | null {
+  /** Null when the body cannot match (or is gone); the highlights when it matches. */
+  match(seg: Segment, i: number): Highlight[] | null {
     const b = (i / FILTER_BLOCK) | 0;
     if (seg !== this.seg || b !== this.block) this.load(seg, b);
     const pos = seg.bodyPosAt(i);
     const len = Math.min(seg.bodyLenAt(i), MAX_MATCH_BYTES);
     const bytes = this.bytes;
-    if (bytes !== null && pos >= this.base && pos + len <= this.base + bytes.length) return bytes.subarray(pos - this.base, pos - this.base + len);
-    return this.store.read(pos, len, len);
+    if (bytes !== null && pos >= this.base && pos + len <= this.base + bytes.length) {
+      const start = pos - this.base;
+      // A common needle is found within a few bodies: searching the whole block for it would
+      // cost more than those bodies (0.56 ms for 10 'GET' bodies). Past a few dozen bodies
+      // the block search pays.
+      if (++this.used > BODIES_BEFORE_BLOCK_SEARCH && !this.needlesInside(start, start + len)) return null;
+      return this.text.test(bytes.subarray(start, start + len));
+    }
+    const body = this.store.read(pos, len, len);
+    return body === null ? null : this.text.test(body);
+  }
+
+  /** Whether every needle occurs inside [start, end) of the block buffer. */
+  private needlesInside(start: number, end: number): boolean {
+    const needles = this.text.needles;
+    if (needles.length === 0) return true;
+    if (this.occ === null) this.occ = this.findAll();
+    for (let k = 0; k < needles.length; k++) {
+      const list = this.occ[k]!;
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (list[mid]! < start) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === list.length || list[lo]! + needles[k]!.length > end) return false;
+    }
+    return true;
+  }
+
+  private findAll(): Int32Array[] {
+    const raw = this.bytes!;
+    let hay: Buffer;
+    if (this.text.foldCase) {
+      if (this.folded.length < raw.length) this.folded = new Uint8Array(Math.max(raw.length, this.folded.length * 2));
+      const f = foldBytes(raw, this.folded);
+      hay = Buffer.from(f.buffer, f.byteOffset, f.length);
+    } else {
+      hay = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+    }
+    return this.text.needles.map((needle) => {
+      const found: number[] = [];
+      // Overlapping occurrences too: a body may start inside an earlier occurrence's bytes.
+      for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) found.push(at);
+      return Int32Array.from(found);
+    });
   }
 
   private load(seg: Segment, b: number): void {
     this.seg = seg;
     this.block = b;
     this.bytes = null;
+    this.occ = null;
+    this.used = 0;
     const start = b * FILTER_BLOCK;
     const end = Math.min(seg.count, start + FILTER_BLOCK);
     let lo = Infinity;
@@ -140,6 +201,8 @@ class ScanCursor {
     private readonly text: CompiledText,
     /** Entries past this time (forward) or before it (backward) are out of range. */
     private readonly limit: number,
+    /** This cursor's block of bodies (one per cursor: the two directions would evict each other). */
+    readonly reader: BlockBodies,
   ) {}
 
   get valid(): boolean {
@@ -324,16 +387,15 @@ export function scanNearest(sources: readonly SourceIndex[], spec: ScanSpec, bod
   for (const source of sources) {
     for (const seq of source.sequences()) {
       if (direction !== 'before') {
-        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance).seek(t, true));
+        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance, new BlockBodies(bodies, spec.text)).seek(t, true));
         owners.push(source);
       }
       if (direction !== 'after') {
-        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance).seek(t, direction === 'before'));
+        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance, new BlockBodies(bodies, spec.text)).seek(t, direction === 'before'));
         owners.push(source);
       }
     }
   }
-  const reader = new BlockBodies(bodies);
   const hits: TextHit[] = [];
   let read = 0;
   let stop: ScanCursor | null = null;
@@ -350,9 +412,8 @@ export function scanNearest(sources: readonly SourceIndex[], spec: ScanSpec, bod
       stop = cursor;
       break;
     }
-    const body = reader.body(cursor.seg, cursor.i);
     read++;
-    const highlights = body === null ? null : spec.text.test(body);
+    const highlights = cursor.reader.match(cursor.seg, cursor.i);
     if (highlights !== null) hits.push({ hit: new Hit(owners[best]!, cursor.seg, cursor.i, cursor.ts), highlights });
     cursor.advance();
   }

@@ -4,7 +4,8 @@
  * column by column; queries run synchronously on the event loop, so they never observe a
  * half-applied batch.
  */
-import { countInRange, findNearest, neighbours, SourceIndex, type Hit } from '../index/index.js';
+import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
+import { entryAtLine } from '../index/source-index.js';
 import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
 import { type Highlight, compileText, hasText } from '../text/text-query.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
@@ -240,6 +241,12 @@ export class EmbeddedStore implements Store {
       t: range.from, tags, count: limit, direction: 'after', maxDistance: range.to - range.from - 1,
     });
     return hits.map((hit) => this.view(hit, bodyCap));
+  }
+
+  async entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null> {
+    const index = this.select(source)[0]!;
+    const at = entryAtLine(index, line);
+    return at === null ? null : this.view(new Hit(index, at.seg, at.i, at.seg.ts[at.i]!), bodyCap);
   }
 
   async countInRange(range: RangeQuery): Promise<number> {

@@ -148,6 +148,11 @@ export interface Store {
   findNearest(query: NearestQuery): Promise<NearestAnswer>;
   /** Entries in [from, to), oldest first, at most `limit` (bodies capped at bodyCap bytes). */
   entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]>;
+  /**
+   * The entry whose first line is `line` in `source` (as find_nearest_log reports them), body
+   * capped at bodyCap bytes; null when no such entry is indexed.
+   */
+  entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null>;
   /** Number of entries in [from, to). */
   countInRange(range: RangeQuery): Promise<number>;
   coverage(source?: string): Promise<Coverage>;

@@ -48,8 +48,21 @@ export interface CompiledText {
   readonly prefilter: readonly (readonly number[])[];
   /** Alternatives (anyId): a block may match when one of these bit lists is all set. */
   readonly prefilterAny: readonly (readonly number[])[] | null;
+  /**
+   * The `contains` needles as searched: ASCII-folded when case folding is on. A caller that
+   * holds many bodies in one buffer can rule out bodies without a needle occurrence with one
+   * native search over the buffer (src/index/text-scan.ts), and call test() on the rest.
+   */
+  readonly needles: readonly Buffer[];
+  /** Whether needles are searched in ASCII-folded bytes. */
+  readonly foldCase: boolean;
   /** Null when the body does not match; the highlights when it does. */
   test(body: Uint8Array): Highlight[] | null;
+}
+
+/** ASCII-folds src into dst (same length or longer) and returns the folded part of dst. */
+export function foldBytes(src: Uint8Array, dst: Uint8Array): Uint8Array {
+  return foldInto(src, dst);
 }
 
 /** Longest needle, pattern or field value accepted (characters). */
@@ -163,6 +176,8 @@ export function compileText(spec: TextFilterSpec): CompiledText {
     spec,
     prefilter,
     prefilterAny,
+    needles: needles.map((n) => n.bytes),
+    foldCase: fold,
     test(body: Uint8Array): Highlight[] | null {
       const out: Highlight[] = [];
       let folded: Buffer | null = null;

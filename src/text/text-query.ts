@@ -49,7 +49,8 @@ export interface CompiledText {
   /** Alternatives (anyId): a block may match when one of these bit lists is all set. */
   readonly prefilterAny: readonly (readonly number[])[] | null;
   /**
-   * The `contains` needles as searched: ASCII-folded when case folding is on. A caller that
+   * Bytes every matching body contains, as searched: the `contains` needles and the plain
+   * `fields` values, ASCII-folded when case folding is on. A caller that
    * holds many bodies in one buffer can rule out bodies without a needle occurrence with one
    * native search over the buffer (src/index/text-scan.ts), and call test() on the rest.
    */
@@ -169,6 +170,9 @@ export function compileText(spec: TextFilterSpec): CompiledText {
     }
   }
   const idNames = new Set((ids?.names ?? []).map((n) => n.toLowerCase()));
+  // The id values' folded bytes when every one of them is plain (else empty: no precheck).
+  const idPlain = [...idBytes.values()];
+  const anyVerbatim: Buffer[] = idPlain.length > 0 && idPlain.every((b) => b !== null) ? (idPlain as Buffer[]) : [];
   const eq = (a: string, b: string): boolean => (fold ? a.toLowerCase() === b.toLowerCase() : a === b);
   let scratch = Buffer.alloc(4096);
 
@@ -176,7 +180,11 @@ export function compileText(spec: TextFilterSpec): CompiledText {
     spec,
     prefilter,
     prefilterAny,
-    needles: needles.map((n) => n.bytes),
+    // Plain field values must occur verbatim too (see PLAIN_VALUE): block searches use them.
+    needles: [
+      ...needles.map((n) => n.bytes),
+      ...fields.flatMap(([, v]) => (typeof v === 'string' && PLAIN_VALUE.test(v) ? [fold ? Buffer.from(foldInto(encoder.encode(v), Buffer.alloc(Buffer.byteLength(v)))) : Buffer.from(v)] : [])),
+    ],
     foldCase: fold,
     test(body: Uint8Array): Highlight[] | null {
       const out: Highlight[] = [];
@@ -208,6 +216,16 @@ export function compileText(spec: TextFilterSpec): CompiledText {
         const m = regex.exec(str());
         if (m === null) return null;
         out.push({ filter: 'pattern', term: regex.source, start: m.start, end: m.end });
+      }
+      if (anyVerbatim.length > 0) {
+        // Every id value is plain: a body holding none of them verbatim cannot match.
+        const hay = foldedBody();
+        if (!anyVerbatim.some((v) => hay.indexOf(v) >= 0)) return null;
+      }
+      if (fields.length > 0) {
+        // Plain values must occur verbatim: a cheap test before the fields are parsed.
+        const hay = foldedBody();
+        for (const v of fieldBytes) if (v !== null && v !== undefined && hay.indexOf(v) < 0) return null;
       }
       if (fields.length > 0 || idSet.size > 0) {
         const found = extractFields(str());

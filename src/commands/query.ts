@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { type Config, ConfigError } from '../config.js';
 import { findNearestLog } from '../mcp/tools/find-nearest-log.js';
 import { searchedNote } from '../mcp/text-filters.js';
+import { unusableSource } from './ingest.js';
 import { checkSources } from './preflight.js';
 
 type Row = { distance_ms: number; timestamp: string; tag: string; source: string; line: number; body: string; truncated: boolean };
@@ -43,7 +44,10 @@ export async function query(config: Config, logger: Logger): Promise<void> {
   const fromFiles = config.sources.length > 0;
   const engine = await openEngine({ ...config, ephemeral: config.ephemeral || fromFiles }, logger, { readOnly: !fromFiles });
   try {
-    if (fromFiles) await engine.ingestor.readAllOnce();
+    if (fromFiles) {
+      await engine.ingestor.readAllOnce();
+      unusableSource(engine.ingestor.statuses());
+    }
     const q = config.query;
     const result = await findNearestLog(
       { store: engine.store, bodyCap: config.bodyCap },

@@ -20,12 +20,17 @@
  *   copytruncate   the file shrank or its first bytes changed: the bytes not yet read are
  *              recovered from the rotated copy (same first bytes, next to it), then reading
  *              restarts at 0.
+ *   format     with --format auto each file's format is detected from its first 64 KiB
+ *              before anything is handed out, again for every new file after a rotation;
+ *              a file no format recognizes is not read (the source reports `error` saying
+ *              what was tried) until more of it, or a new file, is recognized.
  */
 import { constants as fsConstants, type FSWatcher, watch } from 'node:fs';
 import { type FileHandle, open, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { LogFormat } from '../parse/format.js';
-import { detectFormat, getFormat } from '../parse/formats.js';
+import { describeUnrecognized, detect } from '../parse/formats.js';
+import { DETECT_BYTES } from '../parse/line-loop.js';
 import type { FileIdentity } from './batch.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
@@ -40,6 +45,8 @@ export interface FollowedChunk {
   /** Bumped each time the source starts over (a new file, or the same one truncated). */
   generation: number;
   format: LogFormat;
+  /** The file's modification time when the chunk was read (the year of year-less formats). */
+  mtimeMs?: number;
 }
 
 /** Where to continue a file after a restart (exact resume). */
@@ -55,8 +62,8 @@ export interface ResumePoint {
 
 export interface FollowerOptions {
   path: string;
-  /** 'auto' or a format name. */
-  format: string;
+  /** The format every file of the source is read with, or null to detect it per file. */
+  format: LogFormat | null;
   tracker: SourceTracker;
   /** Receives chunks in file order; the returned promise is backpressure (resolve = room). */
   onChunk: (chunk: FollowedChunk) => Promise<void>;
@@ -99,6 +106,11 @@ interface OpenFile {
   drainUntil?: number;
   /** When it was found rotated away (or found next to the path at a resume). */
   rotatedAt?: number;
+  /** Its format: forced, or detected from its head; null until detected. */
+  format: LogFormat | null;
+  /** Head bytes the last detection looked at (detection runs again only when there are more). */
+  sampled: number;
+  mtimeMs: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -144,7 +156,6 @@ async function holdsTail(fd: FileHandle, resume: ResumePoint): Promise<boolean> 
 export class SourceFollower {
   private current: OpenFile | null = null;
   private readonly draining: OpenFile[] = [];
-  private format: LogFormat | null;
   private generation: number;
   private running = false;
   private ticking: Promise<void> | null = null;
@@ -160,7 +171,6 @@ export class SourceFollower {
   private failed = false;
 
   constructor(private readonly options: FollowerOptions) {
-    this.format = options.format === 'auto' ? null : getFormat(options.format) ?? null;
     this.chunkBytes = options.chunkBytes ?? 4 << 20;
     this.quietMs = options.quietMs ?? 100;
     this.graceMs = options.rotateGraceMs ?? 1000;
@@ -192,6 +202,8 @@ export class SourceFollower {
     const f = this.current;
     if (f === null) return;
     await this.readAvailable(f);
+    // A file too short for a whole line still gets its format judged, as it is.
+    if (f.format === null && (await this.detectFormat(f, true))) await this.readAvailable(f);
     await this.flushHeld(f, true);
     await f.fd.close();
     this.current = null;
@@ -355,7 +367,7 @@ export class SourceFollower {
     if (fingerprint.length > 0) await fd.read(fingerprint, 0, fingerprint.length, 0);
     this.current = {
       fd, identity, generation: position > 0 ? this.generation : ++this.generation, position, held: EMPTY, lines: this.lineLimiter(),
-      fingerprint, lastGrowthAt: Date.now(), size: st.size,
+      fingerprint, lastGrowthAt: Date.now(), size: st.size, format: this.options.format, sampled: 0, mtimeMs: st.mtimeMs,
     };
   }
 
@@ -377,6 +389,7 @@ export class SourceFollower {
         const old: OpenFile = {
           fd, identity: resume.file, generation: this.generation, position: resume.position, held: EMPTY, lines: this.lineLimiter(),
           fingerprint: head, lastGrowthAt: Date.now(), size: st.size, drainUntil: Date.now(),
+          format: this.options.format, sampled: 0, mtimeMs: st.mtimeMs,
         };
         // Read now, before the new file: what it holds is older, and a source's batches must
         // reach the WAL in file order (see tick()). Waiting a grace second for it instead
@@ -400,8 +413,14 @@ export class SourceFollower {
   /** Reads everything appended since the last read, handing out whole-entry chunks. */
   private async readAvailable(f: OpenFile): Promise<void> {
     for (;;) {
-      const size = (await f.fd.stat()).size;
+      const st = await f.fd.stat();
+      const size = st.size;
       f.size = size;
+      f.mtimeMs = st.mtimeMs;
+      if (f.format === null && !(await this.detectFormat(f, false))) {
+        this.options.tracker.observe(consumed(f), size, false, f.held.length);
+        return;
+      }
       const from = consumed(f);
       if (size <= from) return;
       if (f.lines.skipping) {
@@ -424,9 +443,7 @@ export class SourceFollower {
         const got = (await f.fd.read(head, 0, head.length, 0)).bytesRead;
         f.fingerprint = head.subarray(0, got);
       }
-      if (this.format === null) this.detect(buf.subarray(0, total));
-      const format = this.format!;
-      let cut = lastEntryStart(buf, total, format);
+      let cut = lastEntryStart(buf, total, f.format!);
       if (cut === 0 && total >= MAX_HELD_BYTES) cut = lastLineEnd(buf, total) || total;
       if (cut === 0) {
         f.held = buf.subarray(0, total);
@@ -438,9 +455,44 @@ export class SourceFollower {
     }
   }
 
-  private detect(sample: Buffer): void {
-    this.format = detectFormat(sample.subarray(0, 64 * 1024));
-    this.options.tracker.format = this.format.name;
+  /**
+   * Detects the file's format from its first 64 KiB (read from offset 0, also after a resume
+   * in the middle). True once known. Unrecognized: the source goes to `error` with a message
+   * saying what was tried, and nothing is read; detection runs again when the head grows (a
+   * file that starts with a few odd lines) or a new file replaces this one. `final`: the file
+   * is complete (one-shot reads), so an unterminated last line counts.
+   */
+  private async detectFormat(f: OpenFile, final: boolean): Promise<boolean> {
+    const n = Math.min(f.size, DETECT_BYTES);
+    if (n === 0 || (n === f.sampled && !final)) return false;
+    const sample = Buffer.alloc(n + 1);
+    const got = (await f.fd.read(sample, 0, n, 0)).bytesRead;
+    f.sampled = got;
+    let view = sample.subarray(0, got);
+    // Judged as it is when the file is complete, or when its first line alone fills the sample
+    // (a first line over 64 KiB would otherwise keep the source waiting for a newline forever).
+    const whole = final && got === f.size;
+    if (whole && got > 0 && view[got - 1] !== 10) {
+      sample[got] = 10;
+      view = sample.subarray(0, got + 1);
+    } else if (!whole && got >= DETECT_BYTES && view.indexOf(10) < 0) {
+      sample[got - 1] = 10; // the sample's own size is the limit detection reads
+    }
+    // No whole line yet: wait for one rather than judge a fragment.
+    if (view.indexOf(10) < 0) return false;
+    const found = detect(view);
+    const tracker = this.options.tracker;
+    if (found === null) {
+      tracker.fail(describeUnrecognized(view), 'detect');
+      return false;
+    }
+    f.format = found.format;
+    if (f === this.current) {
+      tracker.format = found.format.name;
+      tracker.formatShare = found.share;
+    }
+    tracker.recover('detect');
+    return true;
   }
 
   /** Hands out the held bytes: complete lines only, or everything when the file is done. */
@@ -448,8 +500,8 @@ export class SourceFollower {
     if (f.held.length === 0) return;
     const cut = final ? f.held.length : lastLineEnd(f.held, f.held.length);
     if (cut === 0) return;
-    if (this.format === null) this.detect(f.held);
-    if (!final && cut < f.held.length && this.format!.isEntryStart(f.held, cut, f.held.length) !== true) {
+    if (f.format === null && !(await this.detectFormat(f, final))) return;
+    if (!final && cut < f.held.length && f.format!.isEntryStart(f.held, cut, f.held.length) !== true) {
       // The unterminated line may be one more line of the held entry (a stack trace written
       // in pieces): handing out the lines above it now would split the entry, and the rest
       // would arrive as an orphan continuation (a parse error, lost from the body). Wait for
@@ -466,7 +518,9 @@ export class SourceFollower {
     const byteStart = f.position;
     f.position += f.lines.span(chunk.length);
     f.lines.consume(chunk.length);
-    await this.options.onChunk({ chunk, byteStart, byteEnd: f.position, file: f.identity, generation: f.generation, format: this.format! });
+    await this.options.onChunk({
+      chunk, byteStart, byteEnd: f.position, file: f.identity, generation: f.generation, format: f.format!, mtimeMs: f.mtimeMs,
+    });
   }
 
   /** The path now names another file, or nothing: drain the old one, switch to the new. */
@@ -515,6 +569,9 @@ export class SourceFollower {
     f.lines.reset();
     f.fingerprint = EMPTY;
     f.size = size;
+    // Rewritten from the start: it may hold another format now.
+    f.format = this.options.format;
+    f.sampled = 0;
   }
 
   /** Reads the bytes after `consumed` from the rotated copy of the file, if one is found. */

@@ -50,7 +50,8 @@ export class SourcePipeline {
   }
 
   async submit(chunk: FollowedChunk): Promise<void> {
-    const parsed = this.pool.parse(chunk.chunk, chunk.format.name, this.parseOptions);
+    // The file's modification time travels with each chunk: year-less formats read their year from it.
+    const parsed = this.pool.parse(chunk.chunk, chunk.format.name, chunk.mtimeMs === undefined ? this.parseOptions : { ...this.parseOptions, mtimeMs: chunk.mtimeMs });
     parsed.catch(() => undefined); // reported when applied, in order
     this.queue.push({ chunk, parsed });
     this.tracker.queuedBytes += chunk.chunk.length;

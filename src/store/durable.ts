@@ -48,6 +48,8 @@ export interface DurableOptions {
   walIo?: WalIo;
   /** The newest checkpoint, read ahead of time (see checkpoint-prefetch.ts). */
   prefetched?: Promise<PrefetchedCheckpoint | null>;
+  /** Retention keeps every segment holding positions at or after this (an agent's upload cursor). */
+  keepFrom?: () => number;
 }
 
 function walError(err: unknown, root: string): never {
@@ -170,7 +172,11 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     const paths = new Map(config.sources.map((s) => [s.name, s.path]));
     const sources = new Map(wal.sources().map((s) => [s.id, { name: s.name, path: paths.get(s.name) ?? s.path }]));
     const { repaired, lost } = await repairGaps(
-      { wal, store, sources, format: config.format, timezone: config.timezone, maxLineBytes: config.maxLineBytes, logger, readOnly },
+      {
+        wal, store, sources, format: config.format, timezone: config.timezone, maxLineBytes: config.maxLineBytes, logger, readOnly,
+        sourceFormats: new Map(config.sources.flatMap((s) => (s.format === undefined ? [] : [[s.name, s.format] as const]))),
+        customFormats: config.customFormats,
+      },
       gaps.gaps,
     );
     store.repairedRecords = repaired;
@@ -230,7 +236,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     maintain: () =>
       maintenance.runExclusive(async () => {
         if (closed || readOnly) return;
-        await applyRetention(wal, store, retention, logger);
+        await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);
         if (checkpointer.due()) await checkpointer.checkpoint();
       }),
     close: () =>

@@ -22,6 +22,8 @@ import {
   type NearestAnswer,
   type NearestQuery,
   QueryError,
+  type RangeCountQuery,
+  type RangeEntriesQuery,
   type RangeQuery,
   type SourceStatus,
   type Store,
@@ -73,7 +75,7 @@ export interface EmbeddedStoreOptions {
   scanBudget?: ScanBudget;
 }
 
-const WAL_OFF: WalStatus = {
+export const WAL_OFF: WalStatus = {
   enabled: false, segments: 0, bytes: 0, durableEntries: 0, unsyncedEntries: 0,
   lastFsyncAt: null, fsyncPolicy: 'off', corruptRecords: 0,
 };
@@ -255,6 +257,28 @@ export class EmbeddedStore implements Store {
     return countInRange(this.select(range.source), range.from, range.to, tags);
   }
 
+  async countInRanges(query: RangeCountQuery): Promise<number[][]> {
+    const sources = this.select(query.source);
+    const { edges } = query;
+    return query.series.map((names) => {
+      const tags = this.tagIds(names);
+      const counts: number[] = [];
+      for (let i = 0; i + 1 < edges.length; i++) {
+        counts.push(tags !== null && tags.length === 0 ? 0 : countInRange(sources, edges[i]!, edges[i + 1]!, tags));
+      }
+      return counts;
+    });
+  }
+
+  async entriesInRanges(query: RangeEntriesQuery, perRange: number, bodyCap: number): Promise<EntryView[][]> {
+    const out: EntryView[][] = [];
+    for (let i = 0; i + 1 < query.edges.length; i++) {
+      const range: RangeQuery = { from: query.edges[i]!, to: query.edges[i + 1]!, tags: query.tags, ...(query.source === undefined ? {} : { source: query.source }) };
+      out.push(await this.entriesInRange(range, perRange, bodyCap));
+    }
+    return out;
+  }
+
   async coverage(source?: string): Promise<Coverage> {
     return this.coverageOf(this.select(source));
   }
@@ -278,6 +302,7 @@ export class EmbeddedStore implements Store {
     let memoryBytes = 0;
     for (const index of this.indexes) memoryBytes += index.memoryBytes();
     return {
+      backend: 'embedded',
       sources,
       wal: this.options.walStatus?.() ?? WAL_OFF,
       lost: this.lost.filter((g) => source === undefined || g.source === source),

@@ -2,8 +2,10 @@
  * Evidence for a triage decision, read from the Store interface only, so it works the same
  * on the embedded index, with live ingestion, and on ClickHouse.
  *
- * Every part is a binary search or a bounded scan: counts come from countInRange (binary
- * searches per chunk, never a walk over entries), bodies from entriesInRange with a limit.
+ * Every part is a binary search or a bounded scan: counts come from countInRanges (binary
+ * searches per chunk, never a walk over entries), bodies from entriesInRange(s) with a limit.
+ * Each part is one call for all its ranges, so on a remote store a whole pass is about ten
+ * queries, not hundreds.
  * A window with more errors than the sample limit is sampled in equal time slices, so the
  * signature shares describe the whole window rather than its first seconds.
  *
@@ -177,8 +179,8 @@ interface Sampled {
 
 /**
  * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
- * time slices, each read up to limit/slices entries and weighted by its true count (one
- * countInRange per slice), so a slice holding the burst counts for what it holds rather
+ * time slices, each read up to limit/slices entries and weighted by its true count (the
+ * slices' counts from one countInRanges call), so a slice holding the burst counts for what it holds rather
  * than for as many lines as a quiet slice.
  */
 async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
@@ -186,13 +188,19 @@ async function sampleRange(store: Store, range: RangeQuery, total: number, limit
   const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
   const per = Math.max(1, Math.floor(limit / slices));
   const span = range.to - range.from;
+  const edges = Array.from({ length: slices + 1 }, (_, i) => range.from + Math.floor((span * i) / slices));
+  const where = { edges, ...(range.source === undefined ? {} : { source: range.source }) };
+  // Two calls for all slices (two queries on a remote store), not two per slice.
+  const [[counts], entries] = await Promise.all([
+    store.countInRanges({ ...where, series: [range.tags] }),
+    store.entriesInRanges({ ...where, tags: range.tags }, per, bodyCap),
+  ]);
   const out: Sampled[] = [];
   for (let i = 0; i < slices; i++) {
-    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
-    const count = await store.countInRange(slice);
-    if (count === 0) continue;
-    const entries = await store.entriesInRange(slice, per, bodyCap);
-    for (const entry of entries) out.push({ entry, weight: count / entries.length });
+    const count = counts![i]!;
+    const got = entries[i]!;
+    if (count === 0 || got.length === 0) continue;
+    for (const entry of got) out.push({ entry, weight: count / got.length });
   }
   return out;
 }
@@ -243,7 +251,11 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
   const baselineFromClamped = Math.min(baselineFrom, from);
   const baselineSpanS = (from - baselineFromClamped) / US;
   const baselineRange: RangeQuery = { ...errorRange, from: baselineFromClamped, to: from };
-  const [errorsInWindow, baselineErrors] = await Promise.all([store.countInRange(errorRange), store.countInRange(baselineRange)]);
+  const [[baselineErrors, errorsInWindow]] = (await store.countInRanges({
+    edges: [baselineFromClamped, from, to + 1],
+    series: [ERROR_TAGS],
+    ...(source === undefined ? {} : { source }),
+  })) as [[number, number]];
 
   // Mine the window's errors.
   const miner = new SignatureMiner();
@@ -352,11 +364,8 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
 
   // Error profile over the window: where the burst sits relative to T.
   const bucketUs = Math.ceil((to + 1 - from) / PROFILE_BUCKETS);
-  const counts = await Promise.all(
-    Array.from({ length: PROFILE_BUCKETS }, (_, i) =>
-      store.countInRange({ ...errorRange, from: from + i * bucketUs, to: Math.min(to + 1, from + (i + 1) * bucketUs) }),
-    ),
-  );
+  const profileEdges = Array.from({ length: PROFILE_BUCKETS + 1 }, (_, i) => Math.min(to + 1, from + i * bucketUs));
+  const [counts] = (await store.countInRanges({ edges: profileEdges, series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [number[]];
   let peak = -1;
   counts.forEach((c, i) => {
     if (c > 0 && (peak < 0 || c > counts[peak]!)) peak = i;

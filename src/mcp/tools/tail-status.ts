@@ -16,6 +16,7 @@ const sourceOutput = z.object({
   name: z.string(),
   path: z.string(),
   format: z.string(),
+  recognized_share: z.number().optional(),
   state: z.enum(['catching_up', 'live', 'stalled', 'missing', 'error']),
   bytes_read: z.number(),
   file_bytes: z.number(),
@@ -47,7 +48,18 @@ const outputSchema = {
     repaired_records: z.number(),
     lost: z.array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), bytes: z.number(), lines: z.number(), reason: z.string() })),
   }),
+  upload: z
+    .object({
+      backlog_entries: z.number(),
+      backlog_bytes: z.number(),
+      last_ack_at: z.string().nullable(),
+      uploaded_entries: z.number(),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('An ingest agent shipping its WAL to ClickHouse: what waits for an acknowledgement, and why it waits'),
   index: z.object({
+    backend: z.string().optional(),
     entries: z.number(),
     first_timestamp: z.string().nullable(),
     last_timestamp: z.string().nullable(),
@@ -66,6 +78,7 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       name: src.name,
       path: src.path,
       format: src.format,
+      ...(src.formatShare === undefined ? {} : { recognized_share: Math.round(src.formatShare * 1000) / 1000 }),
       state: src.state,
       bytes_read: src.bytesRead,
       file_bytes: src.fileBytes,
@@ -96,7 +109,19 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       repaired_records: s.repairedRecords ?? 0,
       lost: (s.lost ?? []).map((g) => ({ source: g.source, from: iso(g.fromTs), to: iso(g.toTs), bytes: g.bytes, lines: g.lines, reason: g.reason })),
     },
+    ...(s.upload === undefined
+      ? {}
+      : {
+          upload: {
+            backlog_entries: s.upload.backlogEntries,
+            backlog_bytes: s.upload.backlogBytes,
+            last_ack_at: s.upload.lastAckAt === null ? null : new Date(s.upload.lastAckAt).toISOString(),
+            uploaded_entries: s.upload.uploadedEntries,
+            ...(s.upload.error === undefined ? {} : { error: s.upload.error }),
+          },
+        }),
     index: {
+      ...(s.backend === undefined ? {} : { backend: s.backend }),
       entries: s.index.entries,
       first_timestamp: iso(s.index.firstTs),
       last_timestamp: iso(s.index.lastTs),
@@ -112,8 +137,9 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
+    const share = s.recognized_share === undefined ? '' : ` ${Math.round(s.recognized_share * 100)}% recognized`;
     const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
+    return `${s.name} (${s.path}, ${s.format}${share}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
@@ -122,7 +148,9 @@ export function renderTailStatus(j: TailStatusJson): string {
       w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
   const ix = j.index;
-  return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
+  const u = j.upload;
+  const upload = u === undefined ? [] : [`upload: ${u.backlog_entries} entries (${u.backlog_bytes} bytes) waiting, ${u.uploaded_entries} uploaded, last ack ${u.last_ack_at ?? '-'}${u.error === undefined ? '' : `, paused: ${u.error}`}`];
+  return [...lines, wal, ...upload, `${ix.backend === 'clickhouse' ? 'clickhouse' : 'index'}: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
 }
 
 export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps): void {
@@ -131,7 +159,8 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
     {
       title: 'How fresh the log index is',
       description:
-        'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
+        'Per-source ingestion state (catching_up, live, stalled, missing, error), the log format in use ' +
+        '(detected per file, with the share of lines it recognized), lag behind the newest ' +
         'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
         'whether find_nearest_log can already see the moment you care about.',
       inputSchema: strictInput({ source: sourceInput }),

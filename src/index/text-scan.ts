@@ -20,7 +20,7 @@
 import { TAG_MASK } from '../parse/meta.js';
 import { TAG_COUNT } from '../parse/levels.js';
 import type { BodyStore } from '../store/body-store.js';
-import { FILTER_BLOCK, mayContain } from '../text/ngram-filter.js';
+import { FILTER_BLOCK, FOLD, mayContain } from '../text/ngram-filter.js';
 import { type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/text-query.js';
 import { countInRange } from './count.js';
 import { Hit } from './hit.js';
@@ -78,6 +78,41 @@ export interface TextHit {
  */
 const BODIES_BEFORE_BLOCK_SEARCH = 32;
 
+/** Whether a sorted list of occurrence starts has one with [at, at + len) inside [start, end). */
+function occursInside(list: Int32Array, len: number, start: number, end: number): boolean {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < list.length && list[lo]! + len <= end;
+}
+
+/** The longest run of 3+ bytes of a needle that are not ASCII letters, or null. */
+function letterFreeRun(needle: Uint8Array): { start: number; end: number } | null {
+  let best: { start: number; end: number } | null = null;
+  let run = 0;
+  for (let k = 0; k <= needle.length; k++) {
+    const b = k < needle.length ? needle[k]! : 0x41;
+    const letter = (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
+    if (!letter && k < needle.length) {
+      run++;
+      continue;
+    }
+    if (run >= 3 && (best === null || run > best.end - best.start)) best = { start: k - run, end: k };
+    run = 0;
+  }
+  return best;
+}
+
+/** Whether raw[at..] folded equals the (folded) needle. */
+function foldedEquals(raw: Uint8Array, at: number, needle: Uint8Array): boolean {
+  for (let k = 0; k < needle.length; k++) if (FOLD[raw[at + k]!] !== needle[k]) return false;
+  return true;
+}
+
 class BlockBodies {
   private seg: Segment | null = null;
   private block = -1;
@@ -113,39 +148,52 @@ class BlockBodies {
     return body === null ? null : this.text.test(body);
   }
 
-  /** Whether every needle occurs inside [start, end) of the block buffer. */
+  /** Whether every needle (and one of the any-needles, if any) occurs inside [start, end) of the block buffer. */
   private needlesInside(start: number, end: number): boolean {
-    const needles = this.text.needles;
-    if (needles.length === 0) return true;
+    const text = this.text;
+    if (text.needles.length === 0 && text.anyNeedles.length === 0) return true;
     if (this.occ === null) this.occ = this.findAll();
-    for (let k = 0; k < needles.length; k++) {
-      const list = this.occ[k]!;
-      let lo = 0;
-      let hi = list.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (list[mid]! < start) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo === list.length || list[lo]! + needles[k]!.length > end) return false;
-    }
-    return true;
+    const all = text.needles.length;
+    for (let k = 0; k < all; k++) if (!occursInside(this.occ[k]!, text.needles[k]!.length, start, end)) return false;
+    if (text.anyNeedles.length === 0) return true;
+    for (let k = 0; k < text.anyNeedles.length; k++) if (occursInside(this.occ[all + k]!, text.anyNeedles[k]!.length, start, end)) return true;
+    return false;
   }
 
+  /**
+   * Sorted start offsets of every needle (then every any-needle) in the block buffer. A needle
+   * with a run of 3+ bytes that are not ASCII letters is found by searching the raw bytes for
+   * that run (case cannot change it) and checking each hit folded: no copy of the block. Only
+   * needles without such a run make a folded copy of the block (measured: folding a 100 KB block
+   * cost more than the search; fields and id values are mostly digits and dashes).
+   */
   private findAll(): Int32Array[] {
     const raw = this.bytes!;
-    let hay: Buffer;
-    if (this.text.foldCase) {
+    const rawBuf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
+    let folded: Buffer | null = null;
+    const foldedHay = (): Buffer => {
+      if (folded !== null) return folded;
       if (this.folded.length < raw.length) this.folded = new Uint8Array(Math.max(raw.length, this.folded.length * 2));
       const f = foldBytes(raw, this.folded);
-      hay = Buffer.from(f.buffer, f.byteOffset, f.length);
-    } else {
-      hay = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-    }
-    return this.text.needles.map((needle) => {
+      return (folded = Buffer.from(f.buffer, f.byteOffset, f.length));
+    };
+    const fold = this.text.foldCase;
+    return [...this.text.needles, ...this.text.anyNeedles].map((needle) => {
       const found: number[] = [];
-      // Overlapping occurrences too: a body may start inside an earlier occurrence's bytes.
-      for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) found.push(at);
+      const core = fold ? letterFreeRun(needle) : null;
+      if (!fold) {
+        for (let at = rawBuf.indexOf(needle); at >= 0; at = rawBuf.indexOf(needle, at + 1)) found.push(at);
+      } else if (core !== null) {
+        const piece = needle.subarray(core.start, core.end);
+        for (let at = rawBuf.indexOf(piece); at >= 0; at = rawBuf.indexOf(piece, at + 1)) {
+          const s = at - core.start;
+          if (s >= 0 && s + needle.length <= raw.length && foldedEquals(raw, s, needle)) found.push(s);
+        }
+      } else {
+        // Overlapping occurrences too: a body may start inside an earlier occurrence's bytes.
+        const hay = foldedHay();
+        for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) found.push(at);
+      }
       return Int32Array.from(found);
     });
   }

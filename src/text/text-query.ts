@@ -55,6 +55,11 @@ export interface CompiledText {
    * native search over the buffer (src/index/text-scan.ts), and call test() on the rest.
    */
   readonly needles: readonly Buffer[];
+  /**
+   * related_log: folded bytes of which a matching body holds at least one (empty when some id
+   * value is not plain: then no body can be ruled out this way).
+   */
+  readonly anyNeedles: readonly Buffer[];
   /** Whether needles are searched in ASCII-folded bytes. */
   readonly foldCase: boolean;
   /** Null when the body does not match; the highlights when it does. */
@@ -185,6 +190,8 @@ export function compileText(spec: TextFilterSpec): CompiledText {
       ...needles.map((n) => n.bytes),
       ...fields.flatMap(([, v]) => (typeof v === 'string' && PLAIN_VALUE.test(v) ? [fold ? Buffer.from(foldInto(encoder.encode(v), Buffer.alloc(Buffer.byteLength(v)))) : Buffer.from(v)] : [])),
     ],
+    // As searched: folded with case folding on, else as written (the hay is then the raw bytes).
+    anyNeedles: fold ? anyVerbatim : anyVerbatim.length === 0 ? [] : (ids?.values ?? []).map((v) => Buffer.from(v)),
     foldCase: fold,
     test(body: Uint8Array): Highlight[] | null {
       const out: Highlight[] = [];

@@ -129,7 +129,8 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
 
   it('find_nearest_log with contains, pattern and fields (issue 16): same entries and highlights', async () => {
     // Words and fields the generator writes (some common, some rare), and ones it never does.
-    const contains = ['timeout', 'connection refused', 'GET /api', 'user=u-1', 'zz-never', 'Exceeded'];
+    // Mixed case on purpose: without case_sensitive they match lower-case text in the bodies.
+    const contains = ['TIMEOUT', 'Connection Refused', 'get /API', 'user=u-1', 'zz-never', 'Exceeded', 'kafka'];
     const patterns = ['took=\\d\\.\\dms', '^GET /api/v1/\\w+ 5\\d\\d', 'region=eu-(west|north)-1'];
     let compared = 0;
     await fc.assert(
@@ -162,7 +163,7 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
       ),
       { numRuns: 80, seed: Number(process.env.FC_SEED ?? Date.now() % 1e9) },
     );
-    expect(compared).toBeGreaterThan(50);
+    expect(compared).toBeGreaterThan(20);
   }, 180_000);
 
   it('log_histogram: same buckets and series', async () => {

@@ -138,7 +138,7 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
         time(),
         fc.option(fc.subarray(contains, { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 2 }),
         fc.option(fc.constantFrom(...patterns), { nil: undefined, freq: 3 }),
-        fc.option(fc.constantFrom({ region: 'eu-west-1' }, { status: '503' }, { partitions: '20' }), { nil: undefined, freq: 3 }),
+        fc.option(fc.constantFrom<Record<string, string>>({ region: 'eu-west-1' }, { status: '503' }, { partitions: '20' }), { nil: undefined, freq: 3 }),
         fc.boolean(),
         fc.integer({ min: 1, max: 8 }),
         fc.constantFrom<'nearest' | 'before' | 'after'>('nearest', 'before', 'after'),

@@ -78,7 +78,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const engine = await opening;
   engine.ingestor.start();
   const { createServer } = await server;
-  const deps: ServerDeps = { store: tracing().traceStore(engine.store), bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
+  const deps: ServerDeps = { store: tracing().traceStore(engine.store), bodyCap: config.bodyCap, idFields: config.idFields, ...(runbooks === undefined ? {} : { runbooks }) };
   if (config.transport === 'stdio') return serveStdio(engine, createServer, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);

@@ -43,6 +43,7 @@ export function tracedStore(inner: Store, span: Tracing['span']): Store {
         'log_triage.query.count': q.count,
         'log_triage.query.direction': q.direction,
         'log_triage.query.context': q.context,
+        'log_triage.query.text': q.text !== undefined,
       };
       return span('store.find_nearest', attrs, async (s) => {
         const answer = await inner.findNearest(q);
@@ -55,6 +56,13 @@ export function tracedStore(inner: Store, span: Tracing['span']): Store {
         const entries = await inner.entriesInRange(range, limit, bodyCap);
         s.set({ 'log_triage.entries': entries.length });
         return entries;
+      });
+    },
+    entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null> {
+      return span('store.entry_at', { 'log_triage.source': source, 'log_triage.line': line }, async (s) => {
+        const entry = await inner.entryAt(source, line, bodyCap);
+        s.set({ 'log_triage.entries': entry === null ? 0 : 1 });
+        return entry;
       });
     },
     countInRange(range: RangeQuery): Promise<number> {

@@ -97,7 +97,7 @@ describe('the MCP Bundle', () => {
   it('passes `mcpb validate` and lists the tools and the prompt the server has', () => {
     const r = spawnSync(process.execPath, [MCPB_CLI, 'validate', join(unpacked, 'manifest.json')], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect((manifest.tools as { name: string }[]).map((t) => t.name).sort()).toEqual(['find_nearest_log', 'log_histogram', 'tail_status', 'triage_confidence']);
+    expect((manifest.tools as { name: string }[]).map((t) => t.name).sort()).toEqual(['find_nearest_log', 'log_histogram', 'related_log', 'tail_status', 'triage_confidence']);
     expect((manifest.prompts as { name: string }[]).map((p) => p.name)).toEqual(['triage_incident']);
     expect(statSync(bundleFile).size).toBeLessThan(8 << 20);
   });

@@ -15,9 +15,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
 import { CHUNK_CAPACITY, countInRange, findNearest, type Direction, SourceIndex } from '../../src/index/index.js';
-import { SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
+import { FILTER_LAYOUT, SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
+import { scanNearest } from '../../src/index/text-scan.js';
 import { silentLogger } from '../../src/log.js';
+import { MemoryBodyStore } from '../../src/store/body-store.js';
 import type { EmbeddedStore } from '../../src/store/embedded-store.js';
+import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../../src/text/ngram-filter.js';
+import { compileText } from '../../src/text/text-query.js';
 import { packMeta } from '../../src/parse/meta.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
 import { buildSource, prng, shapeArb, timeFrom, timePickArb } from '../helpers/index-data.js';
@@ -219,5 +223,55 @@ describe('a checkpoint file with full chunks', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('text filters in snapshots (issue 16)', () => {
+  /** 3,000 entries over 3 chunks; one body in 1,000 holds the rare word. */
+  function filtered(): { index: SourceIndex; bodies: MemoryBodyStore } {
+    const bodies = new MemoryBodyStore();
+    const index = new SourceIndex('app', 0, 1500);
+    const rows = Array.from({ length: 3000 }, (_, i) => (i % 1000 === 700 ? `rare quokka ${i}` : `plain body ${i}`));
+    const raw = Buffer.from(rows.join('\n'));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let at = 0;
+    for (const r of rows) {
+      starts.push(at);
+      at += r.length;
+      ends.push(at);
+      at += 1;
+    }
+    const filters = buildGroupFilters(raw, rows.length, starts, ends);
+    const base = bodies.appendChunk(raw);
+    rows.forEach((r, i) => index.append(1000 + i, packMeta(2, 3), i + 1, base + starts[i]!, r.length, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS));
+    return { index, bodies };
+  }
+  const search = (index: SourceIndex, bodies: MemoryBodyStore, t: number) =>
+    scanNearest([index], { t, tags: null, count: 2, direction: 'nearest', maxDistance: Infinity, text: compileText({ contains: ['QUOKKA'], caseSensitive: false }), budget: { entries: 1e9, ms: 1e9 } }, bodies);
+
+  it('are written for every chunk and restored, so a restarted search skips the same blocks', () => {
+    const { index, bodies } = filtered();
+    const snap = snapshotIndex([index]);
+    expect(snap.sources[0]!.filterLayout).toBe(FILTER_LAYOUT);
+    expect(snap.sources[0]!.chunks.every((c) => c.filters === true)).toBe(true);
+    const [restored] = restoreIndex(snap.sources, reader(snap.sections), ['app'], 1500);
+    const before = search(index, bodies, 2200);
+    const after = search(restored!, bodies, 2200);
+    expect(after.hits.map((h) => h.hit.line)).toEqual([701, 1701]);
+    expect(after.hits.map((h) => h.hit.line)).toEqual(before.hits.map((h) => h.hit.line));
+    // Blocks without the word were skipped unread, before and after the restart.
+    expect(after.searched.read).toBe(before.searched.read);
+    expect(after.searched.read).toBeLessThan(600);
+  });
+
+  it('of an unknown layout are ignored: chunks come back unfiltered, every block read, same answers', () => {
+    const { index, bodies } = filtered();
+    const snap = snapshotIndex([index]);
+    snap.sources[0]!.filterLayout = FILTER_LAYOUT + 1;
+    const [restored] = restoreIndex(snap.sources, reader(snap.sections), ['app'], 1500);
+    const after = search(restored!, bodies, 2200);
+    expect(after.hits.map((h) => h.hit.line)).toEqual([701, 1701]);
+    expect(after.searched.read).toBeGreaterThan(search(index, bodies, 2200).searched.read);
   });
 });

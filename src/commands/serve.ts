@@ -5,7 +5,8 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, ConfigError } from '../config.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine.js';
 import { prefetchCheckpoint } from '../store/checkpoint-prefetch.js';
 import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/data-dir.js';

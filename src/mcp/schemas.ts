@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { levelFromName } from '../parse/levels.js';
 import { formatTimestamp, type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
 import type { Coverage } from '../store/store.js';
+import { ToolInputError } from '../errors.js';
 import { escapeLogText } from '../text/untrusted.js';
 
 /**
@@ -81,13 +82,7 @@ export function strictInput<T extends z.ZodRawShape>(shape: T): z.ZodObject<T, z
   });
 }
 
-/** Thrown by handlers for a semantically bad argument; the SDK turns it into an isError result. */
-export class ToolInputError extends Error {
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'ToolInputError';
-  }
-}
+export { ToolInputError } from '../errors.js';
 
 /** Reads the timestamp argument or throws a ToolInputError naming the field. */
 export function requireTimestamp(value: string | number, field = 'timestamp'): number {

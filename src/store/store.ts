@@ -215,14 +215,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** A query argument the store cannot serve (unknown source, tag...): becomes an isError result. */
-export class QueryError extends Error {
-  constructor(
-    /** The input field at fault. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'QueryError';
-  }
-}
+export { QueryError } from '../errors.js';

@@ -12,13 +12,9 @@ import { z } from 'zod';
 import { LEVEL_NAMES, levelFromName } from '../parse/levels.js';
 import { compileSafeRegex, type SafeRegex } from '../text/safe-regex.js';
 
-/** A catalog that cannot be used; the message is one line naming the runbook and field. */
-export class RunbookError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RunbookError';
-  }
-}
+import { RunbookError } from '../errors.js';
+
+export { RunbookError } from '../errors.js';
 
 export interface Runbook {
   id: string;

@@ -12,7 +12,8 @@
  * and the uploader ships the WAL to ClickHouse under host-qualified source names.
  */
 import { hostname } from 'node:os';
-import { type Config, ConfigError } from '../../config.js';
+import type { Config } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { IngestSink } from '../../ingest/source-pipeline.js';
 import type { Logger } from '../../log.js';
 import type { Backend, BackendOptions } from '../backend.js';

@@ -1,5 +1,5 @@
 /**
- * The runbook catalog (`--runbooks FILE`, YAML or JSON; format in CONTRACT.md).
+ * The runbook catalog (`--runbooks FILE`, YAML or JSON; format in the README, "Runbook catalog").
  *
  * Validated once at startup with zod: every object is strict, so a misspelt key such as
  * `auto_exectue` is an error rather than a silently ignored safety setting. Every error names

@@ -1,5 +1,5 @@
 /**
- * find_nearest_log: the entries nearest to an incident timestamp (CONTRACT.md).
+ * find_nearest_log: the entries nearest to an incident timestamp (README: MCP tools).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';

@@ -1,5 +1,5 @@
 /**
- * tail_status: how fresh the index is, per source, plus the WAL and the index (CONTRACT.md).
+ * tail_status: how fresh the index is, per source, plus the WAL and the index (README: MCP tools).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';

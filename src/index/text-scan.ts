@@ -19,7 +19,7 @@
  */
 import { TAG_MASK } from '../parse/meta.js';
 import { TAG_COUNT } from '../parse/levels.js';
-import type { BodyStore } from '../store/body-store.js';
+import type { BodyStore } from './body-store.js';
 import { FILTER_BLOCK, FOLD, mayContain } from '../text/ngram-filter.js';
 import { type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/text-query.js';
 import { countInRange } from './count.js';

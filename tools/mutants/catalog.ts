@@ -22,9 +22,9 @@ export interface Mutation {
   dist?: boolean;
 }
 
-const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/unit/late-store.test.ts'];
-const PERSIST_TESTS = ['test/unit/persist.test.ts'];
-const TRIAGE_TESTS = ['test/unit/confidence.test.ts', 'test/unit/triage-evidence.test.ts'];
+const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/property/late-store.property.test.ts'];
+const PERSIST_TESTS = ['test/property/persist.property.test.ts'];
+const TRIAGE_TESTS = ['test/property/confidence.property.test.ts', 'test/unit/triage-evidence.test.ts'];
 
 export const MUTATIONS: readonly Mutation[] = [
   {
@@ -210,7 +210,7 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/text/untrusted.ts',
     from: '  while (end > 0 && end > maxBytes - 4 && (bytes[end]! & 0xc0) === 0x80) end--;',
     to: '  while (false && end > 0 && end > maxBytes - 4 && (bytes[end]! & 0xc0) === 0x80) end--;',
-    tests: ['test/unit/untrusted-text.test.ts'],
+    tests: ['test/property/untrusted-text.property.test.ts'],
   },
   {
     name: 'budget-order',

@@ -4,7 +4,7 @@
  * the public interface: the README lists them.
  */
 import { formatNames } from '../parse/formats.js';
-import { DEFAULT_ID_FIELDS } from '../text/text-query.js';
+import { DEFAULT_ID_FIELDS } from '../text/index.js';
 
 export type Kind = 'string' | 'boolean' | 'list';
 

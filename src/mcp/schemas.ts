@@ -7,7 +7,7 @@ import { levelFromName } from '../parse/levels.js';
 import { formatTimestamp, type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
 import type { Coverage } from '../store/store.js';
 import { ToolInputError } from '../errors.js';
-import { escapeLogText } from '../text/untrusted.js';
+import { escapeLogText } from '../text/index.js';
 
 /**
  * A number field whose every failure (not a number, not an integer, out of range) says the

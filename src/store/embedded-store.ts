@@ -7,12 +7,10 @@
 import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
 import { entryAtLine } from '../index/source-index.js';
 import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
-import { type Highlight, compileText, hasText } from '../text/text-query.js';
+import { buildGroupFilters, compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
 import { TAG_MASK, metaPrecision } from '../parse/meta.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
-import { decodeCapped } from '../text/untrusted.js';
-import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../text/ngram-filter.js';
 import type { BodyStore } from './body-store.js';
 import {
   type Coverage,

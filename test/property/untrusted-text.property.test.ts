@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findNearestLog } from '../../src/mcp/tools/find-nearest-log.js';
+import { findNearestLog } from '../../src/mcp/index.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
 import { MemoryBodyStore } from '../../src/store/body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';

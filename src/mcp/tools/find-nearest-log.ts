@@ -6,7 +6,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { EntryView, EntryWithContext, Store } from '../../store/store.js';
-import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
+import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
 import {
   checkTags, coverageJson, coverageOutput, intField, numberField, queryOutput, requireTimestamp, sourceInput, strictInput, tagInput, tagList, timestampInput,

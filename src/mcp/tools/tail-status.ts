@@ -5,7 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Store, StoreStatus } from '../../store/store.js';
-import { escapeLogText } from '../../text/untrusted.js';
+import { escapeLogText } from '../../text/index.js';
 import { sourceInput, strictInput } from '../schemas.js';
 
 export interface TailStatusDeps {

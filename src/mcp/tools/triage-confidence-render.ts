@@ -6,7 +6,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
-import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
+import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { formatOffset, runbookJson, type SignatureEvidence, type TriageResult } from '../../triage/index.js';
 import { fitsBudget } from '../response-budget.js';
 import { coverageJson } from '../schemas.js';

@@ -5,7 +5,7 @@
  * why; the opinion can only lower the confidence or veto (src/triage/second-opinion.ts).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { escapeLogText } from '../../text/untrusted.js';
+import { escapeLogText } from '../../text/index.js';
 import { buildSecondOpinionRequest, parseSecondOpinion, SECOND_OPINION_SYSTEM_PROMPT, type TriageResult } from '../../triage/index.js';
 import type { LlmOutput } from './triage-confidence-schema.js';
 import { r3 } from './triage-confidence-render.js';

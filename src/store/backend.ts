@@ -14,7 +14,7 @@ import type { IngestSink } from '../ingest/source-pipeline.js';
 import type { Logger } from '../log.js';
 import type { WalIo } from '../wal/index.js';
 import { MemoryBodyStore } from './body-store.js';
-import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
+import type { PrefetchedCheckpoint } from './durable/checkpoint-prefetch.js';
 import { type Durable, openDurable } from './durable.js';
 import { EmbeddedStore, type IngestStatus } from './embedded-store.js';
 import { EphemeralSink } from './ephemeral-sink.js';

@@ -199,7 +199,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'checkpoint-period',
     rule: 'a checkpoint every 60 s when anything changed',
-    file: 'src/store/checkpointer.ts',
+    file: 'src/store/durable/checkpointer.ts',
     from: '(n > 0 && since >= this.policy.everyMs)',
     to: '(n > 0 && since >= this.policy.everyMs * 2)',
     tests: ['test/unit/checkpoints.test.ts'],
@@ -263,7 +263,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'retention-age',
     rule: '--retention deletes segments whose newest entry is older than the horizon, no others',
-    file: 'src/store/retention.ts',
+    file: 'src/store/durable/retention.ts',
     from: 's.maxTs / 1000 < nowMs - policy.maxAgeMs',
     to: 's.minTs! / 1000 < nowMs - policy.maxAgeMs',
     tests: ['test/unit/retention.test.ts'],

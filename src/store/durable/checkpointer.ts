@@ -4,14 +4,14 @@
  * held only while references are collected) and written while ingestion continues: sealed
  * chunks never change, the rest is copied. The newest two checkpoints are kept.
  */
-import type { Logger } from '../log.js';
-import { type SpanHandle, tracing } from '../trace/index.js';
-import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
-import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
-import type { EmbeddedStore, PersistedIngest } from './embedded-store.js';
-import type { LostRange } from './store.js';
-import type { BatchEnd } from './wal-gaps.js';
-import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
+import type { Logger } from '../../log.js';
+import { type SpanHandle, tracing } from '../../trace/index.js';
+import { snapshotIndex, type SourceSnapshot } from '../../index/persist.js';
+import { pruneCheckpoints, type Wal, writeCheckpoint } from '../../wal/index.js';
+import type { EmbeddedStore, PersistedIngest } from '../embedded-store.js';
+import type { LostRange } from '../store.js';
+import type { BatchEnd } from '../wal-gaps.js';
+import { APPLY_PERMITS, type WalSink } from '../wal-sink.js';
 
 import { CHECKPOINT_PREFIX, checkpointName } from './data-dir.js';
 export const CHECKPOINT_VERSION = 1;

@@ -2,6 +2,7 @@
  * The validated configuration every command receives (src/config.ts builds it).
  */
 import type { CustomFormatSpec } from '../parse/parsed-chunk.js';
+import type { FsyncPolicy } from '../model/index.js';
 import type { Command } from './options.js';
 
 export interface SourceSpec {
@@ -11,7 +12,7 @@ export interface SourceSpec {
   format?: string;
 }
 
-export type FsyncPolicy = 'batch' | 'always' | 'off';
+export type { FsyncPolicy } from '../model/index.js';
 export type TransportKind = 'stdio' | 'http' | 'sse';
 
 export interface Config {

@@ -148,6 +148,12 @@ describe('layering of src/', () => {
     for (const [from, to] of KNOWN_WRONG_WAY) expect(graph.get(from)?.has(to), `${from} -> ${to}`).toBe(true);
   });
 
+  it('keeps the neutral rooms at the bottom: model and errors import no other room', () => {
+    const graph = roomGraph();
+    expect([...(graph.get('model')?.keys() ?? [])]).toEqual([]);
+    expect([...(graph.get('errors')?.keys() ?? [])]).toEqual([]);
+  });
+
   it('has no arrow running both ways, directly or around a loop', () => {
     const graph = roomGraph();
     for (const [from, to] of KNOWN_WRONG_WAY) graph.get(from)?.delete(to);

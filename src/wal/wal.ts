@@ -14,7 +14,7 @@ import { isU32 } from './bytes.js';
 import { ioError, WalError, type WalLogger } from './errors.js';
 import { FRAME_BYTES } from './frame.js';
 import { type WalIo, writeFully } from './io.js';
-import { optionError, resolveOptions, type WalOptions } from './options.js';
+import { optionError, type ResolvedOptions, resolveOptions, type WalOptions } from './options.js';
 import { type EncodedRecord, encodeBatch, encodeSeal, encodeSource, SEAL_RECORD_BYTES } from './record-codec.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
 import { type CorruptFound, type ReplayOptions, type ReplayStats, replaySegments } from './replay.js';
@@ -53,6 +53,16 @@ export interface SourceMark {
   nextLine: number;
 }
 
+/** What open() hands the constructor: the resolved options and what recovery found. */
+interface WalParts extends ResolvedOptions {
+  list: SegmentList;
+  /** The active segment's descriptor; -1 when opened read-only. */
+  activeFd: number;
+  sourceTable: SourceTable;
+  corrupt: Set<number>;
+  recovery: RecoveryReport;
+}
+
 export class Wal {
   private readonly mutex = new Mutex();
   private readonly syncer: Syncer;
@@ -60,26 +70,36 @@ export class Wal {
   /** Offset of a partial record a failed write left behind, when truncating it failed too. */
   private pendingTruncate: number | null = null;
 
-  private constructor(
-    readonly dir: string,
-    private readonly io: WalIo,
-    private readonly list: SegmentList,
-    private activeFd: number,
-    private readonly sourceTable: SourceTable,
-    private readonly corrupt: Set<number>,
-    /** What open found and repaired. */
-    readonly recovery: RecoveryReport,
-    readonly fsyncPolicy: FsyncPolicy,
-    readonly segmentBytes: number,
-    private readonly logger: WalLogger,
-    private readonly now: () => number,
-    batchEntries: number,
-    batchIntervalMs: number,
-    /** Opened with readOnly: no active descriptor, nothing is ever written. */
-    readonly readOnly: boolean,
-  ) {
+  readonly dir: string;
+  /** What open found and repaired. */
+  readonly recovery: RecoveryReport;
+  readonly fsyncPolicy: FsyncPolicy;
+  readonly segmentBytes: number;
+  /** Opened with readOnly: no active descriptor, nothing is ever written. */
+  readonly readOnly: boolean;
+  private readonly io: WalIo;
+  private readonly list: SegmentList;
+  private activeFd: number;
+  private readonly sourceTable: SourceTable;
+  private readonly corrupt: Set<number>;
+  private readonly logger: WalLogger;
+  private readonly now: () => number;
+
+  private constructor(parts: WalParts) {
+    this.dir = parts.dir;
+    this.recovery = parts.recovery;
+    this.fsyncPolicy = parts.policy;
+    this.segmentBytes = parts.segmentBytes;
+    this.readOnly = parts.readOnly;
+    this.io = parts.io;
+    this.list = parts.list;
+    this.activeFd = parts.activeFd;
+    this.sourceTable = parts.sourceTable;
+    this.corrupt = parts.corrupt;
+    this.logger = parts.logger;
+    this.now = parts.now;
     this.syncer = new Syncer({
-      policy: fsyncPolicy, batchEntries, intervalMs: batchIntervalMs, now, logger,
+      policy: parts.policy, batchEntries: parts.batchEntries, intervalMs: parts.batchIntervalMs, now: parts.now, logger: parts.logger,
       doSync: () => this.io.fdatasync(this.activeFd),
       activeFile: () => this.list.active.path,
     });
@@ -91,13 +111,14 @@ export class Wal {
    * "Read-only opens"); a newer format or a damaged header is refused all the same.
    */
   static async open(options: WalOptions): Promise<Wal> {
-    const { dir, readOnly, policy, segmentBytes, batchEntries, batchIntervalMs, maxOpen, io, logger, now } = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    const { dir, readOnly, segmentBytes, maxOpen, io, logger, now } = resolved;
     if (readOnly) {
       const rec = await recoverSegments(io, dir, logger, true);
       const list = new SegmentList(io, maxOpen);
       list.items.push(...rec.segments);
       if (rec.report.corrupt.length > 0) logger.warn({ corrupt: rec.report.corrupt.length }, 'WAL opened read-only; corrupt records skipped');
-      return new Wal(dir, io, list, -1, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, true);
+      return new Wal({ ...resolved, list, activeFd: -1, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
     }
     await io.mkdirp(dir).catch((err: unknown) => {
       throw ioError(err, 'creating the WAL directory', dir, -1);
@@ -127,7 +148,7 @@ export class Wal {
     if (rec.report.tornTails.length > 0 || rec.report.corrupt.length > 0) {
       logger.warn({ tornTails: rec.report.tornTails.length, corrupt: rec.report.corrupt.length }, 'WAL recovered with repairs');
     }
-    return new Wal(dir, io, list, fd, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, false);
+    return new Wal({ ...resolved, list, activeFd: fd, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
   }
 
   /**

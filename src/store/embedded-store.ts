@@ -86,7 +86,7 @@ export class EmbeddedStore implements Store {
   private readonly now: () => number;
   /** Entries before this time were dropped by retention. */
   retentionHorizon: number | null = null;
-  /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
+  /** Entries lost with corrupt WAL records the source files no longer hold (durable/wal-gaps.ts). */
   lost: LostRange[] = [];
   repairedRecords = 0;
   /** Limits of one text search; settable for tests and the CLI. */

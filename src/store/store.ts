@@ -63,7 +63,7 @@ export interface Coverage {
 
 /**
  * Entries of a source that were lost: a corrupt WAL record whose bytes the source file no
- * longer holds (src/store/wal-gaps.ts). Times are the entries around the hole, epoch us.
+ * longer holds (src/store/durable/wal-gaps.ts). Times are the entries around the hole, epoch us.
  */
 export interface LostRange {
   source: string;

@@ -17,7 +17,7 @@ import { ConfigError } from '../../errors.js';
 import type { IngestSink } from '../../ingest/source-pipeline.js';
 import type { Logger } from '../../log.js';
 import type { Backend, BackendOptions } from '../backend.js';
-import { openDurable } from '../durable.js';
+import { openDurable } from '../durable/open.js';
 import { ClickHouseStore, type LocalView } from './clickhouse-store.js';
 import { ClickHouseConnection, ClickHouseError } from './connection.js';
 import { ensureSchema, tablesOf } from './schema.js';

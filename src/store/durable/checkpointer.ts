@@ -10,8 +10,8 @@ import { snapshotIndex, type SourceSnapshot } from '../../index/persist.js';
 import { pruneCheckpoints, type Wal, writeCheckpoint } from '../../wal/index.js';
 import type { EmbeddedStore, PersistedIngest } from '../embedded-store.js';
 import type { LostRange } from '../store.js';
-import type { BatchEnd } from '../wal-gaps.js';
-import { APPLY_PERMITS, type WalSink } from '../wal-sink.js';
+import type { BatchEnd } from './wal-gaps.js';
+import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
 
 import { CHECKPOINT_PREFIX, checkpointName } from './data-dir.js';
 export const CHECKPOINT_VERSION = 1;
@@ -32,7 +32,7 @@ export interface CheckpointMeta {
   ingest?: Record<string, PersistedIngest>;
   /** Per source name, where its last batch ended (replay checks the next one continues there). */
   batchEnds?: Record<string, BatchEnd>;
-  /** Entries lost with corrupt WAL records that could not be re-read (wal-gaps.ts). */
+  /** Entries lost with corrupt WAL records that could not be re-read (wal-gaps.ts, beside this file). */
   lost?: LostRange[];
 }
 

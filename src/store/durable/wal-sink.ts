@@ -5,10 +5,10 @@
  * sees every appended batch indexed and none half-done.
  */
 import { Semaphore } from 'async-mutex';
-import type { IngestBatch } from '../ingest/batch.js';
-import type { IngestSink } from '../ingest/source-pipeline.js';
-import type { Wal } from '../wal/index.js';
-import type { EmbeddedStore } from './embedded-store.js';
+import type { IngestBatch } from '../../ingest/batch.js';
+import type { IngestSink } from '../../ingest/source-pipeline.js';
+import type { Wal } from '../../wal/index.js';
+import type { EmbeddedStore } from '../embedded-store.js';
 
 /**
  * Permits of the apply semaphore; a checkpoint acquires all of them. Each source applies one

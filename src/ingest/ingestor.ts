@@ -5,7 +5,7 @@ import type { SourceSpec } from '../config.js';
 import { resolveFormat } from '../parse/formats.js';
 import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
 import type { Logger } from '../log.js';
-import type { IngestStatus } from '../store/embedded-store.js';
+import type { IngestStatus } from '../model/index.js';
 import type { ParsePool } from './parse-pool.js';
 import { type ResumePoint, SourceFollower } from './source-follower.js';
 import { type IngestSink, SourcePipeline } from './source-pipeline.js';

@@ -6,6 +6,8 @@
  *
  *   files.ts        FileIdentity
  *   durability.ts   FsyncPolicy
+ *   status.ts       SourceStatus, IngestStatus, WalStatus: what ingestion, the WAL and the stores report
  */
 export type { FileIdentity } from './files.js';
 export type { FsyncPolicy } from './durability.js';
+export type { IngestStatus, SourceState, SourceStatus, WalStatus } from './status.js';

@@ -4,6 +4,7 @@
  * column by column; queries run synchronously on the event loop, so they never observe a
  * half-applied batch.
  */
+import type { IngestStatus } from '../model/index.js';
 import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
 import { entryAtLine } from '../index/source-index.js';
 import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
@@ -29,8 +30,7 @@ import {
   type WalStatus,
 } from './store.js';
 
-/** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
-export type IngestStatus = Omit<SourceStatus, 'entries' | 'lastEntryTs' | 'lagMs'>;
+export type { IngestStatus } from '../model/index.js';
 
 /**
  * What a data dir remembers of each source's ingestion (checkpoint meta plus the WAL after

@@ -9,6 +9,7 @@
  * writer owns the directory: recovery runs in memory only, the view ends at the last valid
  * record seen at open, and every method that would change the files throws WAL_READ_ONLY.
  */
+import type { WalStatus } from '../model/index.js';
 import { Mutex } from 'async-mutex';
 import { isU32 } from './bytes.js';
 import { ioError, WalError, type WalLogger } from './errors.js';
@@ -25,20 +26,17 @@ import { isRepairBatch, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
 import type { FileIdentity, FsyncPolicy, SourceFields, WalBatch, WalRecord, WalSource } from './types.js';
 
-/** Same fields as the store's WalStatus (store/store.ts), plus positions and the last error. */
-export interface WalStatus {
+/**
+ * The WalStatus every store reports (src/model/status.ts), as this WAL fills it: every
+ * optional field present, the policy typed, plus the positions it spans.
+ */
+export interface WalState extends WalStatus {
   enabled: true;
-  segments: number;
-  bytes: number;
-  durableEntries: number;
-  unsyncedEntries: number;
-  lastFsyncAt: number | null;
   /** fdatasync calls made, their total and latest duration in seconds. */
   fsyncs: number;
   fsyncSeconds: number;
   lastFsyncSeconds: number | null;
   fsyncPolicy: FsyncPolicy;
-  corruptRecords: number;
   firstPos: number;
   endPos: number;
   /** Set once an fsync failed: the WAL refuses appends until reopened. */
@@ -289,7 +287,7 @@ export class Wal {
     await this.syncer.syncAll();
   }
 
-  status(): WalStatus {
+  status(): WalState {
     let entries = 0;
     for (const s of this.list.items) entries += s.entries;
     const unsynced = Math.min(entries, this.syncer.unsyncedEntries);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/wal/record-codec.js';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
+import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 

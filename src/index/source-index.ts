@@ -6,6 +6,7 @@
 import { LateStore } from './late-store.js';
 import { MainRun } from './main-run.js';
 import type { SortedSeq } from './segment.js';
+import type { ColumnBatch } from './time-chunk.js';
 
 export class SourceIndex {
   readonly main: MainRun;
@@ -24,6 +25,21 @@ export class SourceIndex {
 
   append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
     if (!this.main.append(ts, meta, line, bodyPos, bodyLen)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  }
+
+  /**
+   * Appends a parsed batch: runs of in-order entries go to the main run column by column, and
+   * each entry that breaks the order takes the per-entry path (in place, or the late store).
+   */
+  appendBatch(b: ColumnBatch): void {
+    let i = 0;
+    while (i < b.count) {
+      i = this.main.appendRun(b, i);
+      if (i >= b.count) break;
+      const start = b.bodyStart[i]!;
+      this.append(b.ts[i]!, b.meta[i]!, b.lineAdd + b.line[i]!, b.bodyAdd + start, b.bodyEnd[i]! - start);
+      i++;
+    }
   }
 
   get entries(): number {

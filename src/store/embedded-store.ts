@@ -103,10 +103,7 @@ export class EmbeddedStore implements Store {
     if (index === undefined) throw new Error(`unknown source ${source}`);
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
     if (parsed.customTags.length === 0) {
-      for (let i = 0; i < count; i++) {
-        const start = bodyStart[i]!;
-        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
-      }
+      index.appendBatch({ count, ts, meta, line, bodyStart, bodyEnd, lineAdd: firstLine, bodyAdd: base });
       return;
     }
     // Chunk-local custom tag ids become process-wide ones; past the dictionary's room the

@@ -12,6 +12,8 @@ import { CustomFormatError, validateCustomFormat } from './parse/custom-format.j
 import { formatNames } from './parse/formats.js';
 import type { CustomFormatSpec } from './parse/parsed-chunk.js';
 import { ZoneResolver, parseTimestampInput } from './parse/timestamp.js';
+import { DEFAULT_SCAN_BUDGET } from './index/text-scan.js';
+import { DEFAULT_ID_FIELDS } from './text/text-query.js';
 
 /** A bad option: the CLI prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -75,6 +77,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
   context: { kind: 'string', commands: ['query'], short: 'C', help: 'neighbour lines around each hit, 0..50 (default 0)' },
   direction: { kind: 'string', commands: ['query'], help: 'nearest (default), before or after' },
   'max-distance-ms': { kind: 'string', commands: ['query'], help: 'ignore entries farther than this' },
+  contains: { kind: 'list', commands: ['query'], help: 'only entries whose body contains this text (repeatable: all must occur)' },
+  'case-sensitive': { kind: 'boolean', commands: ['query'], help: 'compare --contains, --pattern and --field values with case' },
+  pattern: { kind: 'string', commands: ['query'], help: 'only entries whose body matches this regex (RE2 syntax, linear time)' },
+  field: { kind: 'list', commands: ['query'], help: 'NAME=VALUE: only entries whose field NAME has VALUE (JSON, logfmt, key=value; repeatable)' },
+  'scan-budget-ms': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'time one text search may take before it answers with what it searched (default 150)' },
+  'scan-budget-entries': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'bodies one text search may read (default 1000000)' },
+  'id-fields': { kind: 'list', commands: ['serve', 'demo'], help: `fields related_log reads request/trace ids from (default ${DEFAULT_ID_FIELDS.join(',')})` },
   json: { kind: 'boolean', commands: ['query', 'status'], help: 'print JSON instead of a table' },
   help: { kind: 'boolean', commands: READ, short: 'h', help: 'show this help' },
 };
@@ -121,6 +130,10 @@ export interface Config {
   maxLineBytes: number;
   logLevel: string;
   help: boolean;
+  /** Limits of one text search (find_nearest_log with contains, pattern or fields; related_log). */
+  scanBudget: { entries: number; ms: number };
+  /** Field names related_log takes request and trace ids from. */
+  idFields: string[];
   query: {
     timestamp: string | null;
     tags: string[] | null;
@@ -129,6 +142,10 @@ export interface Config {
     direction: 'nearest' | 'before' | 'after';
     maxDistanceMs: number | null;
     json: boolean;
+    contains: string[];
+    caseSensitive: boolean;
+    pattern: string | null;
+    fields: Record<string, string>;
   };
 }
 
@@ -452,7 +469,20 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
         throw new ConfigError(`--max-distance-ms '${maxDistance}' must be a non-negative number`);
       })(),
       json: pick('json') === true,
+      contains: list('contains'),
+      caseSensitive: pick('case-sensitive') === true,
+      pattern: str('pattern') ?? null,
+      fields: Object.fromEntries(list('field').map((f) => {
+        const eq = f.indexOf('=');
+        if (eq <= 0) throw new ConfigError(`--field '${f.slice(0, 80)}' must be NAME=VALUE, e.g. --field request_id=4f2a`);
+        return [f.slice(0, eq), f.slice(eq + 1)];
+      })),
     },
+    scanBudget: {
+      ms: parseInteger('scan-budget-ms', str('scan-budget-ms') ?? String(DEFAULT_SCAN_BUDGET.ms), 1, 600_000),
+      entries: parseInteger('scan-budget-entries', str('scan-budget-entries') ?? String(DEFAULT_SCAN_BUDGET.entries), 1, 1e12),
+    },
+    idFields: list('id-fields').length > 0 ? list('id-fields') : [...DEFAULT_ID_FIELDS],
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
   // Below the body cap a cut line could not fill one answer; above 64 MiB one line is no longer
@@ -485,7 +515,7 @@ export function helpText(command: Command | null): string {
     'usage:',
     '  log-triage-mcp serve   --source PATH [--source NAME=PATH ...] [options]   (default command)',
     '  log-triage-mcp ingest  --source ... [options]    one-shot catch-up into the data dir',
-    '  log-triage-mcp query   --timestamp T [--tag ERROR] [--count N] [--context N] [--json]',
+    '  log-triage-mcp query   --timestamp T [--tag ERROR] [--contains TEXT] [--pattern RE] [--field K=V] [--count N] [--json]',
     '  log-triage-mcp status  [--data-dir D] [--json]',
     '  log-triage-mcp demo    generated log with an incident, served over HTTP (npm start)',
     '',

@@ -96,6 +96,10 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   }, MAINTENANCE_MS);
   timer.unref();
   let closing: Promise<void> | null = null;
+  // The embedded store's text searches stop at this budget (ClickHouse bounds its own queries).
+  // (Duck-typed: importing the embedded store here would load it for ClickHouse too.)
+  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget'] }>;
+  if ('scanBudget' in embedded) embedded.scanBudget = config.scanBudget;
   return {
     store: backend.store,
     ingestor: ing,

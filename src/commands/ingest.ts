@@ -6,6 +6,7 @@
 import { type Config, ConfigError } from '../config.js';
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
+import { startTracing, tracing } from '../trace/index.js';
 import { checkSources } from './preflight.js';
 import { startProgress } from './progress.js';
 
@@ -17,6 +18,7 @@ export function unusableSource(statuses: readonly { path: string; state: string;
 
 export async function ingest(config: Config, logger: Logger): Promise<void> {
   await checkSources(config.sources, { oneShot: true });
+  await startTracing(process.env, logger);
   const started = Date.now();
   const engine = await openEngine(config, logger);
   const before = (await engine.store.coverage()).entries;
@@ -36,5 +38,6 @@ export async function ingest(config: Config, logger: Logger): Promise<void> {
         (config.ephemeral ? ' (ephemeral: nothing kept)' : config.store === 'clickhouse' ? `; ClickHouse now holds ${c.entries}` : `; ${config.dataDir} now holds ${c.entries}`),
     );
     await engine.close();
+    await tracing().shutdown();
   }
 }

@@ -5,8 +5,9 @@
  */
 import { LateStore } from './late-store.js';
 import { MainRun } from './main-run.js';
-import type { SortedSeq } from './segment.js';
-import type { ColumnBatch } from './time-chunk.js';
+import { FILTER_GROUP, FILTER_WORDS } from '../text/ngram-filter.js';
+import { type ColumnBatch, TimeChunk } from './time-chunk.js';
+import type { Segment, SortedSeq } from './segment.js';
 
 export class SourceIndex {
   readonly main: MainRun;
@@ -23,8 +24,9 @@ export class SourceIndex {
     this.mainOnly = [this.main];
   }
 
-  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
-    if (!this.main.append(ts, meta, line, bodyPos, bodyLen)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  /** Adds an entry; `filter` is its group's text filter (words[filterAt..]), if it has one. */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
+    if (!this.main.append(ts, meta, line, bodyPos, bodyLen, filter, filterAt)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
   }
 
   /**
@@ -37,7 +39,7 @@ export class SourceIndex {
       i = this.main.appendRun(b, i);
       if (i >= b.count) break;
       const start = b.bodyStart[i]!;
-      this.append(b.ts[i]!, b.meta[i]!, b.lineAdd + b.line[i]!, b.bodyAdd + start, b.bodyEnd[i]! - start);
+      this.append(b.ts[i]!, b.meta[i]!, b.lineAdd + b.line[i]!, b.bodyAdd + start, b.bodyEnd[i]! - start, b.filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
       i++;
     }
   }
@@ -71,4 +73,20 @@ export class SourceIndex {
   memoryBytes(): number {
     return this.main.memoryBytes() + this.late.memoryBytes();
   }
+}
+
+/**
+ * The entry whose first line is `line` in its source (related_log's origin), or null. Chunks
+ * are searched newest first (after a rotation line numbers start again: the newest file
+ * wins); within a chunk by its lines, which only late lines put out of order.
+ */
+export function entryAtLine(index: SourceIndex, line: number): { seg: Segment; i: number } | null {
+  for (const seq of index.sequences()) {
+    for (let s = seq.segmentCount - 1; s >= seq.firstSegment; s--) {
+      const seg = seq.segment(s);
+      if (seg.count === 0 || (seg instanceof TimeChunk && line < seg.lineBase)) continue;
+      for (let i = seg.count - 1; i >= 0; i--) if (seg.lineAt(i) === line) return { seg, i };
+    }
+  }
+  return null;
 }

@@ -20,6 +20,7 @@ import type { Piscina } from 'piscina';
 import { formatNames, resolveFormat } from '../parse/formats.js';
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeParsedChunk } from './column-codec.js';
+import { withFilters } from './filters.js';
 import type { ParseTask } from './parse-worker.js';
 
 /** Below this a chunk is parsed on the calling thread. */
@@ -105,7 +106,7 @@ export class ParsePool {
     }
     const parser = resolveFormat(format, options);
     if (parser === undefined) throw new Error(`unknown format ${format}`);
-    return parser.parseChunk(chunk, options);
+    return withFilters(chunk, parser.parseChunk(chunk, options));
   }
 
   /** Whether the workers have been asked to start. */

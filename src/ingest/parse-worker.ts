@@ -6,6 +6,7 @@
 import { move } from 'piscina';
 import { resolveFormat } from '../parse/formats.js';
 import type { ParseOptions } from '../parse/parsed-chunk.js';
+import { withFilters } from './filters.js';
 import { encodeParsedChunk } from './column-codec.js';
 
 export interface ParseTask {
@@ -20,5 +21,5 @@ export default function parseTask(task: ParseTask): ArrayBuffer {
   const format = resolveFormat(task.format, task.options);
   if (format === undefined) throw new Error(`unknown format ${task.format}`);
   const chunk = Buffer.from(task.buffer, task.byteOffset, task.length);
-  return move(encodeParsedChunk(format.parseChunk(chunk, task.options))) as ArrayBuffer;
+  return move(encodeParsedChunk(withFilters(chunk, format.parseChunk(chunk, task.options)))) as ArrayBuffer;
 }

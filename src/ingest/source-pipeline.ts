@@ -5,6 +5,8 @@
  * instead of growing the heap.
  */
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
+import { batchAttrs } from '../trace/attrs.js';
+import { tracing } from '../trace/index.js';
 import type { IngestBatch } from './batch.js';
 import type { ParsePool } from './parse-pool.js';
 import type { FollowedChunk } from './source-follower.js';
@@ -107,7 +109,7 @@ export class SourcePipeline {
       };
       for (;;) {
         try {
-          await this.sink.apply(batch);
+          await tracing().span('ingest.batch', batchAttrs(batch), () => this.sink.apply(batch), { root: true });
           this.tracker.recover('store');
           break;
         } catch (err) {

@@ -32,6 +32,11 @@ export interface ParsedChunk {
   /** Malformed lines (counted, never fatal) and a few samples of them. */
   errors: number;
   errorSamples: ParseErrorSample[];
+  /**
+   * Text filters of the bodies, one per FILTER_GROUP entries (src/text/ngram-filter.ts),
+   * added by the parse pool after parsing; absent for chunks read back from the WAL.
+   */
+  filters?: Uint32Array;
 }
 
 /** Options every format parser accepts. Plain data: it is posted to workers. */

@@ -5,6 +5,10 @@
  */
 /** Which side of the query time a search looks at (src/index has the same union). */
 export type Direction = 'nearest' | 'before' | 'after';
+import type { Searched } from '../index/text-scan.js';
+import type { Highlight, TextFilterSpec } from '../text/text-query.js';
+
+export type { Highlight, Searched, TextFilterSpec };
 
 export interface NearestQuery {
   /** Query time, epoch microseconds. */
@@ -21,6 +25,8 @@ export interface NearestQuery {
   maxDistance?: number;
   /** Body bytes returned per entry; longer bodies are cut and marked truncated. */
   bodyCap: number;
+  /** Text filters on the body (contains, pattern, fields, ids): the search reads bodies. */
+  text?: TextFilterSpec;
 }
 
 /** One entry as read back: raw body text (not yet escaped for a model). */
@@ -38,6 +44,8 @@ export interface EntryView {
 export interface EntryWithContext extends EntryView {
   contextBefore?: EntryView[];
   contextAfter?: EntryView[];
+  /** With text filters: what matched where (character offsets in the uncut, unescaped body). */
+  highlights?: Highlight[];
 }
 
 export type NearestStatus = 'ok' | 'empty' | 'no_match' | 'not_yet_ingested' | 'before_retention';
@@ -74,6 +82,8 @@ export interface NearestAnswer {
   coverage: Coverage;
   /** Time spent inside the store, microseconds. */
   queryUs: number;
+  /** With text filters: the window the search examined, and whether it finished. */
+  searched?: Searched;
 }
 
 export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'error';
@@ -182,6 +192,11 @@ export interface Store {
   findNearest(query: NearestQuery): Promise<NearestAnswer>;
   /** Entries in [from, to), oldest first, at most `limit` (bodies capped at bodyCap bytes). */
   entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]>;
+  /**
+   * The entry whose first line is `line` in `source` (as find_nearest_log reports them), body
+   * capped at bodyCap bytes; null when no such entry is indexed.
+   */
+  entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null>;
   /** Number of entries in [from, to). */
   countInRange(range: RangeQuery): Promise<number>;
   /** counts[series][bucket]: entries per bucket for each series of tags. */

@@ -52,6 +52,8 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
     await ingestInto(clickhouseConfig(cluster.url(0, true), DB, CLUSTER, { sources, dataDir: join(dir, 'agent'), agentName: 'agent1' }));
     ch = await queryEngine(cluster.url(1), DB, CLUSTER);
     emb = await embeddedEngine(sources.map((s) => ({ name: `agent1/${s.name}`, path: s.path })));
+    // Text searches compare finished answers: no time budget on a loaded machine.
+    (emb.store as unknown as { scanBudget: { entries: number; ms: number } }).scanBudget = { entries: Infinity, ms: 600_000 };
     const all = await emb.store.entriesInRange({ from: 0, to: 2 ** 52, tags: null }, 100_000, 16);
     stamps = all.map((e) => e.ts);
     expect(stamps.length).toBeGreaterThan(20_000);
@@ -124,6 +126,45 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
       }
     }
   }, 120_000);
+
+  it('find_nearest_log with contains, pattern and fields (issue 16): same entries and highlights', async () => {
+    // Words and fields the generator writes (some common, some rare), and ones it never does.
+    // Mixed case on purpose: without case_sensitive they match lower-case text in the bodies.
+    const contains = ['TIMEOUT', 'Connection Refused', 'get /API', 'user=u-1', 'zz-never', 'Exceeded', 'kafka'];
+    const patterns = ['took=\\d\\.\\dms', '^GET /api/v1/\\w+ 5\\d\\d', 'region=eu-(west|north)-1'];
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        time(),
+        fc.option(fc.subarray(contains, { minLength: 1, maxLength: 2 }), { nil: undefined, freq: 2 }),
+        fc.option(fc.constantFrom(...patterns), { nil: undefined, freq: 3 }),
+        fc.option(fc.constantFrom<Record<string, string>>({ region: 'eu-west-1' }, { status: '503' }, { partitions: '20' }), { nil: undefined, freq: 3 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom<'nearest' | 'before' | 'after'>('nearest', 'before', 'after'),
+        fc.option(fc.constantFrom(...names), { nil: undefined, freq: 2 }),
+        fc.option(fc.subarray(['INFO', 'ERROR', 'warn'], { minLength: 1 }), { nil: undefined, freq: 2 }),
+        async (t, needles, pattern, fields, caseSensitive, count, direction, source, tag) => {
+          if (needles === undefined && pattern === undefined && fields === undefined) return;
+          const args = {
+            timestamp: formatTimestamp(t, 6), count, direction, context: 0, case_sensitive: caseSensitive,
+            ...(needles === undefined ? {} : { contains: needles }), ...(pattern === undefined ? {} : { pattern }),
+            ...(fields === undefined ? {} : { fields }), ...(source === undefined ? {} : { source }), ...(tag === undefined ? {} : { tag }),
+          };
+          const [x, y] = await Promise.all([findNearestLog({ store: ch.store, bodyCap: 300 }, args), findNearestLog({ store: emb.store, bodyCap: 300 }, args)]);
+          // The window each store reports differs (ClickHouse reads bounded windows): entries must not.
+          const { searched: sx, ...rx } = x.structuredContent;
+          const { searched: sy, ...ry } = y.structuredContent;
+          expect(stable(rx)).toEqual(stable(ry));
+          expect(sx?.complete).toBe(true);
+          expect(sy?.complete).toBe(true);
+          compared += x.structuredContent.entries.length;
+        },
+      ),
+      { numRuns: 80, seed: Number(process.env.FC_SEED ?? Date.now() % 1e9) },
+    );
+    expect(compared).toBeGreaterThan(20);
+  }, 180_000);
 
   it('log_histogram: same buckets and series', async () => {
     await fc.assert(

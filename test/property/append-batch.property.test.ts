@@ -2,13 +2,16 @@
  * SourceIndex.appendBatch (the column-by-column path catch-up uses, issue 12 item 4) builds
  * exactly the index that appending the same entries one by one builds: same chunks and
  * chunk boundaries, columns, tag lists and per-tag chunk lists, late entries in the same
- * place (in the unsealed chunk or the late store).
+ * place (in the unsealed chunk or the late store), and the same text filter per block (each
+ * batch group's filter OR-ed into every block its entries reach; a batch without filters
+ * leaves its blocks unfiltered).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceIndex } from '../../src/index/index.js';
 import type { ColumnBatch } from '../../src/index/time-chunk.js';
 import { packMeta } from '../../src/parse/meta.js';
+import { FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS } from '../../src/text/ngram-filter.js';
 
 interface Entry {
   ts: number;
@@ -28,7 +31,19 @@ function snapshot(index: SourceIndex): unknown {
     for (let i = 0; i < c.count; i++) rows.push([c.ts[i], c.meta[i], c.lineAt(i), c.bodyPosAt(i), c.bodyLenAt(i)]);
     const tags = [];
     for (let tag = 0; tag < 32; tag++) tags.push([c.tagCount(tag), Array.from(c.tagList(tag)?.subarray(0, c.tagCount(tag)) ?? [])]);
-    chunks.push({ rows, tags, sealed: c.sealed, maxBodyPos: c.maxBodyPos, lineBase: c.lineBase, bodyBase: c.bodyBase });
+    // Block filters as their set words (a filter is 1,024 words, mostly zero here).
+    const filters = [];
+    for (let b = 0; b * FILTER_BLOCK < c.count; b++) {
+      const at = c.blockFilter(b);
+      if (at < 0) {
+        filters.push(null);
+        continue;
+      }
+      const set = [];
+      for (let w = 0; w < FILTER_WORDS; w++) if (c.filterWordsOf[at + w] !== 0) set.push([w, c.filterWordsOf[at + w]]);
+      filters.push(set);
+    }
+    chunks.push({ rows, tags, filters, sealed: c.sealed, maxBodyPos: c.maxBodyPos, lineBase: c.lineBase, bodyBase: c.bodyBase });
   }
   const tagChunks = [];
   for (let tag = 0; tag < 32; tag++) {
@@ -62,9 +77,13 @@ const batches = fc.array(
         lineGap: fc.integer({ min: 1, max: 4 }),
         bodyGap: fc.integer({ min: 0, max: 20 }),
         bodyLen: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 65_530, max: 70_000 })),
+        // Long in-order runs, so batches cross filter groups (256) and chunk blocks (1,024).
+        repeat: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 700 }) }),
       }),
-      { maxLength: 120 },
+      { maxLength: 60 },
     ),
+    // A batch's group filters (null: read back from the WAL without them), one bit per group.
+    filterSeed: fc.option(fc.integer({ min: 0, max: FILTER_WORDS * 32 - 1 }), { freq: 4 }),
     restartLines: fc.boolean(),
     // Jumps that land a chunk's 32-bit line or body delta right at its limit inside a batch.
     bodyJump: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(2 ** 32) }, { weight: 1, arbitrary: fc.integer({ min: 2 ** 32 - 3000, max: 2 ** 32 }) }),
@@ -76,7 +95,7 @@ const batches = fc.array(
 describe('SourceIndex.appendBatch', () => {
   it('builds the same index as appending entry by entry', () => {
     fc.assert(
-      fc.property(batches, fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 50, max: 400 })), (spec, capacity) => {
+      fc.property(batches, fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 50, max: 400 }), fc.integer({ min: 1000, max: 3000 })), (spec, capacity) => {
         const byBatch = new SourceIndex('a', 0, capacity);
         const byEntry = new SourceIndex('b', 0, capacity);
         let clock = 1_000_000;
@@ -90,11 +109,22 @@ describe('SourceIndex.appendBatch', () => {
           let line = 0;
           let offset = 0;
           for (const e of b.entries) {
-            clock += e.step;
-            offset += e.bodyGap;
-            rows.push({ ts: clock - e.late, meta: packMeta(e.tag, e.precision), line, bodyStart: offset, bodyEnd: offset + e.bodyLen });
-            offset += e.bodyLen;
-            line += e.lineGap;
+            for (let r = 0; r < e.repeat; r++) {
+              clock += e.step;
+              offset += e.bodyGap;
+              rows.push({ ts: clock - e.late, meta: packMeta(e.tag, e.precision), line, bodyStart: offset, bodyEnd: offset + e.bodyLen });
+              offset += e.bodyLen;
+              line += e.lineGap;
+            }
+          }
+          let filters: Uint32Array | null = null;
+          if (b.filterSeed !== null) {
+            const groups = Math.ceil(rows.length / FILTER_GROUP);
+            filters = new Uint32Array(groups * FILTER_WORDS);
+            for (let g = 0; g < groups; g++) {
+              const bit = (b.filterSeed + g * 977) % (FILTER_WORDS * 32);
+              filters[g * FILTER_WORDS + (bit >>> 5)]! |= 1 << (bit & 31);
+            }
           }
           const batch: ColumnBatch = {
             count: rows.length,
@@ -105,15 +135,16 @@ describe('SourceIndex.appendBatch', () => {
             bodyEnd: Uint32Array.from(rows, (r) => r.bodyEnd),
             lineAdd: firstLine,
             bodyAdd: base,
+            filters,
           };
           byBatch.appendBatch(batch);
-          for (const r of rows) byEntry.append(r.ts, r.meta, firstLine + r.line, base + r.bodyStart, r.bodyEnd - r.bodyStart);
+          rows.forEach((r, i) => byEntry.append(r.ts, r.meta, firstLine + r.line, base + r.bodyStart, r.bodyEnd - r.bodyStart, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS));
           firstLine += line;
           base += offset;
         }
         expect(snapshot(byBatch)).toEqual(snapshot(byEntry));
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

@@ -2,7 +2,7 @@
  * `npm run bench`: prints the TARGETS.md rows, ours beside the references measured in the
  * same run. Quote ratios: absolute times drift between machines and runs.
  *
- *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart,parse,formats,clickhouse]
+ *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart,parse,formats,clickhouse,text]
  *
  *   default  start-up (--version, first answer, 2M-line catch-up beside lnav), query at
  *            1k/100k/1M/5M/10M, stdio at 1M, catch-up and restart at 10M lines,
@@ -25,8 +25,9 @@ import { restartTable, runRestartBench } from './restart-bench.js';
 import { clickhouseSkipReason } from '../clickhouse-cluster.js';
 import { runStartupBench, startupTable } from './startup-bench.js';
 import { runStdioBench, stdioTable } from './stdio-bench.js';
+import { runTextBench, textTable } from './text-bench.js';
 
-const SECTIONS = ['startup', 'query', 'stdio', 'catchup', 'live', 'restart', 'parse', 'formats', 'clickhouse'];
+const SECTIONS = ['startup', 'query', 'stdio', 'catchup', 'live', 'restart', 'parse', 'formats', 'clickhouse', 'text'];
 
 async function main(): Promise<void> {
   let values;
@@ -68,6 +69,9 @@ async function main(): Promise<void> {
       const row = await runCatchupBench(dir, catchupLines, quick ? 1 : 3);
       if (only.has('catchup')) print(catchupTable(row));
       if (only.has('restart')) print(restartTable(await runRestartBench(dir, join(dir, `catchup-${catchupLines}.log`), catchupLines)));
+    }
+    if (only.has('text')) {
+      print(textTable(runTextBench(dir, quick ? 1_000_000 : 10_000_000, quick ? 50 : 200)));
     }
     if (only.has('parse')) {
       const runs = quick ? 3 : 5;

@@ -16,6 +16,7 @@ import {
   type RangeCountQuery,
   type RangeEntriesQuery,
   type RangeQuery,
+  type Searched,
   type SourceStatus,
   type Store,
   type StoreStatus,
@@ -23,10 +24,11 @@ import {
   type WalStatus,
 } from '../store.js';
 import type { ClickHouseConnection } from './connection.js';
-import { contextRows, nearestRows, type SourceSpan } from './nearest.js';
+import { contextRows, nearestRows, type SourceSpan, type TextSearch } from './nearest.js';
+import { type CompiledText, type Highlight, compileText, hasText } from '../../text/text-query.js';
 import { entryColumns, type EntryRow, viewOf } from './rows.js';
 import type { Tables } from './schema.js';
-import { int, strList } from './sql.js';
+import { int, str, strList } from './sql.js';
 import { readWatermarks, type Watermark } from './watermarks.js';
 
 /**
@@ -97,16 +99,21 @@ export class ClickHouseStore implements Store {
     const selected = this.select(await this.watermarks(), q.source);
     const coverage = this.coverageOf(selected);
     const spans = new Map(selected.map((m) => [m.source, span(m)]));
+    const text = hasText(q.text) ? textSearch(compileText(q.text)) : undefined;
+    const window = { from: q.t, to: q.t };
     const rows =
       coverage.entries === 0
         ? []
         : await nearestRows(this.options.conn, this.options.tables, [...spans.values()], {
             t: q.t, tags: q.tags === null ? null : [...new Set(q.tags.map(canonicalTag))], count: q.count,
             direction: q.direction, maxDistance: q.maxDistance ?? Infinity, bodyCap: q.bodyCap,
-          });
+            ...(text === undefined ? {} : { text: text.search }),
+          }, window);
     const contexts = q.context > 0 ? await contextRows(this.options.conn, this.options.tables, spans, rows, q.context, q.bodyCap) : [];
     const entries: EntryWithContext[] = rows.map((row, i) => {
       const entry: EntryWithContext = viewOf(row, q.bodyCap);
+      const marks = text?.highlights.get(row);
+      if (marks !== undefined) entry.highlights = marks;
       const ctx = contexts[i];
       if (ctx !== undefined) {
         entry.contextBefore = ctx.before.map((r) => viewOf(r, q.bodyCap));
@@ -119,7 +126,24 @@ export class ClickHouseStore implements Store {
     else if (entries.length === 0) status = 'no_match';
     else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
     else if (coverage.retentionHorizon !== null && q.t < coverage.retentionHorizon) status = 'before_retention';
-    return { status, entries, coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+    let searched: Searched | undefined;
+    if (text !== undefined) {
+      // The server reads the whole window (its own limits bound the time): complete.
+      const inWindow = coverage.entries === 0 ? 0 : await this.countInRange({ from: window.from, to: window.to + 1, tags: null, ...(q.source === undefined ? {} : { source: q.source }) });
+      searched = { ...window, entries: inWindow, read: inWindow, complete: true };
+    }
+    return { status, entries, coverage, queryUs: Math.round((performance.now() - started) * 1000), ...(searched === undefined ? {} : { searched }) };
+  }
+
+  async entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null> {
+    const selected = this.select(await this.watermarks(), source);
+    if (selected.length === 0) return null;
+    // The newest upload of that line (after a rotation line numbers start again): reads the
+    // source's rows, which its primary key prefix selects.
+    const rows = await this.options.conn.rows<EntryRow>(
+      `SELECT ${entryColumns(bodyCap)} FROM ${this.options.tables.entries} WHERE source = ${str(selected[0]!.source)} AND line = ${int(line)} ORDER BY seq DESC LIMIT 1`,
+    );
+    return rows.length === 0 ? null : viewOf(rows[0]!, bodyCap);
   }
 
   async entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]> {
@@ -290,4 +314,35 @@ export function bucketExpr(edges: readonly number[]): string {
   const arms: string[] = [];
   for (let i = 1; i < n; i++) arms.push(`ts < ${int(edges[i]!)}, ${i - 1}`);
   return arms.length === 0 ? '0' : `multiIf(${arms.join(', ')}, ${n - 1})`;
+}
+
+/**
+ * The SQL side of a text filter and its exact check (SCHEMA.md, Text search). Highlights of
+ * the rows that passed are kept for the answer.
+ */
+function textSearch(compiled: CompiledText): { search: TextSearch; highlights: Map<EntryRow, Highlight[]> } {
+  const spec = compiled.spec;
+  const fold = !spec.caseSensitive;
+  const has = (needle: string): string => `${fold ? 'positionCaseInsensitive' : 'position'}(body, ${str(needle)}) > 0`;
+  const where: string[] = (spec.contains ?? []).map(has);
+  if (spec.pattern !== undefined) where.push(`match(body, ${str((fold ? '(?i)' : '') + spec.pattern)})`);
+  // Field and id values that must occur verbatim (see text-query.ts, PLAIN_VALUE) narrow the rows.
+  const plain = (v: string): boolean => /^[\x20\x21\x23-\x2e\x30-\x5b\x5d-\x7e]+$/.test(v);
+  for (const v of Object.values(spec.fields ?? {})) if (plain(v)) where.push(`positionCaseInsensitive(body, ${str(v)}) > 0`);
+  const ids = spec.anyId?.values ?? [];
+  if (ids.length > 0 && ids.every(plain)) where.push(`(${ids.map((v) => `positionCaseInsensitive(body, ${str(v)}) > 0`).join(' OR ')})`);
+  const highlights = new Map<EntryRow, Highlight[]>();
+  return {
+    highlights,
+    search: {
+      where,
+      approximate: Object.keys(spec.fields ?? {}).length > 0 || spec.anyId !== undefined,
+      verify(row) {
+        const marks = compiled.test(Buffer.from(row.vhex, 'hex'));
+        if (marks === null) return false;
+        highlights.set(row, marks);
+        return true;
+      },
+    },
+  };
 }

@@ -12,6 +12,7 @@ import type { ClickHouseConnection } from './connection.js';
 import { compareInSource, entryColumns, type EntryRow } from './rows.js';
 import type { Tables } from './schema.js';
 import { int, str, strList } from './sql.js';
+import { MAX_MATCH_BYTES } from '../../text/text-query.js';
 
 export interface SourceSpan {
   name: string;
@@ -28,6 +29,27 @@ export interface NearestSearch {
   direction: Direction;
   maxDistance: number;
   bodyCap: number;
+  /** Text filters (issue 16): SQL conditions, and an exact check of each row in JS. */
+  text?: TextSearch;
+}
+
+/**
+ * A text filter on ClickHouse: `where` narrows rows on the server (positionCaseInsensitive /
+ * position for substrings, match for patterns: both RE2 and ASCII-only case folding, as the
+ * embedded store does); `verify` decides each row exactly on its body's first 64 KiB (fields
+ * are parsed in JS, so both stores agree on what a field is).
+ */
+export interface TextSearch {
+  where: string[];
+  /** True when `where` alone may let through rows that verify() refuses (fields, ids). */
+  approximate: boolean;
+  verify(row: EntryRow & { vhex: string }): boolean;
+}
+
+/** The window the last query looked at, for `searched`. */
+export interface SearchedWindow {
+  from: number;
+  to: number;
 }
 
 const GROW = 8;
@@ -54,7 +76,7 @@ function spacing(spans: readonly SourceSpan[]): number {
   return entries === 0 ? 1 : Math.max(1, (last - first + 1) / entries);
 }
 
-export async function nearestRows(conn: ClickHouseConnection, tables: Tables, spans: readonly SourceSpan[], q: NearestSearch): Promise<EntryRow[]> {
+export async function nearestRows(conn: ClickHouseConnection, tables: Tables, spans: readonly SourceSpan[], q: NearestSearch, window?: SearchedWindow): Promise<EntryRow[]> {
   const live = spans.filter((s) => s.entries > 0);
   if (live.length === 0 || (q.tags !== null && q.tags.length === 0)) return [];
   const first = Math.min(...live.map((s) => s.firstTs));
@@ -66,7 +88,8 @@ export async function nearestRows(conn: ClickHouseConnection, tables: Tables, sp
   const reach = Math.min(Math.max(reachBefore, reachAfter), q.maxDistance);
   if ((direction === 'before' && t < first) || (direction === 'after' && t > last)) return [];
   // Tag filters are assumed rare (1 in 20) for the first window; widening covers the rest.
-  const selectivity = q.tags === null ? 1 : 20;
+  // Text is assumed rarer still (1 in 100): fewer rounds for rare words, a little more read for common ones.
+  const selectivity = (q.tags === null ? 1 : 20) * (q.text === undefined ? 1 : 100);
   // Sized for ~6 matches where `count` are needed: with 2 (Poisson), 1 query in 7 found none
   // and paid a second round trip; with 6, 1 in 400. The extra rows stay within a granule.
   // A query time outside the data starts with a window that reaches it.
@@ -74,15 +97,27 @@ export async function nearestRows(conn: ClickHouseConnection, tables: Tables, sp
   let w = Math.min(reach, gap + Math.max(MIN_WINDOW_US, Math.ceil(spacing(live) * (q.count + 5) * selectivity)));
   const where = [`source IN ${strList(live.map((s) => s.name))}`];
   if (q.tags !== null) where.push(`tag IN ${strList(q.tags)}`);
+  const text = q.text;
+  if (text !== undefined) where.push(...text.where);
+  // With a text filter each row also brings its body's first 64 KiB for the exact check.
+  const columns = entryColumns(q.bodyCap) + (text === undefined ? '' : `, hex(substring(body, 1, ${MAX_MATCH_BYTES})) AS vhex`);
+  let limit = text?.approximate === true ? q.count * 4 + 16 : q.count;
   for (;;) {
     const lo = direction === 'after' ? t : Math.max(first, t - w);
     const hi = direction === 'before' ? t : Math.min(last, t + w);
-    const rows = await conn.rows<EntryRow>(
-      `SELECT ${entryColumns(q.bodyCap)} FROM ${tables.entries} WHERE ${where.join(' AND ')} AND ts >= ${int(lo)} AND ts <= ${int(hi)} ` +
-        `ORDER BY ${orderBy(direction, t)} LIMIT ${int(q.count)}`,
+    if (window !== undefined) {
+      window.from = lo;
+      window.to = hi;
+    }
+    const fetched = await conn.rows<EntryRow & { vhex: string }>(
+      `SELECT ${columns} FROM ${tables.entries} WHERE ${where.join(' AND ')} AND ts >= ${int(lo)} AND ts <= ${int(hi)} ` +
+        `ORDER BY ${orderBy(direction, t)} LIMIT ${int(limit)}`,
     );
-    if (rows.length >= q.count || w >= reach) return rows.filter((r) => Math.abs(r.ts - t) <= q.maxDistance);
-    w = Math.min(reach, w * GROW);
+    const rows = text === undefined ? fetched : fetched.filter((r) => text.verify(r));
+    if (rows.length >= q.count || (w >= reach && fetched.length < limit)) return rows.slice(0, q.count).filter((r) => Math.abs(r.ts - t) <= q.maxDistance);
+    // Rows the exact check refused filled the limit: the same window may hold more.
+    if (fetched.length >= limit) limit *= GROW;
+    else w = Math.min(reach, w * GROW);
   }
 }
 

@@ -26,7 +26,7 @@ function logChunk(bytes: number): Buffer {
   return chunk;
 }
 
-/** The columns and the text filters, as both the inline path and a worker build them. */
+/** The chunk parsed on this thread, with the text filters every parse path builds. */
 function inlineParse(chunk: Buffer): unknown {
   return { ...withFilters(chunk, getFormat('iso-bracket')!.parseChunk(chunk, OPTIONS)) };
 }

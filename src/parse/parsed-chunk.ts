@@ -68,8 +68,9 @@ export const ERROR_SAMPLE_BYTES = 200;
 
 /**
  * Growable column set used while scanning a chunk. One builder is reused for every chunk a
- * thread parses (reset()): allocating and zeroing fresh columns per 4 MiB chunk, then copying
- * them to exact size, was 8 % of a parse worker's time.
+ * thread parses (reset()) instead of allocating and zeroing fresh columns per 4 MiB chunk and
+ * copying them to exact size: parsing the original format alone took 90-109 ns a line with it
+ * against 98-152 without (4 interleaved runs, CPU time, shared machine, 2026-12-02).
  */
 export class ChunkBuilder {
   count = 0;

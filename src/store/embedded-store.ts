@@ -113,10 +113,7 @@ export class EmbeddedStore implements Store {
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
     const filters = parsed.filters ?? this.filtersFor(parsed, base);
     if (parsed.customTags.length === 0) {
-      for (let i = 0; i < count; i++) {
-        const start = bodyStart[i]!;
-        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
-      }
+      index.appendBatch({ count, ts, meta, line, bodyStart, bodyEnd, lineAdd: firstLine, bodyAdd: base, filters });
       return;
     }
     // Chunk-local custom tag ids become process-wide ones; past the dictionary's room the

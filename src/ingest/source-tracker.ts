@@ -24,6 +24,9 @@ export class SourceTracker {
   parseErrors = 0;
   lastParseError: ParseErrorSample | undefined;
   rotations = 0;
+  /** Lines that could not be read any more (a gap): bytes when known, and whole files lost. */
+  missedBytes = 0;
+  missedFiles = 0;
   error: string | undefined;
   lastGrowthAt = Date.now();
   private samples: { at: number; lines: number }[] = [];
@@ -52,6 +55,12 @@ export class SourceTracker {
     const now = Date.now();
     this.samples.push({ at: now, lines: this.linesRead });
     while (this.samples.length > 2 && this.samples[0]!.at < now - RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Counts a gap: `bytes` when known, and a whole file when `file`. */
+  addMissed(bytes: number | null, file: boolean): void {
+    if (bytes !== null) this.missedBytes += bytes;
+    if (file) this.missedFiles++;
   }
 
   private errorOrigin: 'read' | 'store' | null = null;
@@ -96,6 +105,8 @@ export class SourceTracker {
       ...(this.lastParseError === undefined ? {} : { lastParseError: this.lastParseError }),
       linesPerSec: this.linesPerSec(),
       rotations: this.rotations,
+      missedBytes: this.missedBytes,
+      missedFiles: this.missedFiles,
       ...(this.error === undefined ? {} : { error: this.error }),
     };
   }

@@ -15,7 +15,7 @@ import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { createServer } from '../../src/mcp/server.js';
-import { nodeIo, type WalIo } from '../../src/wal/index.js';
+import { nodeIo, WAL_FORMAT_VERSION, type WalIo } from '../../src/wal/index.js';
 import {
   appendSeq, BASE_MS, faults, nearest, requireBuilt, runCli, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
 } from '../crash/helpers.js';
@@ -179,7 +179,7 @@ describe('refusals', () => {
     const segments = readdirSync(join(data, 'wal')).filter((f) => f.endsWith('.wal'));
     const first = join(data, 'wal', segments.sort()[0]!);
     const bytes = readFileSync(first);
-    bytes.writeUInt32LE(2, 8);
+    bytes.writeUInt32LE(WAL_FORMAT_VERSION + 1, 8);
     bytes.writeUInt32LE(crc32c(bytes.subarray(0, 60)), 60);
     writeFileSync(first, bytes);
 
@@ -188,7 +188,7 @@ describe('refusals', () => {
       expect(r.code, `${args[0]}: ${r.stderr}`).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/format version 2, newer than version 1/);
+      expect(lines[0]).toContain(`format version ${WAL_FORMAT_VERSION + 1}, newer than version ${WAL_FORMAT_VERSION}`);
       expect(lines[0]).toContain(first);
     }
   });

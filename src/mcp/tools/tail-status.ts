@@ -28,6 +28,8 @@ const sourceOutput = z.object({
   last_entry_timestamp: z.string().nullable(),
   lag_ms: z.number().nullable(),
   rotations: z.number(),
+  missed_bytes: z.number(),
+  missed_files: z.number(),
   error: z.string().optional(),
 });
 
@@ -42,6 +44,8 @@ const outputSchema = {
     last_fsync_at: z.string().nullable(),
     fsync_policy: z.string(),
     corrupt_records: z.number(),
+    failed: z.boolean(),
+    error: z.string().optional(),
   }),
   index: z.object({
     entries: z.number(),
@@ -76,6 +80,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_entry_timestamp: iso(src.lastEntryTs),
       lag_ms: src.lagMs === null ? null : Math.round(src.lagMs),
       rotations: src.rotations,
+      missed_bytes: src.missedBytes ?? 0,
+      missed_files: src.missedFiles ?? 0,
       ...(src.error === undefined ? {} : { error: src.error }),
     })),
     wal: {
@@ -87,6 +93,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_fsync_at: s.wal.lastFsyncAt === null ? null : new Date(s.wal.lastFsyncAt).toISOString(),
       fsync_policy: s.wal.fsyncPolicy,
       corrupt_records: s.wal.corruptRecords,
+      failed: s.wal.error != null,
+      ...(s.wal.error == null ? {} : { error: s.wal.error }),
     },
     index: {
       entries: s.index.entries,
@@ -104,11 +112,12 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${err}`;
+    const missed = s.missed_bytes > 0 || s.missed_files > 0 ? `, MISSED ${s.missed_bytes} bytes in ${s.missed_files} files (deleted or truncated before they were read)` : '';
+    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${missed}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
-    ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
+    ? `wal: ${w.failed ? `FAILED (${w.error ?? 'fsync error'}), ingestion stopped until restart; ` : ''}${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
     : 'wal: off (ephemeral)';
   const ix = j.index;
   return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
@@ -121,8 +130,9 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
       title: 'How fresh the log index is',
       description:
         'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
-        'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
-        'whether find_nearest_log can already see the moment you care about.',
+        'line, lines/s, parse errors, rotations, lines missed (files deleted or truncated before they were ' +
+        'read), plus WAL durability (and whether it failed) and index size. Use it to judge whether ' +
+        'find_nearest_log can already see the moment you care about.',
       inputSchema: { source: sourceInput },
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

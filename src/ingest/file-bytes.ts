@@ -1,0 +1,172 @@
+/**
+ * The bytes of one log file, plain or gzip-compressed (a rotated file logrotate's `compress`
+ * turned into `.gz`), read at known offsets, and the head CRC that identifies a file's content
+ * (FORMAT.md, "File entries").
+ *
+ * A gzip file can only be read forward: it is decompressed as a stream, bytes before the
+ * first read are skipped, and its size is unknown until the stream ends. Rotated files do not
+ * grow once compressed, so that is all a follower needs.
+ */
+import { crc32c } from '@node-rs/crc32';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { createGunzip, type Gunzip } from 'node:zlib';
+import type { FileIdentity } from './batch.js';
+
+/** Bytes of a file's start that identify it (its first line or two). */
+export const HEAD_BYTES = 256;
+
+/** CRC32C of a file's first `len` bytes (decompressed for gzip); len 0 = not known. */
+export interface FileHead {
+  len: number;
+  crc: number;
+}
+
+export interface ByteSource {
+  readonly identity: FileIdentity;
+  readonly gzip: boolean;
+  /** Bytes the file holds now; for gzip, Infinity until the stream has ended. */
+  size(): Promise<number>;
+  /** Reads up to len bytes at pos into buf[off..]; 0 at the end. Gzip: pos never goes back. */
+  read(buf: Buffer, off: number, len: number, pos: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** A plain file through an open descriptor (it stays readable after a rename or unlink). */
+export class PlainSource implements ByteSource {
+  readonly gzip = false;
+
+  constructor(
+    readonly fd: FileHandle,
+    readonly identity: FileIdentity,
+  ) {}
+
+  static async open(path: string): Promise<PlainSource> {
+    const fd = await open(path, 'r');
+    try {
+      const st = await fd.stat();
+      return new PlainSource(fd, { dev: st.dev, ino: st.ino });
+    } catch (err) {
+      await fd.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async size(): Promise<number> {
+    return (await this.fd.stat()).size;
+  }
+
+  async read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+    return (await this.fd.read(buf, off, len, pos)).bytesRead;
+  }
+
+  close(): Promise<void> {
+    return this.fd.close().catch(() => undefined);
+  }
+}
+
+/** A gzip file, decompressed forward as a stream (several members are read one after another). */
+export class GzipSource implements ByteSource {
+  readonly gzip = true;
+  private readonly chunks: AsyncIterator<Buffer>;
+  private pending: Buffer = Buffer.alloc(0);
+  /** Decompressed position of pending[0]. */
+  private at = 0;
+  private ended = false;
+
+  private constructor(
+    private readonly file: ReadStream,
+    private readonly gunzip: Gunzip,
+    readonly identity: FileIdentity,
+  ) {
+    this.chunks = gunzip[Symbol.asyncIterator]();
+  }
+
+  static async open(path: string): Promise<GzipSource> {
+    const fd = await open(path, 'r');
+    let st;
+    try {
+      st = await fd.stat();
+    } catch (err) {
+      await fd.close().catch(() => undefined);
+      throw err;
+    }
+    // The descriptor is opened first so the identity is the file read, whatever the name
+    // points at by the time the stream starts.
+    const file = createReadStream('', { fd, highWaterMark: 1 << 20 });
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+    // A read error of the file reaches the reader through the gunzip stream.
+    file.on('error', (err) => gunzip.destroy(err));
+    return new GzipSource(file, file.pipe(gunzip), { dev: st.dev, ino: st.ino });
+  }
+
+  async size(): Promise<number> {
+    return this.ended ? this.at + this.pending.length : Number.POSITIVE_INFINITY;
+  }
+
+  async read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+    if (pos < this.at) throw new Error(`gzip source read backwards (at ${this.at}, asked ${pos})`);
+    let n = 0;
+    while (n < len) {
+      const skip = pos + n - this.at;
+      if (skip < this.pending.length) {
+        const take = Math.min(len - n, this.pending.length - skip);
+        this.pending.copy(buf, off + n, skip, skip + take);
+        n += take;
+        continue;
+      }
+      this.at += this.pending.length;
+      this.pending = Buffer.alloc(0);
+      if (this.ended) break;
+      const next = await this.chunks.next();
+      if (next.done === true) this.ended = true;
+      else this.pending = next.value;
+    }
+    // Keep only what a later read may still ask for.
+    const drop = Math.min(this.pending.length, pos + n - this.at);
+    if (drop > 0) {
+      this.pending = this.pending.subarray(drop);
+      this.at += drop;
+    }
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.gunzip.destroy();
+    this.file.destroy();
+  }
+}
+
+export function openSource(path: string, gzip: boolean): Promise<ByteSource> {
+  return gzip ? GzipSource.open(path) : PlainSource.open(path);
+}
+
+/** CRC32C of the first `len` bytes of a source, or null when it holds fewer. Gzip: consumes the source. */
+export async function headCrc(src: ByteSource, len: number): Promise<number | null> {
+  if (len === 0) return 0;
+  const buf = Buffer.alloc(len);
+  let got = 0;
+  while (got < len) {
+    const n = await src.read(buf, got, len - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got < len ? null : crc32c(buf);
+}
+
+/** The first up to HEAD_BYTES bytes of a file and their CRC (decompressed for gzip). */
+export async function readHead(path: string, gzip: boolean): Promise<{ len: number; crc: number }> {
+  const src = await openSource(path, gzip);
+  try {
+    const buf = Buffer.alloc(HEAD_BYTES);
+    let got = 0;
+    while (got < HEAD_BYTES) {
+      const n = await src.read(buf, got, HEAD_BYTES - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { len: got, crc: crc32c(buf.subarray(0, got)) };
+  } finally {
+    await src.close();
+  }
+}

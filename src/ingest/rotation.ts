@@ -1,0 +1,397 @@
+/**
+ * Rotation: the files a source has been through, each with its own position, so that after
+ * any sequence of renames (app.log -> app.log.1 -> app.log.2 ...), copytruncates, compressions
+ * or deletions, during a run or while the server was down, every line still on disk is read
+ * exactly once (FORMAT.md, "File entries", is the persisted form of this list).
+ *
+ *   rename / delete / symlink swap   the path now names another inode (or none): the old file
+ *              stays open (a descriptor keeps even a deleted file readable) and is read to its
+ *              end alongside the new one, which is read from 0 at once;
+ *   copytruncate   the file shrank or its first bytes changed: the bytes not yet read are read
+ *              from the copy next to it (same first bytes), then the file from 0;
+ *   compress   a rotated file that became `app.log.1.gz` is the same file under a new identity
+ *              (same first bytes once decompressed): read through gzip if it still holds
+ *              unread lines;
+ *   outage     on a restart the files next to the path are matched to the list (identity and
+ *              first bytes) and read in the order they were written; files never seen are
+ *              new unless the source is followed for the first time (then they are old, and
+ *              passed over);
+ *   missed     a file with lines known to be unread that is gone from disk is counted.
+ *
+ * A file that exists only between two looks is caught by opening the path from the directory
+ * watch (pin) and by listing the siblings whenever the path's inode changes.
+ */
+import { crc32c } from '@node-rs/crc32';
+import { basename } from 'node:path';
+import type { FileIdentity } from './batch.js';
+import type { EntryReader } from './entry-reader.js';
+import { type ByteSource, type FileHead, HEAD_BYTES, openSource, PlainSource } from './file-bytes.js';
+import { type Candidate, listSiblings, oldestFirst, sameIdentity, statPath } from './siblings.js';
+
+/** One file of a source as the WAL keeps it (same shape as wal/types.ts SourceFile). */
+export interface KnownFile {
+  file: FileIdentity;
+  offset: number;
+  nextLine: number;
+  size: number;
+  headLen: number;
+  headCrc: number;
+  gzip: boolean;
+  done: boolean;
+}
+
+/** Where a source continues after a restart. */
+export interface SourceResume {
+  files: KnownFile[];
+  /** The list came from a version-1 data dir (no heads; unknown siblings are old). */
+  legacy: boolean;
+  /** The last bytes of the source's last batch, which its file must still hold right before `position`. */
+  tail: { file: FileIdentity; position: number; bytes: Buffer } | null;
+}
+
+/** A file as the follower tracks it; `key` numbers lines in the pipeline (stays across a copy takeover). */
+export interface TrackedFile {
+  key: number;
+  identity: FileIdentity;
+  gzip: boolean;
+  /** Bytes handed out while no reader is open (the reader's position otherwise). */
+  offset: number;
+  /** The line number the file's next bytes start at when it is first handed to the pipeline. */
+  firstLine: number;
+  size: number;
+  /** Shared with the reader while one is open (it grows with a short file). */
+  head: FileHead;
+  done: boolean;
+  reader: EntryReader | null;
+  /** When it stopped being the file at the path; null while it is. */
+  rotatedAt: number | null;
+  tail: Buffer | null;
+}
+
+/** The list as the follower hands it to the pipeline, which adds each file's next line (by key). */
+export interface FileState extends Omit<KnownFile, 'nextLine'> {
+  key: number;
+  firstLine: number;
+}
+
+export interface FileSetHooks {
+  /** A reader for file t over src, at position. */
+  makeReader(t: TrackedFile, src: ByteSource, position: number): EntryReader;
+  /** Lines that cannot be read any more: bytes when known, else null; `file` when a whole file is lost. */
+  missed(m: { bytes: number | null; file: boolean; what: string }): void;
+  /** A new file took the place of the source's previous one. */
+  rotated(): void;
+}
+
+interface Located extends Candidate {
+  /** A descriptor the watch opened (the file may be gone from disk since). */
+  src?: ByteSource;
+}
+
+export class FileSet {
+  readonly files: TrackedFile[] = [];
+  /** The list changed in a way the WAL must hear about before the next chunk. */
+  dirty = false;
+  private nextKey = 1;
+  private passOver: boolean;
+  private readonly pins = new Map<string, { src: PlainSource; at: number }>();
+
+  constructor(
+    private readonly path: string,
+    resume: SourceResume | undefined,
+    private readonly hooks: FileSetHooks,
+  ) {
+    this.passOver = resume === undefined || resume.files.length === 0 || resume.legacy;
+    const files = resume?.files ?? [];
+    // The newest file that was read is the one that was at the path when the server stopped.
+    let last = -1;
+    files.forEach((k, i) => {
+      if (k.nextLine > 0) last = i;
+    });
+    files.forEach((k, i) => {
+      const tail = resume!.tail;
+      const own = tail !== null && sameIdentity(tail.file, k.file) && tail.position === k.offset;
+      this.files.push({
+        key: this.nextKey++, identity: { ...k.file }, gzip: k.gzip, offset: k.offset, firstLine: k.nextLine, size: k.size,
+        head: { len: k.headLen, crc: k.headCrc }, done: k.done, reader: null, rotatedAt: i === last ? null : Date.now(), tail: own ? tail!.bytes : null,
+      });
+    });
+  }
+
+  /** The file at the path, if it is open. */
+  current(): TrackedFile | undefined {
+    return this.files.find((t) => t.rotatedAt === null && t.reader !== null);
+  }
+
+  /** Files with an open reader, oldest first: the order they are read in. */
+  open(): TrackedFile[] {
+    return this.files.filter((t) => t.reader !== null);
+  }
+
+  snapshot(): FileState[] {
+    return this.files.map((t) => {
+      const r = t.reader;
+      const offset = r?.position ?? t.offset;
+      return {
+        key: t.key, firstLine: t.firstLine, file: { ...t.identity }, offset, size: Math.max(r?.size ?? t.size, offset),
+        headLen: t.head.len, headCrc: t.head.crc, gzip: t.gzip, done: t.done,
+      };
+    });
+  }
+
+  /** Keeps the file now at the path open (a watch event): it may be gone by the next look. */
+  async pin(): Promise<void> {
+    let src: PlainSource;
+    try {
+      src = await PlainSource.open(this.path);
+    } catch {
+      return;
+    }
+    const k = idKey(src.identity);
+    if (this.pins.has(k) || this.files.some((t) => t.reader !== null && sameIdentity(t.identity, src.identity))) await src.close();
+    else this.pins.set(k, { src, at: Date.now() });
+  }
+
+  /**
+   * Looks at the path: the same open file is checked for truncation; anything else (or
+   * `full`, after a watch event for a sibling) matches the files on disk to the list again.
+   */
+  async refresh(full: boolean): Promise<void> {
+    const at = await statPath(this.path);
+    const cur = this.current();
+    if (!full && cur !== undefined && at !== null && sameIdentity(cur.identity, at.identity)) {
+      await this.checkTruncation(cur);
+      return;
+    }
+    if (!full && cur === undefined && at === null && this.pins.size === 0 && !this.passOver) return;
+    await this.reconcile(at);
+  }
+
+  /** A rotated-away file read to its end: closed, done. */
+  async finish(t: TrackedFile): Promise<void> {
+    const r = t.reader!;
+    t.offset = r.position;
+    t.size = Math.max(r.size, r.position);
+    t.reader = null;
+    t.done = true;
+    this.dirty = true;
+    await r.src.close();
+  }
+
+  async closeAll(): Promise<void> {
+    for (const t of this.files) {
+      if (t.reader === null) continue;
+      t.offset = t.reader.position;
+      t.size = Math.max(t.reader.size, t.offset);
+      await t.reader.src.close();
+      t.reader = null;
+    }
+    for (const p of this.pins.values()) await p.src.close();
+    this.pins.clear();
+  }
+
+  /** Same inode at the path, but it shrank or its first bytes changed: copytruncate (or a rewrite). */
+  private async checkTruncation(cur: TrackedFile): Promise<void> {
+    const r = cur.reader!;
+    const size = await r.src.size();
+    let truncated = size < r.consumed;
+    if (!truncated && cur.head.len > 0) {
+      const head = Buffer.alloc(cur.head.len);
+      const got = await r.src.read(head, 0, head.length, 0);
+      truncated = got < head.length || crc32c(head) !== cur.head.crc;
+    }
+    if (!truncated) return;
+    const atPath = r.src;
+    const copy = await this.findCopy(cur, await listSiblings(this.path), new Map(), r.consumed);
+    if (copy !== null) {
+      // The copy holds the same bytes at the same offsets: the reader goes on there, held tail included.
+      r.src = copy.src ?? (await openSource(copy.path, copy.gzip));
+      cur.identity = copy.identity;
+      cur.gzip = copy.gzip;
+    } else {
+      if (r.size > r.consumed) {
+        const bytes = r.size - r.consumed;
+        this.hooks.missed({ bytes, file: false, what: `${this.path} was truncated before its last ${bytes} bytes were read, and no copy of it is next to it` });
+      }
+      // What was read is whole: hand it out before the file starts over.
+      await r.flushHeld(true, 0);
+      this.files.splice(this.files.indexOf(cur), 1);
+    }
+    cur.rotatedAt = Date.now();
+    this.hooks.rotated();
+    await this.addFile({ path: this.path, name: '', identity: atPath.identity, size, mtimeMs: Date.now(), gzip: false, src: atPath }, null);
+  }
+
+  /** Matches the files on disk (the path, its siblings, pinned descriptors) to the list. */
+  private async reconcile(at: Candidate | null): Promise<void> {
+    const sibs: Located[] = await listSiblings(this.path);
+    const cands: Located[] = at === null ? sibs : [at, ...sibs];
+    for (const [k, pin] of this.pins) {
+      const c = cands.find((x) => idKey(x.identity) === k);
+      if (c !== undefined) c.src = pin.src;
+      else cands.push({ path: this.path, name: '', identity: pin.src.identity, size: await pin.src.size(), mtimeMs: pin.at, gzip: false, src: pin.src });
+    }
+    this.pins.clear();
+    const heads = new Map<Located, Buffer>();
+    const located = new Map<TrackedFile, Located>();
+    const claimed = new Set<Located>();
+    for (const t of this.files) {
+      const c = cands.find((x) => !claimed.has(x) && x.gzip === t.gzip && sameIdentity(x.identity, t.identity));
+      if (c !== undefined && (t.reader !== null || (await this.holds(c, t, heads)))) {
+        located.set(t, c);
+        claimed.add(c);
+      }
+    }
+    const atPath = at === null ? undefined : cands[0];
+    for (const t of this.files) {
+      if (t.rotatedAt === null && (located.get(t) !== atPath || atPath === undefined)) {
+        // The path moved on (renamed, deleted, replaced): a rotation, counted in tail_status.
+        t.rotatedAt = Date.now();
+        this.hooks.rotated();
+        this.dirty = true;
+      } else if (t.rotatedAt !== null && atPath !== undefined && located.get(t) === atPath) {
+        t.rotatedAt = null; // back at the path (a symlink pointed back at it)
+      }
+    }
+    // Files not found where they were: a copy under another identity (copytruncate, gzip), or gone.
+    for (const t of [...this.files]) {
+      if (located.has(t)) continue;
+      const copy = await this.findCopy(t, cands.filter((x) => !claimed.has(x)), heads, t.reader?.consumed ?? t.offset);
+      if (copy !== null) {
+        // The same bytes under another identity; an open reader keeps reading its descriptor.
+        claimed.add(copy);
+        located.set(t, copy);
+        t.identity = copy.identity;
+        t.gzip = copy.gzip;
+        this.dirty = true;
+      } else if (t.reader === null) {
+        this.files.splice(this.files.indexOf(t), 1);
+        this.dirty = true;
+        if (!t.done && t.size > t.offset) {
+          const bytes = t.size - t.offset;
+          this.hooks.missed({ bytes, file: true, what: `a file of ${this.path} (inode ${t.identity.ino}) was deleted with ${bytes} bytes not read` });
+        }
+      }
+    }
+    // Files not in the list: copies of files still there are left alone; the rest are new (or,
+    // the first time a source is followed, old files to pass over).
+    const unknown = oldestFirst(basename(this.path), cands.filter((c) => !claimed.has(c) && c !== atPath));
+    for (const c of unknown) {
+      if (await this.copyOfPresent(c, located, heads)) continue;
+      await this.addFile(c, this.passOver ? 'pass' : 'rotated', heads);
+    }
+    if (atPath !== undefined && !claimed.has(atPath)) await this.addFile(atPath, null, heads);
+    this.passOver = false;
+    for (const [t, c] of located) if (t.reader === null) await this.openIfUnread(t, c);
+    // Descriptors the watch opened that no file took over.
+    const adopted = new Set(this.files.map((t) => t.reader?.src));
+    for (const c of cands) if (c.src !== undefined && !adopted.has(c.src)) await c.src.close();
+  }
+
+  /**
+   * Adds a file found on disk. `pass`: old, never read (first look at a source); `rotated`: a
+   * file rotated in and out before it was seen (a rotation of its own); null: the new file at
+   * the path.
+   */
+  private async addFile(c: Located, kind: 'pass' | 'rotated' | null, heads?: Map<Located, Buffer>): Promise<void> {
+    const reading = kind !== 'pass';
+    if (kind === 'rotated') this.hooks.rotated();
+    let head: FileHead = { len: 0, crc: 0 };
+    if (heads !== undefined) {
+      const h = await headOf(c, heads);
+      if (h !== null) head = { len: h.length, crc: crc32c(h) };
+    }
+    const t: TrackedFile = {
+      key: this.nextKey++, identity: { ...c.identity }, gzip: c.gzip, offset: reading || c.gzip ? 0 : c.size, firstLine: reading ? 1 : 0,
+      size: c.size, head, done: !reading, reader: null, rotatedAt: kind === null ? null : Date.now(), tail: null,
+    };
+    this.files.push(t);
+    this.dirty = true;
+    if (reading) await this.openIfUnread(t, c);
+  }
+
+  /**
+   * Opens a known file (through the watch's descriptor when there is one) if it may hold
+   * unread bytes; one that cannot be opened now is tried again at the next look.
+   */
+  private async openIfUnread(t: TrackedFile, c: Located): Promise<void> {
+    if (t.firstLine === 0 || (t.done && (t.gzip || c.size <= t.offset))) return;
+    try {
+      const src = c.src !== undefined && c.gzip === false && sameIdentity(c.src.identity, t.identity) ? c.src : await openSource(c.path, c.gzip);
+      t.reader = this.hooks.makeReader(t, src, t.offset);
+    } catch {
+      // Renamed or deleted since the listing: found under its new name next time, or counted as gone.
+    }
+  }
+
+  /** Whether candidate c (same identity as t) still holds t's bytes: first bytes, length, and the resume tail. */
+  private async holds(c: Located, t: TrackedFile, heads: Map<Located, Buffer>): Promise<boolean> {
+    if (!c.gzip && c.size < t.offset) return false;
+    if (t.head.len > 0 && !(await headMatches(c, t, heads))) return false;
+    return t.tail === null || (await holdsTail(c, t.tail, t.offset));
+  }
+
+  /** A file among cands (another identity) that holds t's bytes up to `consumed`: a copy of it. */
+  private async findCopy(t: TrackedFile, cands: Located[], heads: Map<Located, Buffer>, consumed: number): Promise<Located | null> {
+    for (const c of cands) {
+      if (sameIdentity(c.identity, t.identity) || (!c.gzip && c.size < consumed)) continue;
+      if (t.head.len > 0 ? await headMatches(c, t, heads) : t.tail !== null && !c.gzip && (await holdsTail(c, t.tail, t.offset))) return c;
+    }
+    return null;
+  }
+
+  /** Whether c starts like a file of the list that is still on disk (a copy made while it still holds its lines). */
+  private async copyOfPresent(c: Located, located: Map<TrackedFile, Located>, heads: Map<Located, Buffer>): Promise<boolean> {
+    for (const t of located.keys()) if (t.head.len > 0 && (await headMatches(c, t, heads))) return true;
+    return false;
+  }
+}
+
+function idKey(id: FileIdentity): string {
+  return `${id.dev}:${id.ino}`;
+}
+
+/** The first up to HEAD_BYTES bytes of a candidate (decompressed for gzip), read once per look; null if unreadable. */
+async function headOf(c: Located, heads: Map<Located, Buffer>): Promise<Buffer | null> {
+  const known = heads.get(c);
+  if (known !== undefined) return known;
+  let src: ByteSource | null = null;
+  try {
+    src = c.src !== undefined && !c.gzip ? c.src : await openSource(c.path, c.gzip);
+    const buf = Buffer.alloc(HEAD_BYTES);
+    let got = 0;
+    while (got < HEAD_BYTES) {
+      const n = await src.read(buf, got, HEAD_BYTES - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    const head = buf.subarray(0, got);
+    heads.set(c, head);
+    return head;
+  } catch {
+    return null;
+  } finally {
+    if (src !== null && src !== c.src) await src.close();
+  }
+}
+
+async function headMatches(c: Located, t: TrackedFile, heads: Map<Located, Buffer>): Promise<boolean> {
+  const head = await headOf(c, heads);
+  return head !== null && head.length >= t.head.len && crc32c(head.subarray(0, t.head.len)) === t.head.crc;
+}
+
+/** Whether the plain file c holds `tail` right before `position`. */
+async function holdsTail(c: Located, tail: Buffer, position: number): Promise<boolean> {
+  if (c.gzip || tail.length > position) return false;
+  let src: ByteSource | null = null;
+  try {
+    src = c.src ?? (await openSource(c.path, false));
+    const got = Buffer.alloc(tail.length);
+    const n = await src.read(got, 0, got.length, position - tail.length);
+    return n === tail.length && got.equals(tail);
+  } catch {
+    return false;
+  } finally {
+    if (src !== null && src !== c.src) await src.close();
+  }
+}

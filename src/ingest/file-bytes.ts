@@ -7,7 +7,6 @@
  * first read are skipped, and its size is unknown until the stream ends. Rotated files do not
  * grow once compressed, so that is all a follower needs.
  */
-import { crc32c } from '@node-rs/crc32';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
@@ -139,34 +138,4 @@ export class GzipSource implements ByteSource {
 
 export function openSource(path: string, gzip: boolean): Promise<ByteSource> {
   return gzip ? GzipSource.open(path) : PlainSource.open(path);
-}
-
-/** CRC32C of the first `len` bytes of a source, or null when it holds fewer. Gzip: consumes the source. */
-export async function headCrc(src: ByteSource, len: number): Promise<number | null> {
-  if (len === 0) return 0;
-  const buf = Buffer.alloc(len);
-  let got = 0;
-  while (got < len) {
-    const n = await src.read(buf, got, len - got, got);
-    if (n === 0) break;
-    got += n;
-  }
-  return got < len ? null : crc32c(buf);
-}
-
-/** The first up to HEAD_BYTES bytes of a file and their CRC (decompressed for gzip). */
-export async function readHead(path: string, gzip: boolean): Promise<{ len: number; crc: number }> {
-  const src = await openSource(path, gzip);
-  try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    let got = 0;
-    while (got < HEAD_BYTES) {
-      const n = await src.read(buf, got, HEAD_BYTES - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return { len: got, crc: crc32c(buf.subarray(0, got)) };
-  } finally {
-    await src.close();
-  }
 }

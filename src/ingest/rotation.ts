@@ -66,6 +66,8 @@ export interface TrackedFile {
   /** When it stopped being the file at the path; null while it is. */
   rotatedAt: number | null;
   tail: Buffer | null;
+  /** Not found on disk (closed) since; forgotten once confirmed gone (CONFIRM_GONE_MS). */
+  missingSince?: number;
 }
 
 /** The list as the follower hands it to the pipeline, which adds each file's next line (by key). */
@@ -82,6 +84,9 @@ export interface FileSetHooks {
   /** A new file took the place of the source's previous one. */
   rotated(): void;
 }
+
+/** How long a closed file must stay unseen before it counts as gone. */
+const CONFIRM_GONE_MS = 500;
 
 interface Located extends Candidate {
   /** A descriptor the watch opened (the file may be gone from disk since). */
@@ -116,6 +121,11 @@ export class FileSet {
         head: { len: k.headLen, crc: k.headCrc }, done: k.done, reader: null, rotatedAt: i === last ? null : Date.now(), tail: own ? tail!.bytes : null,
       });
     });
+  }
+
+  /** Whether a file not seen at the last look is due to be looked for again. */
+  get looking(): boolean {
+    return this.files.some((t) => t.missingSince !== undefined && Date.now() - t.missingSince >= CONFIRM_GONE_MS);
   }
 
   /** The file at the path, if it is open. */
@@ -164,7 +174,7 @@ export class FileSet {
       return;
     }
     if (!full && cur === undefined && at === null && this.pins.size === 0 && !this.passOver) return;
-    await this.reconcile(at);
+    await this.reconcile();
   }
 
   /** A rotated-away file read to its end: closed, done. */
@@ -223,15 +233,32 @@ export class FileSet {
   }
 
   /** Matches the files on disk (the path, its siblings, pinned descriptors) to the list. */
-  private async reconcile(at: Candidate | null): Promise<void> {
+  private async reconcile(): Promise<void> {
+    // The path last: files only move away from it, so a file listed as a sibling is never the
+    // one found at the path afterwards. (Looked at first, a rename in between showed the old
+    // file at the path and the new one nowhere.) A rename during the listing can still show a
+    // file twice, under two names: it is one file.
     const sibs: Located[] = await listSiblings(this.path);
-    const cands: Located[] = at === null ? sibs : [at, ...sibs];
-    for (const [k, pin] of this.pins) {
-      const c = cands.find((x) => idKey(x.identity) === k);
-      if (c !== undefined) c.src = pin.src;
-      else cands.push({ path: this.path, name: '', identity: pin.src.identity, size: await pin.src.size(), mtimeMs: pin.at, gzip: false, src: pin.src });
-    }
+    const at = await statPath(this.path);
+    const cands: Located[] = [];
+    for (const c of at === null ? sibs : [at, ...sibs]) if (!cands.some((x) => sameIdentity(x.identity, c.identity))) cands.push(c);
+    const pins = [...this.pins];
     this.pins.clear();
+    for (const [k, pin] of pins) {
+      const c = cands.find((x) => idKey(x.identity) === k);
+      if (c !== undefined) {
+        c.src = pin.src;
+        continue;
+      }
+      // Created at the path after the look above: the next look sees it there.
+      const now = await statPath(this.path);
+      if (now !== null && sameIdentity(now.identity, pin.src.identity)) {
+        this.pins.set(k, pin);
+        continue;
+      }
+      // Gone from the directory (rotated out of it, or deleted): readable through the pin.
+      cands.push({ path: this.path, name: '', identity: pin.src.identity, size: await pin.src.size(), mtimeMs: pin.at, gzip: false, src: pin.src });
+    }
     const heads = new Map<Located, Buffer>();
     const located = new Map<TrackedFile, Located>();
     const claimed = new Set<Located>();
@@ -240,6 +267,7 @@ export class FileSet {
       if (c !== undefined && (t.reader !== null || (await this.holds(c, t, heads)))) {
         located.set(t, c);
         claimed.add(c);
+        t.missingSince = undefined;
       }
     }
     const atPath = at === null ? undefined : cands[0];
@@ -265,6 +293,10 @@ export class FileSet {
         t.gzip = copy.gzip;
         this.dirty = true;
       } else if (t.reader === null) {
+        // Not seen: renamed between the listing and its stat, or deleted. Only a second look a
+        // moment later tells: forgetting it at once made a renamed file look new, and read twice.
+        t.missingSince ??= Date.now();
+        if (Date.now() - t.missingSince < CONFIRM_GONE_MS) continue;
         this.files.splice(this.files.indexOf(t), 1);
         this.dirty = true;
         if (!t.done && t.size > t.offset) {

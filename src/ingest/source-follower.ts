@@ -198,7 +198,7 @@ export class SourceFollower {
   }
 
   private async tick(): Promise<void> {
-    const full = this.lookAround;
+    const full = this.lookAround || this.set.looking;
     this.lookAround = false;
     await this.set.refresh(full);
     await this.publish();

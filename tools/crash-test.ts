@@ -39,10 +39,9 @@ it, and at the end checks every line of the files was indexed exactly once and i
   --rounds N            kill/restart rounds (default 100)
   --seed N              seed of the kill moments, downtimes and log content (default 1)
   --rate N              lines per second the writer appends (default ${DEFAULT_RATE})
-  --rotate-bytes SIZE   rotate the log at this size (default: no rotation); keep it large
-                        enough that the log cannot rotate twice while no server reads it
-                        (16MiB = every 13 s at the default rate): a file rotated in and
-                        out during one outage is never read (a known limit of resume)
+  --rotate-bytes SIZE   rotate the log at this size (default: no rotation); 16MiB = every
+                        13 s at the default rate; 1MiB rotates it several times during
+                        one outage (every file the server never saw must still be read)
   --rotate-mode M       rename (default) or copytruncate
   --min-up-ms N         earliest kill after a start (default 50)
   --max-up-ms N         latest kill after a start (default 3000)

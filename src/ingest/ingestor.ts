@@ -88,6 +88,8 @@ export class Ingestor {
 
   async stop(): Promise<void> {
     await Promise.all(this.sources.map(async (s) => {
+      // A halted pipeline (the WAL failed) applies nothing more: release a follower waiting for room.
+      if (s.pipeline.halted) s.pipeline.stop();
       await s.follower.stop();
       await s.pipeline.idle();
       s.pipeline.stop();

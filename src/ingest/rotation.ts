@@ -25,8 +25,8 @@ import { crc32c } from '@node-rs/crc32';
 import { basename } from 'node:path';
 import type { FileIdentity } from './batch.js';
 import type { EntryReader } from './entry-reader.js';
-import { type ByteSource, type FileHead, HEAD_BYTES, openSource, PlainSource } from './file-bytes.js';
-import { type Candidate, listSiblings, oldestFirst, sameIdentity, statPath } from './siblings.js';
+import { type ByteSource, type FileHead, openSource, PlainSource } from './file-bytes.js';
+import { type Candidate, Heads, holdsTail, listSiblings, oldestFirst, sameIdentity, statPath } from './siblings.js';
 
 /** One file of a source as the WAL keeps it (same shape as wal/types.ts SourceFile). */
 export interface KnownFile {
@@ -88,10 +88,6 @@ export interface FileSetHooks {
 /** How long a closed file must stay unseen before it counts as gone. */
 const CONFIRM_GONE_MS = 500;
 
-interface Located extends Candidate {
-  /** A descriptor the watch opened (the file may be gone from disk since). */
-  src?: ByteSource;
-}
 
 export class FileSet {
   readonly files: TrackedFile[] = [];
@@ -212,7 +208,7 @@ export class FileSet {
     }
     if (!truncated) return;
     const atPath = r.src;
-    const copy = await this.findCopy(cur, await listSiblings(this.path), new Map(), r.consumed);
+    const copy = await this.findCopy(cur, await listSiblings(this.path), new Heads(), r.consumed);
     if (copy !== null) {
       // The copy holds the same bytes at the same offsets: the reader goes on there, held tail included.
       r.src = copy.src ?? (await openSource(copy.path, copy.gzip));
@@ -238,9 +234,9 @@ export class FileSet {
     // one found at the path afterwards. (Looked at first, a rename in between showed the old
     // file at the path and the new one nowhere.) A rename during the listing can still show a
     // file twice, under two names: it is one file.
-    const sibs: Located[] = await listSiblings(this.path);
+    const sibs: Candidate[] = await listSiblings(this.path);
     const at = await statPath(this.path);
-    const cands: Located[] = [];
+    const cands: Candidate[] = [];
     for (const c of at === null ? sibs : [at, ...sibs]) if (!cands.some((x) => sameIdentity(x.identity, c.identity))) cands.push(c);
     const pins = [...this.pins];
     this.pins.clear();
@@ -259,9 +255,9 @@ export class FileSet {
       // Gone from the directory (rotated out of it, or deleted): readable through the pin.
       cands.push({ path: this.path, name: '', identity: pin.src.identity, size: await pin.src.size(), mtimeMs: pin.at, gzip: false, src: pin.src });
     }
-    const heads = new Map<Located, Buffer>();
-    const located = new Map<TrackedFile, Located>();
-    const claimed = new Set<Located>();
+    const heads = new Heads();
+    const located = new Map<TrackedFile, Candidate>();
+    const claimed = new Set<Candidate>();
     for (const t of this.files) {
       const c = cands.find((x) => !claimed.has(x) && x.gzip === t.gzip && sameIdentity(x.identity, t.identity));
       if (c !== undefined && (t.reader !== null || (await this.holds(c, t, heads)))) {
@@ -325,12 +321,12 @@ export class FileSet {
    * file rotated in and out before it was seen (a rotation of its own); null: the new file at
    * the path.
    */
-  private async addFile(c: Located, kind: 'pass' | 'rotated' | null, heads?: Map<Located, Buffer>): Promise<void> {
+  private async addFile(c: Candidate, kind: 'pass' | 'rotated' | null, heads?: Heads): Promise<void> {
     const reading = kind !== 'pass';
     if (kind === 'rotated') this.hooks.rotated();
     let head: FileHead = { len: 0, crc: 0 };
     if (heads !== undefined) {
-      const h = await headOf(c, heads);
+      const h = await heads.of(c);
       if (h !== null) head = { len: h.length, crc: crc32c(h) };
     }
     const t: TrackedFile = {
@@ -346,7 +342,7 @@ export class FileSet {
    * Opens a known file (through the watch's descriptor when there is one) if it may hold
    * unread bytes; one that cannot be opened now is tried again at the next look.
    */
-  private async openIfUnread(t: TrackedFile, c: Located): Promise<void> {
+  private async openIfUnread(t: TrackedFile, c: Candidate): Promise<void> {
     if (t.firstLine === 0 || (t.done && (t.gzip || c.size <= t.offset))) return;
     try {
       const src = c.src !== undefined && c.gzip === false && sameIdentity(c.src.identity, t.identity) ? c.src : await openSource(c.path, c.gzip);
@@ -357,73 +353,28 @@ export class FileSet {
   }
 
   /** Whether candidate c (same identity as t) still holds t's bytes: first bytes, length, and the resume tail. */
-  private async holds(c: Located, t: TrackedFile, heads: Map<Located, Buffer>): Promise<boolean> {
+  private async holds(c: Candidate, t: TrackedFile, heads: Heads): Promise<boolean> {
     if (!c.gzip && c.size < t.offset) return false;
-    if (t.head.len > 0 && !(await headMatches(c, t, heads))) return false;
+    if (t.head.len > 0 && !(await heads.match(c, t.head))) return false;
     return t.tail === null || (await holdsTail(c, t.tail, t.offset));
   }
 
   /** A file among cands (another identity) that holds t's bytes up to `consumed`: a copy of it. */
-  private async findCopy(t: TrackedFile, cands: Located[], heads: Map<Located, Buffer>, consumed: number): Promise<Located | null> {
+  private async findCopy(t: TrackedFile, cands: Candidate[], heads: Heads, consumed: number): Promise<Candidate | null> {
     for (const c of cands) {
       if (sameIdentity(c.identity, t.identity) || (!c.gzip && c.size < consumed)) continue;
-      if (t.head.len > 0 ? await headMatches(c, t, heads) : t.tail !== null && !c.gzip && (await holdsTail(c, t.tail, t.offset))) return c;
+      if (t.head.len > 0 ? await heads.match(c, t.head) : t.tail !== null && !c.gzip && (await holdsTail(c, t.tail, t.offset))) return c;
     }
     return null;
   }
 
   /** Whether c starts like a file of the list that is still on disk (a copy made while it still holds its lines). */
-  private async copyOfPresent(c: Located, located: Map<TrackedFile, Located>, heads: Map<Located, Buffer>): Promise<boolean> {
-    for (const t of located.keys()) if (t.head.len > 0 && (await headMatches(c, t, heads))) return true;
+  private async copyOfPresent(c: Candidate, located: Map<TrackedFile, Candidate>, heads: Heads): Promise<boolean> {
+    for (const t of located.keys()) if (t.head.len > 0 && (await heads.match(c, t.head))) return true;
     return false;
   }
 }
 
 function idKey(id: FileIdentity): string {
   return `${id.dev}:${id.ino}`;
-}
-
-/** The first up to HEAD_BYTES bytes of a candidate (decompressed for gzip), read once per look; null if unreadable. */
-async function headOf(c: Located, heads: Map<Located, Buffer>): Promise<Buffer | null> {
-  const known = heads.get(c);
-  if (known !== undefined) return known;
-  let src: ByteSource | null = null;
-  try {
-    src = c.src !== undefined && !c.gzip ? c.src : await openSource(c.path, c.gzip);
-    const buf = Buffer.alloc(HEAD_BYTES);
-    let got = 0;
-    while (got < HEAD_BYTES) {
-      const n = await src.read(buf, got, HEAD_BYTES - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    const head = buf.subarray(0, got);
-    heads.set(c, head);
-    return head;
-  } catch {
-    return null;
-  } finally {
-    if (src !== null && src !== c.src) await src.close();
-  }
-}
-
-async function headMatches(c: Located, t: TrackedFile, heads: Map<Located, Buffer>): Promise<boolean> {
-  const head = await headOf(c, heads);
-  return head !== null && head.length >= t.head.len && crc32c(head.subarray(0, t.head.len)) === t.head.crc;
-}
-
-/** Whether the plain file c holds `tail` right before `position`. */
-async function holdsTail(c: Located, tail: Buffer, position: number): Promise<boolean> {
-  if (c.gzip || tail.length > position) return false;
-  let src: ByteSource | null = null;
-  try {
-    src = c.src ?? (await openSource(c.path, false));
-    const got = Buffer.alloc(tail.length);
-    const n = await src.read(got, 0, got.length, position - tail.length);
-    return n === tail.length && got.equals(tail);
-  } catch {
-    return false;
-  } finally {
-    if (src !== null && src !== c.src) await src.close();
-  }
 }

@@ -1,11 +1,13 @@
 /**
  * Where rotation puts a source's old files: next to its path, under names that extend it
- * (`app.log.1`, `app.log.2.gz`, `app.log-20240115`, `app.log-20240115.gz`), and in which order
- * they were written.
+ * (`app.log.1`, `app.log.2.gz`, `app.log-20240115`, `app.log-20240115.gz`), in which order
+ * they were written, and what each holds (its first bytes, the bytes before a position).
  */
+import { crc32c } from '@node-rs/crc32';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileIdentity } from './batch.js';
+import { type ByteSource, type FileHead, HEAD_BYTES, openSource } from './file-bytes.js';
 
 /**
  * The name, a separator, then a suffix starting with a digit (a rotation number or a date),
@@ -24,6 +26,8 @@ export interface Candidate {
   size: number;
   mtimeMs: number;
   gzip: boolean;
+  /** A descriptor the watch opened (the file may be gone from the directory since). */
+  src?: ByteSource;
 }
 
 /** Whether a directory entry named `file` may be a rotated copy of the source `name`. */
@@ -86,4 +90,55 @@ export function oldestFirst(name: string, files: Candidate[]): Candidate[] {
 
 export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
+}
+
+/** The first bytes of candidates (decompressed for gzip), read once per look. */
+export class Heads {
+  private readonly cache = new Map<Candidate, Buffer | null>();
+
+  /** Up to HEAD_BYTES bytes; null when the file cannot be read. */
+  async of(c: Candidate): Promise<Buffer | null> {
+    if (this.cache.has(c)) return this.cache.get(c)!;
+    let head: Buffer | null = null;
+    let src: ByteSource | null = null;
+    try {
+      src = c.src !== undefined && !c.gzip ? c.src : await openSource(c.path, c.gzip);
+      const buf = Buffer.alloc(HEAD_BYTES);
+      let got = 0;
+      while (got < HEAD_BYTES) {
+        const n = await src.read(buf, got, HEAD_BYTES - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+      head = buf.subarray(0, got);
+    } catch {
+      head = null;
+    } finally {
+      if (src !== null && src !== c.src) await src.close();
+    }
+    this.cache.set(c, head);
+    return head;
+  }
+
+  /** Whether c starts with the bytes `head` fingerprints. */
+  async match(c: Candidate, head: FileHead): Promise<boolean> {
+    const got = await this.of(c);
+    return got !== null && got.length >= head.len && crc32c(got.subarray(0, head.len)) === head.crc;
+  }
+}
+
+/** Whether the plain file c holds `tail` right before `position`. */
+export async function holdsTail(c: Candidate, tail: Buffer, position: number): Promise<boolean> {
+  if (c.gzip || tail.length > position) return false;
+  let src: ByteSource | null = null;
+  try {
+    src = c.src ?? (await openSource(c.path, false));
+    const got = Buffer.alloc(tail.length);
+    const n = await src.read(got, 0, got.length, position - tail.length);
+    return n === tail.length && got.equals(tail);
+  } catch {
+    return false;
+  } finally {
+    if (src !== null && src !== c.src) await src.close();
+  }
 }

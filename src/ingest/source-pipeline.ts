@@ -42,6 +42,8 @@ export class SourcePipeline {
   private roomWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  /** The sink refused for good (SinkHaltedError): nothing more will be applied until a restart. */
+  halted = false;
   private onStop: () => void = () => undefined;
   private readonly stoppedSignal = new Promise<void>((resolve) => (this.onStop = resolve));
 
@@ -74,9 +76,9 @@ export class SourcePipeline {
     while (this.queue.length >= MAX_IN_FLIGHT && !this.stopped) await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
   }
 
-  /** Resolves when every submitted chunk has been applied. */
+  /** Resolves when every submitted chunk has been applied (or never will be: halted). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.pumping === null) return Promise.resolve();
+    if (this.halted || (this.queue.length === 0 && this.pumping === null)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -151,8 +153,12 @@ export class SourcePipeline {
       } catch (err) {
         if (err instanceof SinkHaltedError) {
           // Until a restart: say so once and wait for the stop (the follower waits on us).
-          this.tracker.fail(err.message, 'store');
-          this.onError(err);
+          if (!this.halted) {
+            this.halted = true;
+            this.tracker.fail(err.message, 'store');
+            this.onError(err);
+            for (const w of this.idleWaiters.splice(0)) w();
+          }
           await this.stoppedSignal;
           return false;
         }

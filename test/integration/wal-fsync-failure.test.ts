@@ -79,8 +79,10 @@ describe('a failed WAL fsync', () => {
       // Queries keep working on what was indexed.
       expect(await nearest(client, BASE_MS + 500)).toEqual({ status: 'ok', bodies: [expect.stringMatching(/ seq=500$/)] });
       await client.close();
-      // SIGTERM still shuts down cleanly (the final checkpoint's fsync fails too: logged, not fatal).
+      // SIGTERM still shuts down cleanly, to its last line (the final checkpoint's fsync fails
+      // too: logged, not fatal), rather than stalling in a pipeline that can apply nothing.
       expect(await srv.stop()).toBe(0);
+      expect(srv.stderr()).toContain('"msg":"stopped"');
       srv = null;
 
       // Disk fixed, server restarted: what reached the disk is kept, the rest is read again.

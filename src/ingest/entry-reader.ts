@@ -80,6 +80,11 @@ export class EntryReader {
         if (!Number.isFinite(size)) this.size = from;
         return grew;
       }
+      // A long catch-up (reads waiting on backpressure) can outlast a copytruncate and the new
+      // content growing past our offset: bytes read after it are the new file's, not the rest of
+      // the old one (crash test with copytruncate every second). The first bytes tell; the
+      // follower then takes the rest of the old file from the copy.
+      if (!(await this.sameStart())) return grew;
       grew = true;
       this.lastGrowthAt = Date.now();
       const total = this.held.length + bytesRead;
@@ -122,6 +127,14 @@ export class EntryReader {
   /** Whether nothing is held back that a later read could still complete. */
   get settled(): boolean {
     return this.consumed >= this.size && lastLineEnd(this.held, this.held.length) === 0;
+  }
+
+  /** Whether the file still starts with the bytes its head fingerprint covers (always true for gzip). */
+  async sameStart(): Promise<boolean> {
+    if (this.src.gzip || this.head.len === 0) return true;
+    const head = Buffer.alloc(this.head.len);
+    const got = await this.src.read(head, 0, head.length, 0);
+    return got === head.length && crc32c(head) === this.head.crc;
   }
 
   /** The file was short when first seen: its head fingerprint grows with it. */

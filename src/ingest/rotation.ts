@@ -14,8 +14,8 @@
  *              unread lines;
  *   outage     on a restart the files next to the path are matched to the list (identity and
  *              first bytes) and read in the order they were written; files never seen are
- *              new unless the source is followed for the first time (then they are old, and
- *              passed over);
+ *              read too, unless last written before the source was first followed (history
+ *              nobody asked for: passed over);
  *   missed     a file with lines known to be unread that is gone from disk is counted.
  *
  * A file that exists only between two looks is caught by opening the path from the directory
@@ -25,8 +25,8 @@ import { crc32c } from '@node-rs/crc32';
 import { basename } from 'node:path';
 import type { FileIdentity } from './batch.js';
 import type { EntryReader } from './entry-reader.js';
-import { type ByteSource, type FileHead, openSource, PlainSource } from './file-bytes.js';
-import { type Candidate, Heads, holdsTail, listSiblings, oldestFirst, sameIdentity, statPath } from './siblings.js';
+import { type ByteSource, type FileHead, PlainSource } from './file-bytes.js';
+import { type Candidate, Heads, holdsTail, listSiblings, oldestFirst, openCandidate, sameIdentity, statPath } from './siblings.js';
 
 /** One file of a source as the WAL keeps it (same shape as wal/types.ts SourceFile). */
 export interface KnownFile {
@@ -45,6 +45,8 @@ export interface SourceResume {
   files: KnownFile[];
   /** The list came from a version-1 data dir (no heads; unknown siblings are old). */
   legacy: boolean;
+  /** When the source was first registered (epoch ms; 0 = not known). */
+  registeredAt: number;
   /** The last bytes of the source's last batch, which its file must still hold right before `position`. */
   tail: { file: FileIdentity; position: number; bytes: Buffer } | null;
 }
@@ -87,6 +89,9 @@ export interface FileSetHooks {
 
 /** How long a closed file must stay unseen before it counts as gone. */
 const CONFIRM_GONE_MS = 500;
+/** A look that could not read some file (renamed under it) is repeated this much later. */
+const RETRY_LOOK_MS = 100;
+const UNSURE = Symbol('unsure');
 
 
 export class FileSet {
@@ -94,7 +99,13 @@ export class FileSet {
   /** The list changed in a way the WAL must hear about before the next chunk. */
   dirty = false;
   private nextKey = 1;
-  private passOver: boolean;
+  /** Rotated files last modified before this were history when the source was first followed. */
+  private readonly historyBefore: number;
+  /** A version-1 list at the first look: every file it does not know is old (version 1 read none). */
+  private legacyLook: boolean;
+  private firstLook = true;
+  /** A file could not be read at the last look: look again from then on. */
+  private retryAt: number | null = null;
   private readonly pins = new Map<string, { src: PlainSource; at: number }>();
 
   constructor(
@@ -102,7 +113,8 @@ export class FileSet {
     resume: SourceResume | undefined,
     private readonly hooks: FileSetHooks,
   ) {
-    this.passOver = resume === undefined || resume.files.length === 0 || resume.legacy;
+    this.historyBefore = resume !== undefined && resume.registeredAt > 0 ? resume.registeredAt : Date.now();
+    this.legacyLook = resume?.legacy === true;
     const files = resume?.files ?? [];
     // The newest file that was read is the one that was at the path when the server stopped.
     let last = -1;
@@ -119,8 +131,9 @@ export class FileSet {
     });
   }
 
-  /** Whether a file not seen at the last look is due to be looked for again. */
+  /** Whether the last look left something undecided that is due to be looked at again. */
   get looking(): boolean {
+    if (this.retryAt !== null && Date.now() >= this.retryAt) return true;
     return this.files.some((t) => t.missingSince !== undefined && Date.now() - t.missingSince >= CONFIRM_GONE_MS);
   }
 
@@ -159,17 +172,21 @@ export class FileSet {
   }
 
   /**
-   * Looks at the path: the same open file is checked for truncation; anything else (or
+   * Looks at the path: the same open file is checked for truncation; anything else (and
    * `full`, after a watch event for a sibling) matches the files on disk to the list again.
    */
   async refresh(full: boolean): Promise<void> {
     const at = await statPath(this.path);
     const cur = this.current();
-    if (!full && cur !== undefined && at !== null && sameIdentity(cur.identity, at.identity)) {
+    if (cur !== undefined && at !== null && sameIdentity(cur.identity, at.identity)) {
+      // Also before a full look: a watch event for the copy copytruncate makes must not skip
+      // the check that its original was truncated (the reader went on reading the new bytes
+      // as if they were the old file's; crash test with copytruncate every second).
       await this.checkTruncation(cur);
+      if (!full) return;
+    } else if (!full && cur === undefined && at === null && this.pins.size === 0 && !this.firstLook) {
       return;
     }
-    if (!full && cur === undefined && at === null && this.pins.size === 0 && !this.passOver) return;
     await this.reconcile();
   }
 
@@ -200,18 +217,21 @@ export class FileSet {
   private async checkTruncation(cur: TrackedFile): Promise<void> {
     const r = cur.reader!;
     const size = await r.src.size();
-    let truncated = size < r.consumed;
-    if (!truncated && cur.head.len > 0) {
-      const head = Buffer.alloc(cur.head.len);
-      const got = await r.src.read(head, 0, head.length, 0);
-      truncated = got < head.length || crc32c(head) !== cur.head.crc;
-    }
-    if (!truncated) return;
+    if (size >= r.consumed && (await r.sameStart())) return;
     const atPath = r.src;
     const copy = await this.findCopy(cur, await listSiblings(this.path), new Heads(), r.consumed);
+    if (copy === UNSURE) {
+      // A sibling was renamed under us: look again at the next tick (the reader reads nothing
+      // meanwhile, the file no longer starts as it did).
+      return;
+    }
     if (copy !== null) {
       // The copy holds the same bytes at the same offsets: the reader goes on there, held tail included.
-      r.src = copy.src ?? (await openSource(copy.path, copy.gzip));
+      try {
+        r.src = await openCandidate(copy);
+      } catch {
+        return; // rotated again meanwhile: the next look finds it where it went
+      }
       cur.identity = copy.identity;
       cur.gzip = copy.gzip;
     } else {
@@ -230,6 +250,7 @@ export class FileSet {
 
   /** Matches the files on disk (the path, its siblings, pinned descriptors) to the list. */
   private async reconcile(): Promise<void> {
+    this.retryAt = null;
     // The path last: files only move away from it, so a file listed as a sibling is never the
     // one found at the path afterwards. (Looked at first, a rename in between showed the old
     // file at the path and the new one nowhere.) A rename during the listing can still show a
@@ -258,16 +279,31 @@ export class FileSet {
     const heads = new Heads();
     const located = new Map<TrackedFile, Candidate>();
     const claimed = new Set<Candidate>();
+    /** Their inode now holds other bytes (rewritten in place, or reused by a new file). */
+    const replaced = new Set<TrackedFile>();
+    const unsure = new Set<TrackedFile>();
     for (const t of this.files) {
       const c = cands.find((x) => !claimed.has(x) && x.gzip === t.gzip && sameIdentity(x.identity, t.identity));
-      if (c !== undefined && (t.reader !== null || (await this.holds(c, t, heads)))) {
-        located.set(t, c);
-        claimed.add(c);
-        t.missingSince = undefined;
+      if (c === undefined) continue;
+      const holds = t.reader !== null ? true : await this.holds(c, t, heads);
+      claimed.add(c);
+      if (holds === false) {
+        replaced.add(t);
+        claimed.delete(c);
+        continue;
       }
+      t.missingSince = undefined;
+      // null: could not be read right now (moved on meanwhile): left as it is until the next look.
+      if (holds === true) {
+        located.set(t, c);
+        // The resume tail vouches for one position only: once checked, the file moves on from it
+        // (checked again later against a newer offset, it failed and the file was read twice).
+        t.tail = null;
+      } else unsure.add(t);
     }
     const atPath = at === null ? undefined : cands[0];
     for (const t of this.files) {
+      if (unsure.has(t)) continue;
       if (t.rotatedAt === null && (located.get(t) !== atPath || atPath === undefined)) {
         // The path moved on (renamed, deleted, replaced): a rotation, counted in tail_status.
         t.rotatedAt = Date.now();
@@ -279,8 +315,12 @@ export class FileSet {
     }
     // Files not found where they were: a copy under another identity (copytruncate, gzip), or gone.
     for (const t of [...this.files]) {
-      if (located.has(t)) continue;
+      if (located.has(t) || unsure.has(t)) continue;
       const copy = await this.findCopy(t, cands.filter((x) => !claimed.has(x)), heads, t.reader?.consumed ?? t.offset);
+      if (copy === UNSURE) {
+        this.retryAt ??= Date.now() + RETRY_LOOK_MS;
+        continue;
+      }
       if (copy !== null) {
         // The same bytes under another identity; an open reader keeps reading its descriptor.
         claimed.add(copy);
@@ -289,10 +329,14 @@ export class FileSet {
         t.gzip = copy.gzip;
         this.dirty = true;
       } else if (t.reader === null) {
-        // Not seen: renamed between the listing and its stat, or deleted. Only a second look a
-        // moment later tells: forgetting it at once made a renamed file look new, and read twice.
+        // Not seen: deleted, or renamed between the listing and the stat of its name. While
+        // logrotate shifts app.log.1 .. app.log.N, a listing can miss a file that is there, and
+        // a file forgotten that way looked new at the next look and was read twice (crash test
+        // rotating every second). So it is forgotten only when still unseen a moment later and
+        // absent from two listings in a row that agree. (A file whose inode holds other bytes
+        // now is gone for sure.)
         t.missingSince ??= Date.now();
-        if (Date.now() - t.missingSince < CONFIRM_GONE_MS) continue;
+        if (!replaced.has(t) && (Date.now() - t.missingSince < CONFIRM_GONE_MS || !(await this.absent(t.identity)))) continue;
         this.files.splice(this.files.indexOf(t), 1);
         this.dirty = true;
         if (!t.done && t.size > t.offset) {
@@ -305,15 +349,35 @@ export class FileSet {
     // the first time a source is followed, old files to pass over).
     const unknown = oldestFirst(basename(this.path), cands.filter((c) => !claimed.has(c) && c !== atPath));
     for (const c of unknown) {
+      // Not readable right now (renamed under us): decided at the next look, never read blind.
+      if ((await heads.of(c)) === null) {
+        this.retryAt ??= Date.now() + RETRY_LOOK_MS;
+        continue;
+      }
       if (await this.copyOfPresent(c, located, heads)) continue;
-      await this.addFile(c, this.passOver ? 'pass' : 'rotated', heads);
+      // Last written before the source was first followed: history nobody asked for (the first
+      // process may have been stopped before it wrote anything, so this is decided by time).
+      const history = this.legacyLook || c.mtimeMs < this.historyBefore;
+      await this.addFile(c, history ? 'pass' : 'rotated', heads);
     }
     if (atPath !== undefined && !claimed.has(atPath)) await this.addFile(atPath, null, heads);
-    this.passOver = false;
+    this.legacyLook = false;
+    this.firstLook = false;
     for (const [t, c] of located) if (t.reader === null) await this.openIfUnread(t, c);
     // Descriptors the watch opened that no file took over.
     const adopted = new Set(this.files.map((t) => t.reader?.src));
     for (const c of cands) if (c.src !== undefined && !adopted.has(c.src)) await c.src.close();
+  }
+
+  /** Whether no file with this identity is at the path or next to it, in two listings in a row that agree. */
+  private async absent(id: FileIdentity): Promise<boolean> {
+    const look = async (): Promise<string> => {
+      const at = await statPath(this.path);
+      return [...(at === null ? [] : [at]), ...(await listSiblings(this.path))].map((c) => `${c.name}=${idKey(c.identity)}`).sort().join(',');
+    };
+    const first = await look();
+    if (first !== (await look())) return false;
+    return !first.split(',').some((e) => e.endsWith(`=${idKey(id)}`));
   }
 
   /**
@@ -345,27 +409,43 @@ export class FileSet {
   private async openIfUnread(t: TrackedFile, c: Candidate): Promise<void> {
     if (t.firstLine === 0 || (t.done && (t.gzip || c.size <= t.offset))) return;
     try {
-      const src = c.src !== undefined && c.gzip === false && sameIdentity(c.src.identity, t.identity) ? c.src : await openSource(c.path, c.gzip);
-      t.reader = this.hooks.makeReader(t, src, t.offset);
+      t.reader = this.hooks.makeReader(t, await openCandidate(c), t.offset);
     } catch {
       // Renamed or deleted since the listing: found under its new name next time, or counted as gone.
     }
   }
 
-  /** Whether candidate c (same identity as t) still holds t's bytes: first bytes, length, and the resume tail. */
-  private async holds(c: Candidate, t: TrackedFile, heads: Heads): Promise<boolean> {
+  /**
+   * Whether candidate c (same identity as t) still holds t's bytes: length, first bytes and the
+   * resume tail; null when that cannot be read right now.
+   */
+  private async holds(c: Candidate, t: TrackedFile, heads: Heads): Promise<boolean | null> {
     if (!c.gzip && c.size < t.offset) return false;
-    if (t.head.len > 0 && !(await heads.match(c, t.head))) return false;
+    if (t.head.len > 0) {
+      if ((await heads.of(c)) === null) return null;
+      if (!(await heads.match(c, t.head))) return false;
+    }
     return t.tail === null || (await holdsTail(c, t.tail, t.offset));
   }
 
-  /** A file among cands (another identity) that holds t's bytes up to `consumed`: a copy of it. */
-  private async findCopy(t: TrackedFile, cands: Candidate[], heads: Heads, consumed: number): Promise<Candidate | null> {
+  /**
+   * A file among cands (another identity) that holds t's bytes up to `consumed`: a copy of it;
+   * null when there is none, UNSURE when a candidate could not be read (renamed meanwhile).
+   */
+  private async findCopy(t: TrackedFile, cands: Candidate[], heads: Heads, consumed: number): Promise<Candidate | null | typeof UNSURE> {
+    let unsure = false;
     for (const c of cands) {
       if (sameIdentity(c.identity, t.identity) || (!c.gzip && c.size < consumed)) continue;
-      if (t.head.len > 0 ? await heads.match(c, t.head) : t.tail !== null && !c.gzip && (await holdsTail(c, t.tail, t.offset))) return c;
+      if (t.head.len > 0) {
+        if ((await heads.of(c)) === null) unsure = true;
+        else if (await heads.match(c, t.head)) return c;
+      } else if (t.tail !== null && !c.gzip) {
+        const holds = await holdsTail(c, t.tail, t.offset);
+        if (holds === null) unsure = true;
+        else if (holds) return c;
+      }
     }
-    return null;
+    return unsure ? UNSURE : null;
   }
 
   /** Whether c starts like a file of the list that is still on disk (a copy made while it still holds its lines). */

@@ -92,6 +92,22 @@ export function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/**
+ * Opens a candidate, through the watch's descriptor when there is one. By name, the file must
+ * still be the one the look saw: rotation may have put another file under that name since,
+ * and reading it as the first one indexed the wrong bytes under the wrong identity (found by
+ * the crash test rotating every second). Throws when it is not.
+ */
+export async function openCandidate(c: Candidate): Promise<ByteSource> {
+  if (c.src !== undefined && c.src.gzip === c.gzip && sameIdentity(c.src.identity, c.identity)) return c.src;
+  const src = await openSource(c.path, c.gzip);
+  if (!sameIdentity(src.identity, c.identity)) {
+    await src.close();
+    throw new Error(`${c.path} is another file now (rotated since it was listed)`);
+  }
+  return src;
+}
+
 /** The first bytes of candidates (decompressed for gzip), read once per look. */
 export class Heads {
   private readonly cache = new Map<Candidate, Buffer | null>();
@@ -102,7 +118,7 @@ export class Heads {
     let head: Buffer | null = null;
     let src: ByteSource | null = null;
     try {
-      src = c.src !== undefined && !c.gzip ? c.src : await openSource(c.path, c.gzip);
+      src = await openCandidate(c);
       const buf = Buffer.alloc(HEAD_BYTES);
       let got = 0;
       while (got < HEAD_BYTES) {
@@ -127,17 +143,17 @@ export class Heads {
   }
 }
 
-/** Whether the plain file c holds `tail` right before `position`. */
-export async function holdsTail(c: Candidate, tail: Buffer, position: number): Promise<boolean> {
+/** Whether the plain file c holds `tail` right before `position`; null when it cannot be read now. */
+export async function holdsTail(c: Candidate, tail: Buffer, position: number): Promise<boolean | null> {
   if (c.gzip || tail.length > position) return false;
   let src: ByteSource | null = null;
   try {
-    src = c.src ?? (await openSource(c.path, false));
+    src = await openCandidate(c);
     const got = Buffer.alloc(tail.length);
     const n = await src.read(got, 0, got.length, position - tail.length);
     return n === tail.length && got.equals(tail);
   } catch {
-    return false;
+    return null;
   } finally {
     if (src !== null && src !== c.src) await src.close();
   }

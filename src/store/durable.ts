@@ -174,6 +174,7 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     resume.set(s.name, {
       files: s.files,
       legacy: s.legacy,
+      registeredAt: s.registeredAt,
       tail: pos === null || tailBytes === null ? null : { file: pos.file, position: pos.offset, bytes: Buffer.from(tailBytes) },
     });
   }

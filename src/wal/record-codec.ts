@@ -141,9 +141,11 @@ export function encodeSource(s: SourceFields): EncodedRecord {
     setU64(dv, 40, p.nextLine);
   }
   dv.setUint32(8, flags, true);
+  dv.setUint32(12, files.length, true);
   dv.setUint32(48, name.length, true);
   dv.setUint32(52, path.length, true);
-  dv.setUint32(56, files.length, true);
+  if (!isU53(s.registeredAt)) throw badBatch(`registeredAt must be a non-negative safe integer, got ${s.registeredAt}`);
+  setU64(dv, 56, s.registeredAt);
   buf.set(name, FRAME_BYTES + SOURCE_HEADER_BYTES);
   buf.set(path, FRAME_BYTES + SOURCE_HEADER_BYTES + name.length);
   for (let i = 0; i < files.length; i++) encodeFileEntry(dv, listAt + i * FILE_ENTRY_BYTES, files[i]!);
@@ -275,7 +277,7 @@ export function decodeSource(meta: Uint8Array, frame: Frame, pos: number): Sourc
   const nameLen = dv.getUint32(48, true);
   const pathLen = dv.getUint32(52, true);
   const flags = dv.getUint32(8, true);
-  const count = dv.getUint32(56, true);
+  const count = dv.getUint32(12, true);
   const hasList = (flags & FLAG_FILES) !== 0;
   if (!hasList && count !== 0) throw corrupt('source record lists files without its file-list flag', '', -1);
   const listAt = align(SOURCE_HEADER_BYTES + nameLen + pathLen, 8);
@@ -296,6 +298,7 @@ export function decodeSource(meta: Uint8Array, frame: Frame, pos: number): Sourc
       ? { file: { dev: u64(dv, 16, 'dev'), ino: u64(dv, 24, 'ino') }, offset: u64(dv, 32, 'offset'), nextLine: u64(dv, 40, 'nextLine') }
       : null,
     files,
+    registeredAt: u64(dv, 56, 'registeredAt'),
   };
 }
 

@@ -44,6 +44,7 @@ export class SourceTable {
     e.name = s.name;
     e.path = s.path;
     e.registered = true;
+    if (s.registeredAt > 0) e.registeredAt = s.registeredAt;
     if (s.position !== null) e.position = clonePosition(s.position);
     if (s.files !== null) {
       e.files = s.files.map(cloneFile);
@@ -98,6 +99,7 @@ export class SourceTable {
       for (const n of e.files) if (indexOf(merged, n.file) < 0) merged.push(n);
       e.files = merged;
       e.legacy = o.legacy;
+      if (e.registeredAt === 0) e.registeredAt = o.registeredAt;
     }
   }
 
@@ -109,14 +111,14 @@ export class SourceTable {
   preamble(): SourceFields[] {
     return this.list()
       .filter((s) => this.has(s.id))
-      .map((s) => ({ sourceId: s.id, reason: 'preamble' as const, name: s.name, path: s.path, position: s.position, files: listOf(s) }));
+      .map((s) => ({ sourceId: s.id, reason: 'preamble' as const, name: s.name, path: s.path, position: s.position, files: listOf(s), registeredAt: s.registeredAt }));
   }
 
   private entry(id: number): Entry {
     let e = this.byId.get(id);
     if (e === undefined) {
       // legacy until a version-2 record gives the list (a version-1 dir never does).
-      e = { id, name: '', path: '', position: null, files: [], legacy: true, registered: false };
+      e = { id, name: '', path: '', position: null, files: [], legacy: true, registeredAt: 0, registered: false };
       this.byId.set(id, e);
     }
     return e;
@@ -154,6 +156,6 @@ function cloneFile(f: SourceFile): SourceFile {
 function copy(e: WalSource): WalSource {
   return {
     id: e.id, name: e.name, path: e.path, position: e.position === null ? null : clonePosition(e.position),
-    files: e.files.map(cloneFile), legacy: e.legacy,
+    files: e.files.map(cloneFile), legacy: e.legacy, registeredAt: e.registeredAt,
   };
 }

@@ -71,6 +71,8 @@ export interface SourceFields {
   position: SourcePosition | null;
   /** The whole file list (version 2), or null for a record that carries none (version 1). */
   files: SourceFile[] | null;
+  /** When the source was first registered, epoch ms; 0 when not known (version 1). */
+  registeredAt: number;
 }
 
 /** A source as the WAL knows it after open and after every append. */
@@ -87,6 +89,8 @@ export interface WalSource {
    * files): the follower then treats files it does not know as old, as version 1 did.
    */
   legacy: boolean;
+  /** When the source was first registered, epoch ms; 0 when not known (version 1). */
+  registeredAt: number;
 }
 
 /** Per-segment statistics kept in the seal trailer. */

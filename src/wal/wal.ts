@@ -172,6 +172,8 @@ export class Wal {
       return {
         sourceId: source.id, reason: 'register', name: source.name, path: source.path,
         position: known?.position ?? null, files: known === undefined ? [] : listOf(known),
+        // A source seen for the first time is registered now; a renamed or moved one keeps its time.
+        registeredAt: known !== undefined && known.registeredAt > 0 ? known.registeredAt : this.now(),
       };
     });
   }
@@ -187,7 +189,10 @@ export class Wal {
       if (s === undefined || !this.sourceTable.has(id)) {
         throw new WalError('WAL_UNKNOWN_SOURCE', `source id ${id} is not registered; call registerSource first`, '', -1);
       }
-      return { sourceId: id, reason: 'files', name: s.name, path: s.path, position: s.position, files: files.map((f) => ({ ...f, file: { ...f.file } })) };
+      return {
+        sourceId: id, reason: 'files', name: s.name, path: s.path, position: s.position,
+        files: files.map((f) => ({ ...f, file: { ...f.file } })), registeredAt: s.registeredAt,
+      };
     });
   }
 

@@ -99,6 +99,7 @@ describe('record codec', () => {
         ),
         { nil: null },
       ),
+      registeredAt: u53,
     });
     fc.assert(
       fc.property(arb, (s: SourceFields) => {

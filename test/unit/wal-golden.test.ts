@@ -138,8 +138,8 @@ describe('golden files (format version 2)', () => {
     expect(got.map((r) => r.raw)).toEqual([a1!, b1!, a2!, a3!].map((b) => Buffer.from(b.raw).toString('latin1')));
     expect(recs.find((r) => r.reason === 'files')).toMatchObject({ sourceId: 2, files: auditFiles(b1!) });
     expect(wal.sources()).toEqual([
-      { id: 1, name: 'app', path: '/var/log/app.log', position: { file: { dev: 2049, ino: 1001 }, offset: a3!.byteEnd, nextLine: 9 }, files: [fromBatch(a3!)], legacy: false },
-      { id: 2, name: 'audit', path: '/var/log/audit.log', position: { file: { dev: 2049, ino: 2002 }, offset: b1!.byteEnd, nextLine: 3 }, files: auditFiles(b1!), legacy: false },
+      { id: 1, name: 'app', path: '/var/log/app.log', position: { file: { dev: 2049, ino: 1001 }, offset: a3!.byteEnd, nextLine: 9 }, files: [fromBatch(a3!)], legacy: false, registeredAt: NOW },
+      { id: 2, name: 'audit', path: '/var/log/audit.log', position: { file: { dev: 2049, ino: 2002 }, offset: b1!.byteEnd, nextLine: 3 }, files: auditFiles(b1!), legacy: false, registeredAt: NOW },
     ]);
     await wal.close();
   });
@@ -159,11 +159,11 @@ describe('a data dir written by format version 1 (golden-v1)', () => {
   function legacySources(): unknown[] {
     const [, b1, , a3] = batches();
     return [
-      { id: 1, name: 'app', path: '/var/log/app.log', position: { file: { dev: 2049, ino: 1001 }, offset: a3!.byteEnd, nextLine: 9 }, files: [fromBatch(a3!)], legacy: true },
+      { id: 1, name: 'app', path: '/var/log/app.log', position: { file: { dev: 2049, ino: 1001 }, offset: a3!.byteEnd, nextLine: 9 }, files: [fromBatch(a3!)], legacy: true, registeredAt: 0 },
       {
         id: 2, name: 'audit', path: '/var/log/audit.log', position: { file: { dev: 2049, ino: 2002 }, offset: 0, nextLine: 1 },
         // The version-1 truncation marker replaced the entry its batch had built.
-        files: [{ ...fromBatch(b1!), offset: 0, nextLine: 1, size: 0 }], legacy: true,
+        files: [{ ...fromBatch(b1!), offset: 0, nextLine: 1, size: 0 }], legacy: true, registeredAt: 0,
       },
     ];
   }

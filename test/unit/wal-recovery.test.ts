@@ -257,7 +257,7 @@ describe('corruption in the middle of a segment', () => {
     const position = { file: lastBatch.file, offset: lastBatch.byteEnd, nextLine: lastBatch.firstLine + lastBatch.lines };
     expect(wal.sources()).toEqual([
       {
-        id: 1, name: 'app', path: '/var/log/app.log', position, legacy: false,
+        id: 1, name: 'app', path: '/var/log/app.log', position, legacy: false, registeredAt: expect.any(Number),
         files: [{ ...position, size: position.offset, headLen: 0, headCrc: 0, gzip: false, done: false }],
       },
     ]);

@@ -79,8 +79,8 @@ describe('WAL round trip', () => {
     // The position stays that of the source's last batch; the list replaced what batches built.
     const posB = { file: lastB.file, offset: lastB.byteEnd, nextLine: lastB.firstLine + lastB.lines };
     expect(again.sources()).toEqual([
-      { id: 1, name: 'app', path: '/var/log/app.log', position: posA, legacy: false, files: [{ ...posA, size: posA.offset, headLen: 0, headCrc: 0, gzip: false, done: false }] },
-      { id: 7, name: 'db', path: '/var/log/db.log', position: posB, legacy: false, files: [older, newer] },
+      { id: 1, name: 'app', path: '/var/log/app.log', position: posA, legacy: false, registeredAt: expect.any(Number), files: [{ ...posA, size: posA.offset, headLen: 0, headCrc: 0, gzip: false, done: false }] },
+      { id: 7, name: 'db', path: '/var/log/db.log', position: posB, legacy: false, registeredAt: expect.any(Number), files: [older, newer] },
     ]);
     const sources = (await replayAll(again)).filter((r) => r.type === 'source').map((r) => [r.sourceId, r.reason]);
     expect(sources).toEqual([[1, 'register'], [7, 'register'], [7, 'files']]);

@@ -5,7 +5,7 @@ import type { SourceSpec } from '../config.js';
 import type { Logger } from '../log.js';
 import type { IngestStatus } from '../store/embedded-store.js';
 import { ParsePool } from './parse-pool.js';
-import type { SourceResume } from './rotation.js';
+import type { SourceResume } from './tracked-file.js';
 import { SourceFollower } from './source-follower.js';
 import { type IngestSink, SourcePipeline } from './source-pipeline.js';
 import { SourceTracker } from './source-tracker.js';

@@ -23,76 +23,15 @@
  */
 import { crc32c } from '@node-rs/crc32';
 import { basename } from 'node:path';
-import type { FileIdentity } from './batch.js';
-import type { EntryReader } from './entry-reader.js';
-import { type ByteSource, type FileHead, PlainSource } from './file-bytes.js';
-import { type Candidate, Heads, holdsTail, listSiblings, oldestFirst, openCandidate, sameIdentity, statPath } from './siblings.js';
-
-/** One file of a source as the WAL keeps it (same shape as wal/types.ts SourceFile). */
-export interface KnownFile {
-  file: FileIdentity;
-  offset: number;
-  nextLine: number;
-  size: number;
-  headLen: number;
-  headCrc: number;
-  gzip: boolean;
-  done: boolean;
-}
-
-/** Where a source continues after a restart. */
-export interface SourceResume {
-  files: KnownFile[];
-  /** The list came from a version-1 data dir (no heads; unknown siblings are old). */
-  legacy: boolean;
-  /** When the source was first registered (epoch ms; 0 = not known). */
-  registeredAt: number;
-  /** The last bytes of the source's last batch, which its file must still hold right before `position`. */
-  tail: { file: FileIdentity; position: number; bytes: Buffer } | null;
-}
-
-/** A file as the follower tracks it; `key` numbers lines in the pipeline (stays across a copy takeover). */
-export interface TrackedFile {
-  key: number;
-  identity: FileIdentity;
-  gzip: boolean;
-  /** Bytes handed out while no reader is open (the reader's position otherwise). */
-  offset: number;
-  /** The line number the file's next bytes start at when it is first handed to the pipeline. */
-  firstLine: number;
-  size: number;
-  /** Shared with the reader while one is open (it grows with a short file). */
-  head: FileHead;
-  done: boolean;
-  reader: EntryReader | null;
-  /** When it stopped being the file at the path; null while it is. */
-  rotatedAt: number | null;
-  tail: Buffer | null;
-  /** Not found on disk (closed) since; forgotten once confirmed gone (CONFIRM_GONE_MS). */
-  missingSince?: number;
-}
-
-/** The list as the follower hands it to the pipeline, which adds each file's next line (by key). */
-export interface FileState extends Omit<KnownFile, 'nextLine'> {
-  key: number;
-  firstLine: number;
-}
-
-export interface FileSetHooks {
-  /** A reader for file t over src, at position. */
-  makeReader(t: TrackedFile, src: ByteSource, position: number): EntryReader;
-  /** Lines that cannot be read any more: bytes when known, else null; `file` when a whole file is lost. */
-  missed(m: { bytes: number | null; file: boolean; what: string }): void;
-  /** A new file took the place of the source's previous one. */
-  rotated(): void;
-}
+import { type FileHead, PlainSource } from './file-bytes.js';
+import { copyOfAny, findCopy, holds, UNSURE } from './file-match.js';
+import { absentTwice, type Candidate, Heads, listSiblings, oldestFirst, openCandidate, sameIdentity, statPath } from './siblings.js';
+import { type FileSetHooks, type FileState, idKey, type SourceResume, type TrackedFile } from './tracked-file.js';
 
 /** How long a closed file must stay unseen before it counts as gone. */
 const CONFIRM_GONE_MS = 500;
 /** A look that could not read some file (renamed under it) is repeated this much later. */
 const RETRY_LOOK_MS = 100;
-const UNSURE = Symbol('unsure');
-
 
 export class FileSet {
   readonly files: TrackedFile[] = [];
@@ -219,7 +158,7 @@ export class FileSet {
     const size = await r.src.size();
     if (size >= r.consumed && (await r.sameStart())) return;
     const atPath = r.src;
-    const copy = await this.findCopy(cur, await listSiblings(this.path), new Heads(), r.consumed);
+    const copy = await findCopy(cur, await listSiblings(this.path), new Heads(), r.consumed);
     if (copy === UNSURE) {
       // A sibling was renamed under us: look again at the next tick (the reader reads nothing
       // meanwhile, the file no longer starts as it did).
@@ -285,16 +224,15 @@ export class FileSet {
     for (const t of this.files) {
       const c = cands.find((x) => !claimed.has(x) && x.gzip === t.gzip && sameIdentity(x.identity, t.identity));
       if (c === undefined) continue;
-      const holds = t.reader !== null ? true : await this.holds(c, t, heads);
-      claimed.add(c);
-      if (holds === false) {
+      const same = t.reader !== null ? true : await holds(c, t, heads);
+      if (same === false) {
         replaced.add(t);
-        claimed.delete(c);
         continue;
       }
+      claimed.add(c);
       t.missingSince = undefined;
-      // null: could not be read right now (moved on meanwhile): left as it is until the next look.
-      if (holds === true) {
+      // UNSURE: could not be read right now (moved on meanwhile): left as it is until the next look.
+      if (same === true) {
         located.set(t, c);
         // The resume tail vouches for one position only: once checked, the file moves on from it
         // (checked again later against a newer offset, it failed and the file was read twice).
@@ -316,7 +254,7 @@ export class FileSet {
     // Files not found where they were: a copy under another identity (copytruncate, gzip), or gone.
     for (const t of [...this.files]) {
       if (located.has(t) || unsure.has(t)) continue;
-      const copy = await this.findCopy(t, cands.filter((x) => !claimed.has(x)), heads, t.reader?.consumed ?? t.offset);
+      const copy = await findCopy(t, cands.filter((x) => !claimed.has(x)), heads, t.reader?.consumed ?? t.offset);
       if (copy === UNSURE) {
         this.retryAt ??= Date.now() + RETRY_LOOK_MS;
         continue;
@@ -336,7 +274,7 @@ export class FileSet {
         // absent from two listings in a row that agree. (A file whose inode holds other bytes
         // now is gone for sure.)
         t.missingSince ??= Date.now();
-        if (!replaced.has(t) && (Date.now() - t.missingSince < CONFIRM_GONE_MS || !(await this.absent(t.identity)))) continue;
+        if (!replaced.has(t) && (Date.now() - t.missingSince < CONFIRM_GONE_MS || !(await absentTwice(this.path, t.identity)))) continue;
         this.files.splice(this.files.indexOf(t), 1);
         this.dirty = true;
         if (!t.done && t.size > t.offset) {
@@ -354,7 +292,7 @@ export class FileSet {
         this.retryAt ??= Date.now() + RETRY_LOOK_MS;
         continue;
       }
-      if (await this.copyOfPresent(c, located, heads)) continue;
+      if (await copyOfAny(c, located.keys(), heads)) continue;
       // Last written before the source was first followed: history nobody asked for (the first
       // process may have been stopped before it wrote anything, so this is decided by time).
       const history = this.legacyLook || c.mtimeMs < this.historyBefore;
@@ -367,17 +305,6 @@ export class FileSet {
     // Descriptors the watch opened that no file took over.
     const adopted = new Set(this.files.map((t) => t.reader?.src));
     for (const c of cands) if (c.src !== undefined && !adopted.has(c.src)) await c.src.close();
-  }
-
-  /** Whether no file with this identity is at the path or next to it, in two listings in a row that agree. */
-  private async absent(id: FileIdentity): Promise<boolean> {
-    const look = async (): Promise<string> => {
-      const at = await statPath(this.path);
-      return [...(at === null ? [] : [at]), ...(await listSiblings(this.path))].map((c) => `${c.name}=${idKey(c.identity)}`).sort().join(',');
-    };
-    const first = await look();
-    if (first !== (await look())) return false;
-    return !first.split(',').some((e) => e.endsWith(`=${idKey(id)}`));
   }
 
   /**
@@ -414,47 +341,5 @@ export class FileSet {
       // Renamed or deleted since the listing: found under its new name next time, or counted as gone.
     }
   }
-
-  /**
-   * Whether candidate c (same identity as t) still holds t's bytes: length, first bytes and the
-   * resume tail; null when that cannot be read right now.
-   */
-  private async holds(c: Candidate, t: TrackedFile, heads: Heads): Promise<boolean | null> {
-    if (!c.gzip && c.size < t.offset) return false;
-    if (t.head.len > 0) {
-      if ((await heads.of(c)) === null) return null;
-      if (!(await heads.match(c, t.head))) return false;
-    }
-    return t.tail === null || (await holdsTail(c, t.tail, t.offset));
-  }
-
-  /**
-   * A file among cands (another identity) that holds t's bytes up to `consumed`: a copy of it;
-   * null when there is none, UNSURE when a candidate could not be read (renamed meanwhile).
-   */
-  private async findCopy(t: TrackedFile, cands: Candidate[], heads: Heads, consumed: number): Promise<Candidate | null | typeof UNSURE> {
-    let unsure = false;
-    for (const c of cands) {
-      if (sameIdentity(c.identity, t.identity) || (!c.gzip && c.size < consumed)) continue;
-      if (t.head.len > 0) {
-        if ((await heads.of(c)) === null) unsure = true;
-        else if (await heads.match(c, t.head)) return c;
-      } else if (t.tail !== null && !c.gzip) {
-        const holds = await holdsTail(c, t.tail, t.offset);
-        if (holds === null) unsure = true;
-        else if (holds) return c;
-      }
-    }
-    return unsure ? UNSURE : null;
-  }
-
-  /** Whether c starts like a file of the list that is still on disk (a copy made while it still holds its lines). */
-  private async copyOfPresent(c: Candidate, located: Map<TrackedFile, Candidate>, heads: Heads): Promise<boolean> {
-    for (const t of located.keys()) if (t.head.len > 0 && (await heads.match(c, t.head))) return true;
-    return false;
-  }
 }
 
-function idKey(id: FileIdentity): string {
-  return `${id.dev}:${id.ino}`;
-}

@@ -158,3 +158,18 @@ export async function holdsTail(c: Candidate, tail: Buffer, position: number): P
     if (src !== null && src !== c.src) await src.close();
   }
 }
+
+/**
+ * Whether no file with this identity is at the path or next to it, in two listings in a row
+ * that agree. (One listing can miss a file renamed between the listing and the stat of its
+ * name, while logrotate shifts app.log.1 .. app.log.N.)
+ */
+export async function absentTwice(path: string, id: FileIdentity): Promise<boolean> {
+  const look = async (): Promise<string> => {
+    const at = await statPath(path);
+    return [...(at === null ? [] : [at]), ...(await listSiblings(path))].map((c) => `${c.name}=${c.identity.dev}:${c.identity.ino}`).sort().join(',');
+  };
+  const first = await look();
+  if (first !== (await look())) return false;
+  return !first.split(',').some((e) => e.endsWith(`=${id.dev}:${id.ino}`));
+}

@@ -17,7 +17,8 @@ import type { LogFormat } from '../parse/format.js';
 import { detectFormat, getFormat } from '../parse/formats.js';
 import type { FileIdentity } from './batch.js';
 import { EntryReader, type FormatSlot } from './entry-reader.js';
-import { type FileState, FileSet, type SourceResume, type TrackedFile } from './rotation.js';
+import { FileSet } from './rotation.js';
+import type { FileState, SourceResume, TrackedFile } from './tracked-file.js';
 import { isSiblingName } from './siblings.js';
 import type { SourceTracker } from './source-tracker.js';
 

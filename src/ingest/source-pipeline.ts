@@ -7,7 +7,7 @@
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import type { IngestBatch } from './batch.js';
 import type { ParsePool } from './parse-pool.js';
-import type { FileState, KnownFile } from './rotation.js';
+import type { FileState, KnownFile } from './tracked-file.js';
 import type { FollowedChunk } from './source-follower.js';
 import type { SourceTracker } from './source-tracker.js';
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { Mutex } from 'async-mutex';
 import type { Config } from '../config.js';
-import type { SourceResume } from '../ingest/rotation.js';
+import type { SourceResume } from '../ingest/tracked-file.js';
 import { restoreIndex } from '../index/persist.js';
 import type { Logger } from '../log.js';
 import { ConfigError } from '../config.js';

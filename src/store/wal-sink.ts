@@ -6,7 +6,7 @@
  */
 import { Semaphore } from 'async-mutex';
 import type { IngestBatch } from '../ingest/batch.js';
-import type { KnownFile } from '../ingest/rotation.js';
+import type { KnownFile } from '../ingest/tracked-file.js';
 import { type IngestSink, SinkHaltedError } from '../ingest/source-pipeline.js';
 import { type Wal, WalError } from '../wal/index.js';
 import { walFailedMessage } from './store.js';

@@ -2,9 +2,11 @@
 /**
  * The log-triage-mcp command line. Bad flags and unreadable sources print one line on stderr
  * and exit with code 2; everything else logs to stderr through pino.
+ *
+ * This file imports nothing but the version: `--version` answers before the option parser,
+ * the logger or any command is loaded, and every command loads only what it uses (start-up
+ * time is paid by every stdio session a client starts, and is part of restart-to-serving).
  */
-import { ConfigError, helpText, resolveConfig } from './config.js';
-import { createLogger } from './log.js';
 import { SERVER_VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -12,13 +14,13 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(SERVER_VERSION + '\n');
     return;
   }
+  const [{ helpText, resolveConfig }, { createLogger }] = await Promise.all([import('./config.js'), import('./log.js')]);
   const config = resolveConfig(argv);
   if (config.help) {
     process.stderr.write(helpText(argv[0] !== undefined && !argv[0].startsWith('-') ? config.command : null) + '\n');
     return;
   }
   const logger = createLogger(config.logLevel);
-  // Each command loads only what it uses: start-up time is part of restart-to-serving.
   switch (config.command) {
     case 'serve':
       return (await import('./commands/serve.js')).serve(config, logger);
@@ -33,9 +35,12 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-/** Start-up errors that are the user's to fix: one line, exit code 2. */
+/**
+ * Start-up errors that are the user's to fix: one line, exit code 2. Matched by name so the
+ * modules that define them need not be loaded to recognise them.
+ */
 function isUsageError(err: unknown): err is Error {
-  return err instanceof ConfigError || (err instanceof Error && err.name === 'RunbookError');
+  return err instanceof Error && (err.name === 'ConfigError' || err.name === 'RunbookError');
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -3,7 +3,7 @@
  * (JSON or YAML), validated once here with messages that name the option. Precedence:
  * flag > environment > config file > default.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,8 @@ const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
 
 /** Every option, in --help order. Names are the public interface (CONTRACT.md). */
 export const OPTIONS: Record<string, OptionSpec> = {
-  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable)' },
+  source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable; bare PATH arguments after the command too)' },
+  'source-dir': { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'every *.log file directly in DIR, named by its file name (repeatable; read once at start)' },
   format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
@@ -57,6 +58,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
   'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
   config: { kind: 'string', commands: READ, help: 'read options from a JSON or YAML file' },
@@ -101,6 +103,8 @@ export interface Config {
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
   bodyCap: number;
+  /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
+  maxLineBytes: number;
   logLevel: string;
   help: boolean;
   query: {
@@ -156,6 +160,28 @@ export function parseSource(text: string): SourceSpec {
   return { name: basename(text), path: resolve(text) };
 }
 
+/** The `*.log` files directly in a directory, in name order, as sources named by file name. */
+function sourcesInDir(dir: string): SourceSpec[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && /\.log$/i.test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch (err) {
+    throw new ConfigError(`--source-dir ${dir}: cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (names.length === 0) throw new ConfigError(`--source-dir ${dir}: holds no *.log files`);
+  return names.map((name) => ({ name, path: resolve(dir, name) }));
+}
+
+/** An empty token would turn auth on in the log while accepting every request (issue 15, item 11). */
+function authToken(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new ConfigError('--auth-token is empty; give a long random token (openssl rand -hex 32) or leave the option out');
+  return value;
+}
+
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   const state = env.XDG_STATE_HOME;
   return state ? join(state, 'log-triage-mcp') : join(homedir(), '.local', 'state', 'log-triage-mcp');
@@ -165,6 +191,47 @@ type Raw = Record<string, string | boolean | string[] | undefined>;
 
 function envName(option: string): string {
   return 'LOG_TRIAGE_' + option.toUpperCase().replace(/-/g, '_');
+}
+
+/**
+ * Booleans from the environment or a config file: true/false/1/0 and nothing else. `yes` read
+ * as false wrote a data dir the user had asked not to (issue 15, item 8).
+ */
+function parseBoolean(option: string, value: unknown, where: string): boolean {
+  if (value === true || value === 1) return true;
+  if (value === false || value === 0) return false;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+  }
+  throw new ConfigError(`--${option} ${where} '${String(value).slice(0, 40)}' is not a boolean; accepted: true, false, 1, 0`);
+}
+
+/**
+ * node:util parseArgs refuses `--port -1` as "ambiguous" (a value that starts with a dash).
+ * A value that reads as a negative number is joined to its option (`--port=-1`), so the
+ * option's own check says what is accepted, as it does for the `=` form.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const valued = new Map<string, string>();
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    if (spec.kind === 'boolean') continue;
+    valued.set(`--${name}`, name);
+    if (spec.short) valued.set(`-${spec.short}`, name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = valued.get(args[i]!);
+    const next = args[i + 1];
+    if (name !== undefined && next !== undefined && /^-\d|^-\.\d/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(args[i]!);
+    }
+  }
+  return out;
 }
 
 function readConfigFile(path: string): Raw {
@@ -187,7 +254,7 @@ function readConfigFile(path: string): Raw {
     const spec = OPTIONS[name];
     if (spec === undefined || name === 'config') throw new ConfigError(`--config ${path}: unknown option '${key}'`);
     if (spec.kind === 'list') raw[name] = (Array.isArray(value) ? value : [value]).map(String);
-    else if (spec.kind === 'boolean') raw[name] = value === true || value === 'true';
+    else if (spec.kind === 'boolean') raw[name] = parseBoolean(name, value, `in ${path}`);
     else raw[name] = String(value);
   }
   return raw;
@@ -208,8 +275,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', ...(spec.kind === 'list' ? { multiple: true } : {}), ...(spec.short ? { short: spec.short } : {}) };
   }
   let parsed: Raw;
+  let positionals: string[] = [];
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Raw;
+    const result = parseArgs({ args: joinNegativeValues(args), options, strict: true, allowPositionals: true });
+    parsed = result.values as Raw;
+    positionals = result.positionals;
   } catch (err) {
     throw new ConfigError((err as Error).message.split(/\n|\. /)[0]!.replace(/^Unknown option/, 'unknown option'));
   }
@@ -223,7 +293,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     const fromEnv = env[envName(name)];
     if (fromEnv !== undefined && fromEnv !== '') {
       const spec = OPTIONS[name]!;
-      if (spec.kind === 'boolean') return fromEnv === '1' || fromEnv.toLowerCase() === 'true';
+      if (spec.kind === 'boolean') return parseBoolean(name, fromEnv, `(${envName(name)})`);
       if (spec.kind === 'list') return fromEnv.split(',').map((s) => s.trim()).filter(Boolean);
       return fromEnv;
     }
@@ -232,7 +302,13 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   const str = (name: string): string | undefined => pick(name) as string | undefined;
   const list = (name: string): string[] => (pick(name) as string[] | undefined) ?? [];
 
-  const sources = list('source').map(parseSource);
+  if (positionals.length > 0 && !OPTIONS.source!.commands.includes(command)) {
+    throw new ConfigError(`'${command}' takes no file arguments (got '${positionals[0]}')`);
+  }
+  // Bare paths after the command are sources too: an MCP Bundle's file picker expands a
+  // list of files into separate arguments, with no --source before each.
+  const sources = [...list('source'), ...positionals].map(parseSource);
+  for (const dir of list('source-dir')) sources.push(...sourcesInDir(dir));
   const names = new Set<string>();
   for (const s of sources) {
     if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
@@ -266,7 +342,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     transport: oneOf('transport', str('transport') ?? 'stdio', ['stdio', 'http', 'sse'] as const),
     host: str('host') ?? '127.0.0.1',
     port: parseInteger('port', str('port') ?? '8765', 0, 65535),
-    authToken: str('auth-token') ?? null,
+    authToken: authToken(str('auth-token')),
     http: {
       allowedHosts: list('allowed-host'),
       corsOrigins: list('cors-origin'),
@@ -280,6 +356,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
     bodyCap,
+    maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     help: pick('help') === true,
     query: {
@@ -295,12 +372,15 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     },
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
+  // Below the body cap a cut line could not fill one answer; above 64 MiB one line is no longer
+  // a small constant of memory.
+  if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
     throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
   }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
-    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH)`);
+    throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH), PATH argument or --source-dir DIR`);
   }
   if (command === 'query') {
     if (config.query.timestamp === null) throw new ConfigError("'query' needs --timestamp T (ISO 8601 with a zone, or epoch milliseconds)");

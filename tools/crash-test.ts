@@ -30,7 +30,7 @@ import { Prng } from '../src/generate/prng.js';
 import { type Recovery, ServeProc } from './crash-test/serve-proc.js';
 import { logFiles, scanFiles, type Verdict, verifyDataDir } from './crash-test/verify.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../bundle/cli.js', import.meta.url));
 
 const HELP = `Usage: node dist/tools/crash-test.js [options]
 

@@ -90,6 +90,10 @@ export async function demo(config: Config, logger: Logger): Promise<void> {
   out('client config (Claude Code .mcp.json, Cursor, VS Code "servers"):');
   out(JSON.stringify({ mcpServers: { 'log-triage': { type: 'http', url } } }, null, 2));
   out(`or: claude mcp add --transport http log-triage ${url}\n`);
+  // The triage window matches the one used below: the history is four minutes long.
+  const page = new URL('/', url);
+  page.search = new URLSearchParams({ t: new Date(incidentAt + 5_000).toISOString(), window_s: '60' }).toString();
+  out(`incident view in a browser: ${page.href}\n`);
 
   const client = new Client({ name: 'log-triage-demo', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));

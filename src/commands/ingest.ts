@@ -10,7 +10,7 @@ import { checkSources } from './preflight.js';
 import { startProgress } from './progress.js';
 
 export async function ingest(config: Config, logger: Logger): Promise<void> {
-  await checkSources(config.sources);
+  await checkSources(config.sources, { oneShot: true });
   const started = Date.now();
   const engine = await openEngine(config, logger);
   const before = (await engine.store.coverage()).entries;

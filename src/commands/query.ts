@@ -3,9 +3,9 @@
  * tool's structured JSON with --json. Reads the --source files once, in memory.
  * Writes its result to stdout on purpose: this command never speaks MCP.
  */
-import type { Config } from '../config.js';
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
+import { type Config, ConfigError } from '../config.js';
 import { findNearestLog } from '../mcp/tools/find-nearest-log.js';
 import { checkSources } from './preflight.js';
 
@@ -38,7 +38,7 @@ function table(rows: Row[], context: Map<Row, { before: string[]; after: string[
  * written by `serve` or `ingest` is queried.
  */
 export async function query(config: Config, logger: Logger): Promise<void> {
-  await checkSources(config.sources);
+  await checkSources(config.sources, { oneShot: true });
   const fromFiles = config.sources.length > 0;
   const engine = await openEngine({ ...config, ephemeral: config.ephemeral || fromFiles }, logger, { readOnly: !fromFiles });
   try {
@@ -54,7 +54,11 @@ export async function query(config: Config, logger: Logger): Promise<void> {
         context: q.context,
         ...(q.maxDistanceMs === null ? {} : { max_distance_ms: q.maxDistanceMs }),
       },
-    );
+    ).catch((err: Error) => {
+      // A bad argument for the tool (an unknown --tag) is a bad flag here: one line, exit 2.
+      if (err.name === 'ToolInputError' || err.name === 'QueryError') throw new ConfigError(`--${err.message}`);
+      throw err;
+    });
     const s = result.structuredContent;
     if (q.json) {
       process.stdout.write(JSON.stringify(s, null, 2) + '\n');

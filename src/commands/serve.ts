@@ -3,6 +3,8 @@
  * client, the parent process) or HTTP (--transport http|sse: any number of sessions, each with
  * its own McpServer, all sharing the one engine and its ingestion pipeline).
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, ConfigError } from '../config.js';
 import type { Engine } from '../engine.js';
 import { prefetchCheckpoint } from '../store/checkpoint-prefetch.js';
@@ -13,13 +15,42 @@ import type { HttpTransportHandle } from '../mcp/transports/index.js';
 import { checkSources } from './preflight.js';
 
 /**
- * The MCP modules (SDK, zod, tools) take ~200 ms to load; loading them while the data dir is
- * read (I/O on the thread pool) takes that off restart-to-serving.
+ * The MCP modules (SDK, zod, tools) are the biggest part of start-up; loading them while the
+ * data dir is read (I/O on the thread pool) takes that off restart-to-serving.
  */
 const loadServer = (): Promise<typeof import('../mcp/server.js')> => import('../mcp/server.js');
 
+/**
+ * A checkpoint at least this big takes longer to read than the server's modules take to
+ * evaluate (10M entries: 220 MB, 100+ ms to read; the modules ~50 ms on an idle 2-core VM).
+ */
+const OVERLAP_CHECKPOINT_BYTES = 32 << 20;
+
+function bigCheckpoint(config: Config): boolean {
+  if (config.ephemeral) return false;
+  try {
+    const dir = dataDirPaths(config.dataDir).checkpoints;
+    const newest = readdirSync(dir).filter((n) => n.startsWith(CHECKPOINT_PREFIX) && !n.includes('.tmp-')).sort().pop();
+    return newest !== undefined && statSync(join(dir, newest)).size >= OVERLAP_CHECKPOINT_BYTES;
+  } catch {
+    return false; // no data dir yet
+  }
+}
+
 /** How long SIGTERM waits for calls in flight before closing sessions anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * Past this, a shutdown that is stuck (a read that never returns) exits anyway: a server that
+ * logged "shutting down" and never exited held its client and data dir (issue 15, item 3).
+ */
+const SHUTDOWN_DEADLINE_MS = SHUTDOWN_GRACE_MS + 20_000;
+
+function exitAfterDeadline(logger: Logger): void {
+  setTimeout(() => {
+    logger.error({ deadlineMs: SHUTDOWN_DEADLINE_MS }, 'shutdown did not finish in time; exiting without it');
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
+}
 
 export async function serve(config: Config, logger: Logger): Promise<void> {
   // First of all: start reading the newest checkpoint, so the read overlaps module loading.
@@ -32,9 +63,15 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   await checkSources(config.sources);
   // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
   const runbooks = config.runbooks === null ? undefined : (await import('../triage/index.js')).loadRunbookCatalog(config.runbooks);
-  const server = loadServer();
   const { openEngine } = await import('../engine.js');
-  const engine = await openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
+  // The engine first: it starts the parse workers (for a big catch-up) before its first await.
+  // In the bundle the server's modules evaluate in one synchronous block: while a big
+  // checkpoint is read they fill the wait; otherwise they would only hold the data dir's open
+  // back, so they come after it.
+  const opening = openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
+  const server = bigCheckpoint(config) ? loadServer() : opening.then(() => loadServer());
+  server.catch(() => undefined); // awaited below, after the engine
+  const engine = await opening;
   engine.ingestor.start();
   const { createServer } = await server;
   const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
@@ -45,6 +82,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitAfterDeadline(logger);
     logger.info({ reason }, 'shutting down: refusing new work, finishing calls in flight');
     await http.close(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error({ err: err.message }, 'closing the HTTP server failed'));
     // Last: stops the followers and flushes the WAL (when there is one).
@@ -100,13 +138,14 @@ async function serveStdio(
   config: Config,
   logger: Logger,
 ): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const { LineStdioServerTransport } = await import('../mcp/stdio-transport.js');
   const { server } = createServer(deps);
-  const transport = new StdioServerTransport();
+  const transport = new LineStdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
+    exitAfterDeadline(logger);
     logger.info({ reason }, 'shutting down');
     await server.close().catch(() => undefined);
     await engine.close();

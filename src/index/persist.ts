@@ -3,26 +3,40 @@
  * as named typed arrays plus a small JSON description. Sealed chunks are immutable, so the
  * snapshot references them without copying and can be written while ingestion goes on; only
  * the unsealed chunk and the late store are copied. On restore the sealed columns are used
- * in place (views of the checkpoint file's buffer); tag lists and radix tables are rebuilt.
+ * in place (views of the checkpoint file's buffer), and so are the search structures (tag
+ * lists, time model) when their layout is this build's; otherwise they are rebuilt from the
+ * columns, which are the authority (src/wal/FORMAT.md, "Index sections").
  */
 import { LateRun } from './late-store.js';
 import { SourceIndex } from './source-index.js';
 import { type ChunkColumns, type ChunkSearch, TimeChunk } from './time-chunk.js';
+
+/**
+ * Layout of the search sections (tag lists and time model). 1, unnamed in old checkpoints,
+ * was a radix table; 2 is the time model and keyed tag lists. A snapshot of another layout has its search
+ * structures rebuilt from the columns (about 180 ms at 10M entries, once).
+ */
+export const SEARCH_LAYOUT = 2;
 
 export interface ChunkMeta {
   count: number;
   lineBase: number;
   bodyBase: number;
   maxBodyPos: number;
-  /** Sealed chunks: which tags have a list section, and the radix parameters (absent in old checkpoints). */
+  /** Sealed chunks: which tags have a list section. */
   tags?: number[];
-  radix?: { min: number; scale: number } | null;
+  /** Sealed chunks: the time model's origin and scale (its knots are a section), null if none. */
+  model?: { min: number; scale: number } | null;
+  /** Sealed chunks: which tags have a keyed-list section. */
+  keyed?: number[];
 }
 
 export interface SourceSnapshot {
   name: string;
   chunks: ChunkMeta[];
   late: number;
+  /** SEARCH_LAYOUT of the chunks' search sections (absent: layout 1). */
+  searchLayout?: number;
 }
 
 export interface IndexSnapshot {
@@ -42,7 +56,7 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
       for (const name of COLUMNS) sections[`${s}.${k}.${name}`] = chunk.sealed ? cols[name] : cols[name].slice();
       const meta: ChunkMeta = { count: chunk.count, lineBase: chunk.lineBase, bodyBase: chunk.bodyBase, maxBodyPos: chunk.maxBodyPos };
       if (chunk.sealed) {
-        // Sealed chunks also carry their tag lists and radix table: restarts use them as read.
+        // Sealed chunks also carry their tag lists and time model: restarts use them as read.
         const search = chunk.search();
         meta.tags = [];
         search.tags.forEach((list, tag) => {
@@ -50,8 +64,14 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
           sections[`${s}.${k}.tag${tag}`] = list;
           meta.tags!.push(tag);
         });
-        meta.radix = search.radix === null ? null : { min: search.radixMin, scale: search.radixScale };
-        if (search.radix !== null) sections[`${s}.${k}.radix`] = search.radix;
+        meta.model = search.model === null ? null : { min: search.model.min, scale: search.model.scale };
+        if (search.model !== null) sections[`${s}.${k}.model`] = search.model.knots;
+        meta.keyed = [];
+        search.keyed.forEach((list, tag) => {
+          if (list === undefined) return;
+          sections[`${s}.${k}.keyed${tag}`] = list;
+          meta.keyed!.push(tag);
+        });
       }
       chunks.push(meta);
     });
@@ -61,7 +81,7 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
     sections[`${s}.late.line`] = late.line.subarray(0, late.count);
     sections[`${s}.late.bodyPos`] = late.bodyPos.subarray(0, late.count);
     sections[`${s}.late.bodyLen`] = late.bodyLen.subarray(0, late.count);
-    return { name: index.name, chunks, late: late.count };
+    return { name: index.name, chunks, late: late.count, searchLayout: SEARCH_LAYOUT };
   });
   return { sources, sections };
 }
@@ -91,15 +111,13 @@ export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, na
         if (cols[c].length !== meta.count) throw new Error(`checkpoint chunk ${name}#${k} column ${c} has ${cols[c].length} entries, expected ${meta.count}`);
       }
       let search: ChunkSearch | undefined;
-      if (meta.tags !== undefined && meta.radix !== undefined) {
+      if (src.searchLayout === SEARCH_LAYOUT && meta.tags !== undefined && meta.model !== undefined && meta.keyed !== undefined) {
         const tags: (Uint16Array | undefined)[] = [];
         for (const tag of meta.tags) tags[tag] = read(`${s}.${k}.tag${tag}`, Uint16Array);
-        search = {
-          tags,
-          radix: meta.radix === null ? null : read(`${s}.${k}.radix`, Uint16Array),
-          radixMin: meta.radix?.min ?? 0,
-          radixScale: meta.radix?.scale ?? 0,
-        };
+        const keyed: (Uint32Array | undefined)[] = [];
+        for (const tag of meta.keyed) keyed[tag] = read(`${s}.${k}.keyed${tag}`, Uint32Array);
+        const model = meta.model;
+        search = { tags, keyed, model: model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale } };
       }
       index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols, search));
     });

@@ -7,35 +7,35 @@
  *   bodyDelta Uint32Array   4 B  body position - bodyBase
  *   bodyLen   Uint16Array   2 B  body length, saturating at 65,535
  *   tag lists Uint16Array   2 B  per tag, the sorted indexes of its entries
- *   radix     Uint16Array   1 B  sealed chunks only, 1 slot per 2 entries (below)
+ *   model     Uint16Array  .06 B sealed chunks only: knots of the time model (time-model.ts)
+ *   keyed     Uint32Array  <=1 B sealed chunks only: rarer tags' lists keyed by time (tag-keys.ts)
  *                         ----
  *                         ~22 B per entry, bodies excluded
  *
  * Chunks grow the index by whole chunks: appending never copies what is already there.
- * A sealed chunk gets a radix table: bucket b holds the first index whose timestamp falls in
- * the b-th equal slice of the chunk's time range. Log timestamps are nearly linear in
- * position, so a lookup is one table read plus a scan of about 2 entries (one cache line)
- * instead of 16 dependent binary-search steps; the same idea as RadixSpline/PGM (TARGETS.md).
+ * A sealed chunk gets a time model: the position of a timestamp is computed from a small
+ * cached table and found in one window of the ts column (one memory round trip per query).
+ *
+ * The chunk is the unit the rest of the index works on (the Segment interface): columns by
+ * entry index, per-tag entry lists, lowerBound/upperBound by time. Anything added per chunk
+ * (text filters, say) belongs beside these, sealed with them and checkpointed with them.
  */
 import { TAG_COUNT } from '../parse/levels.js';
 import { TAG_MASK } from '../parse/meta.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
+import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';
+import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
 
 export const CHUNK_CAPACITY = 1 << 16;
-/**
- * Entries per radix bucket on average. At 10M random queries on the 2-core EPYC box, 1, 2
- * and 4 per bucket measured 499-527, 519-535 and 531-553 ns (two interleaved rounds): the
- * table is not where the time goes (the dependent DRAM miss on the timestamp is, ~170 ns
- * here). 2 per bucket keeps the table at 1 byte/entry, the index at 22.1 bytes/entry.
- */
-const ENTRIES_PER_BUCKET = 2;
 
-/** A sealed chunk's search structures: per-tag entry lists and the radix table. */
+/**
+ * A sealed chunk's search structures: per-tag entry lists, the time model (null: too small)
+ * and the keyed lists of its rarer tags.
+ */
 export interface ChunkSearch {
   tags: (Uint16Array | undefined)[];
-  radix: Uint16Array | null;
-  radixMin: number;
-  radixScale: number;
+  model: TimeModel | null;
+  keyed: (Uint32Array | undefined)[];
 }
 
 /** The five per-entry columns of a chunk (checkpoints write and read these). */
@@ -62,9 +62,13 @@ export class TimeChunk implements Segment {
   /** Highest body position referenced (retention drops a chunk once all its bodies are gone). */
   maxBodyPos = 0;
   sealed = false;
-  private radix: Uint16Array | null = null;
-  private radixMin = 0;
-  private radixScale = 0;
+  /** The time model's knots, origin and scale (fields of the chunk: one object less per query). */
+  private knots: Uint16Array | null = null;
+  private modelMin = 0;
+  private modelScale = 0;
+  /** Keyed lists per tag (tag-keys.ts), sealed chunks only; keys run from the first timestamp. */
+  private keyed: (Uint32Array | undefined)[] | null = null;
+  private keyScale = 0;
 
   constructor(
     readonly lineBase: number,
@@ -90,8 +94,8 @@ export class TimeChunk implements Segment {
   }
 
   /**
-   * A sealed chunk over checkpointed columns. With its search structures (tag lists, radix
-   * table) checkpointed too they are used in place; without, they are rebuilt from the
+   * A sealed chunk over checkpointed columns. With its search structures (tag lists, time
+   * model) checkpointed too they are used in place; without, they are rebuilt from the
    * columns (10M entries: 180 ms of restart time and the garbage that goes with it).
    */
   static restoreSealed(lineBase: number, bodyBase: number, maxBodyPos: number, columns: ChunkColumns, search?: ChunkSearch): TimeChunk {
@@ -105,9 +109,9 @@ export class TimeChunk implements Segment {
         chunk.tags[tag] = list;
         chunk.tagCounts[tag] = list.length;
       }
-      chunk.radix = search.radix;
-      chunk.radixMin = search.radixMin;
-      chunk.radixScale = search.radixScale;
+      chunk.setModel(search.model);
+      chunk.keyed = search.keyed;
+      chunk.keyScale = keyScaleOf(chunk.firstTs, chunk.lastTs);
       return chunk;
     }
     const n = chunk.count;
@@ -119,7 +123,7 @@ export class TimeChunk implements Segment {
       const tag = columns.meta[i]! & TAG_MASK;
       chunk.tags[tag]![fill[tag]!++] = i;
     }
-    chunk.buildRadix();
+    chunk.buildSearch();
     return chunk;
   }
 
@@ -127,12 +131,12 @@ export class TimeChunk implements Segment {
   search(): ChunkSearch {
     const tags: (Uint16Array | undefined)[] = [];
     for (let tag = 0; tag < TAG_COUNT; tag++) tags.push(this.tagCounts[tag]! > 0 ? this.tags[tag]!.subarray(0, this.tagCounts[tag]!) : undefined);
-    return { tags, radix: this.radix, radixMin: this.radixMin, radixScale: this.radixScale };
+    return { tags, model: this.model, keyed: this.keyed ?? [] };
   }
 
   /**
    * Whether an entry with this line and body position fits (not sealed, room left, deltas fit
-   * in 32 bits). A sealed chunk takes nothing more: its radix table and trimmed tag lists
+   * in 32 bits). A sealed chunk takes nothing more: its time model and trimmed tag lists
    * describe exactly the entries it had when sealed (MainRun.sealActive relies on this).
    */
   fits(line: number, bodyPos: number): boolean {
@@ -209,7 +213,7 @@ export class TimeChunk implements Segment {
     return i;
   }
 
-  /** Freezes the chunk: trims tag lists to size and builds the radix table. */
+  /** Freezes the chunk: trims tag lists to size and builds the time model. */
   seal(): void {
     if (this.sealed) return;
     this.sealed = true;
@@ -217,23 +221,39 @@ export class TimeChunk implements Segment {
       const list = this.tags[tag];
       if (list !== undefined && list.length !== this.tagCounts[tag]) this.tags[tag] = list.slice(0, this.tagCounts[tag]);
     }
-    this.buildRadix();
+    this.buildSearch();
+  }
+
+  /** Builds the time model and the keyed lists from the columns and tag lists. */
+  private buildSearch(): void {
+    const n = this.count;
+    this.setModel(buildTimeModel(this.ts, n));
+    if (n === 0) return;
+    this.keyScale = keyScaleOf(this.firstTs, this.lastTs);
+    const keyed: (Uint32Array | undefined)[] = [];
+    for (const tag of keyedTags(this.tagCounts, n)) keyed[tag] = buildKeyedList(this.ts, this.tags[tag]!, this.tagCounts[tag]!, this.firstTs, this.keyScale);
+    this.keyed = keyed;
+  }
+
+  private setModel(model: TimeModel | null): void {
+    this.knots = model === null ? null : model.knots;
+    this.modelMin = model === null ? 0 : model.min;
+    this.modelScale = model === null ? 0 : model.scale;
+  }
+
+  /** The time model of a sealed chunk (null: unsealed or too small), for tests and checkpoints. */
+  get model(): TimeModel | null {
+    return this.knots === null ? null : { knots: this.knots, min: this.modelMin, scale: this.modelScale };
   }
 
   lowerBound(t: number): number {
     const n = this.count;
-    if (n === 0 || t <= this.ts[0]!) return 0;
-    if (t > this.ts[n - 1]!) return n;
-    const radix = this.radix;
-    if (radix === null) return lowerBoundF64(this.ts, t, 0, n);
-    // `| 0` keeps the index a small integer: a double index takes a slower element load.
-    const b = ((t - this.radixMin) * this.radixScale) | 0;
-    let lo = radix[b]!;
-    const hi = b + 1 < radix.length ? radix[b + 1]! : n;
-    // The bucket holds about 2 entries: a linear scan beats a binary search here.
     const ts = this.ts;
-    while (lo < hi && ts[lo]! < t) lo++;
-    return lo;
+    if (n === 0 || t <= ts[0]!) return 0;
+    if (t > ts[n - 1]!) return n;
+    const knots = this.knots;
+    if (knots === null) return lowerBoundF64(ts, t, 0, n);
+    return modelLowerBound(knots, this.modelMin, this.modelScale, ts, t);
   }
 
   upperBound(t: number): number {
@@ -245,6 +265,16 @@ export class TimeChunk implements Segment {
 
   tagList(tag: number): Uint16Array | undefined {
     return this.tags[tag];
+  }
+
+  /** The tag's keyed list (tag-keys.ts), if this sealed chunk keeps one for it. */
+  keyedList(tag: number): Uint32Array | undefined {
+    return this.keyed === null ? undefined : this.keyed[tag];
+  }
+
+  /** Scale of the keyed lists' keys (their origin is the first timestamp). */
+  get keyedScale(): number {
+    return this.keyScale;
   }
 
   tagCount(tag: number): number {
@@ -267,7 +297,8 @@ export class TimeChunk implements Segment {
   memoryBytes(): number {
     let bytes = this.ts.byteLength + this.meta.byteLength + this.lineDelta.byteLength + this.bodyDelta.byteLength + this.bodyLen.byteLength;
     for (const list of this.tags) if (list !== undefined) bytes += list.byteLength;
-    if (this.radix !== null) bytes += this.radix.byteLength;
+    if (this.knots !== null) bytes += this.knots.byteLength;
+    if (this.keyed !== null) for (const list of this.keyed) if (list !== undefined) bytes += list.byteLength;
     return bytes;
   }
 
@@ -301,27 +332,5 @@ export class TimeChunk implements Segment {
   private addToTagList(tag: number, i: number): void {
     const list = this.ensureTagList(tag);
     list[this.tagCounts[tag]!++] = i;
-  }
-
-  private buildRadix(): void {
-    const n = this.count;
-    const min = this.ts[0]!;
-    const max = this.ts[n - 1]!;
-    const buckets = Math.floor(n / ENTRIES_PER_BUCKET);
-    if (n < 64 || max <= min || buckets < 2) return;
-    // Scale maps [min, max] onto [0, buckets): the top timestamp lands in the last bucket.
-    const scale = (buckets / (max - min)) * (1 - 1e-12);
-    const table = new Uint16Array(buckets);
-    let next = 0;
-    for (let i = 0; i < n; i++) {
-      const b = Math.floor((this.ts[i]! - min) * scale);
-      while (next <= b && next < buckets) table[next++] = i;
-    }
-    // Buckets past the last timestamp are never looked up (t > last returns early), and the
-    // last timestamp itself lands in the last bucket, so every slot is < n <= 65,536.
-    while (next < buckets) table[next++] = n - 1;
-    this.radix = table;
-    this.radixMin = min;
-    this.radixScale = scale;
   }
 }

@@ -18,6 +18,7 @@ import { crc32c } from '@node-rs/crc32';
 import type { LogFormat } from '../parse/format.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { type ByteSource, type FileHead, HEAD_BYTES } from './file-bytes.js';
+import type { LineLimiter } from './long-lines.js';
 
 /** An entry larger than this is cut at a line end rather than held forever. */
 const MAX_HELD_BYTES = 64 << 20;
@@ -36,6 +37,10 @@ export interface EntryReaderOptions {
   format: FormatSlot;
   /** Receives [byteStart, byteEnd) of whole entries; awaiting it is backpressure. */
   emit: (chunk: Buffer, byteStart: number, byteEnd: number) => Promise<void>;
+  /** Over-long lines are cut to the limit while reading (long-lines.ts); one per file. */
+  lines: LineLimiter;
+  /** After each read: progress for tail_status during a long catch-up. */
+  onRead?: () => void;
 }
 
 export class EntryReader {
@@ -56,9 +61,9 @@ export class EntryReader {
     this.position = position;
   }
 
-  /** Bytes consumed: handed out or held. */
+  /** Source bytes consumed: handed out or held (over-long lines' skipped bytes included). */
   get consumed(): number {
-    return this.position + this.held.length;
+    return this.position + this.held.length + this.o.lines.elided;
   }
 
   /**
@@ -72,6 +77,17 @@ export class EntryReader {
       const from = this.consumed;
       if (Number.isFinite(size)) this.size = size;
       if (size <= from) return grew;
+      const lines = this.o.lines;
+      if (lines.skipping) {
+        // The rest of an over-long line: read past it without keeping it.
+        if ((await lines.skip(this.src, from, size)) > 0) {
+          grew = true;
+          this.lastGrowthAt = Date.now();
+        }
+        this.o.onRead?.();
+        if (lines.skipping) return grew;
+        continue;
+      }
       const want = Math.min(size - from, Math.max(this.o.chunkBytes - this.held.length, 64 * 1024));
       const buf = this.o.allocChunk(this.held.length + want);
       this.held.copy(buf, 0);
@@ -87,7 +103,7 @@ export class EntryReader {
       if (!(await this.sameStart())) return grew;
       grew = true;
       this.lastGrowthAt = Date.now();
-      const total = this.held.length + bytesRead;
+      const total = lines.trim(buf, lastLineEnd(this.held, this.held.length), this.held.length + bytesRead);
       if (!Number.isFinite(size)) this.size = Math.max(this.size, from + bytesRead);
       if (this.head.len < HEAD_BYTES && !this.src.gzip && this.size > this.head.len) await this.growHead();
       const format = this.o.format.get() ?? this.o.format.detect(buf.subarray(0, Math.min(total, 64 * 1024)));
@@ -99,6 +115,7 @@ export class EntryReader {
         this.held = buf.subarray(cut, total);
         await this.hand(buf.subarray(0, cut));
       }
+      this.o.onRead?.();
     }
   }
 
@@ -148,7 +165,9 @@ export class EntryReader {
 
   private async hand(chunk: Buffer): Promise<void> {
     const byteStart = this.position;
-    this.position += chunk.length;
+    // A chunk with a cut long line stands for more source bytes than it holds.
+    this.position += this.o.lines.span(chunk.length);
+    this.o.lines.consume(chunk.length);
     await this.o.emit(chunk, byteStart, this.position);
   }
 }

@@ -7,7 +7,7 @@
  * first read are skipped, and its size is unknown until the stream ends. Rotated files do not
  * grow once compressed, so that is all a follower needs.
  */
-import { createReadStream, type ReadStream } from 'node:fs';
+import { constants, createReadStream, type ReadStream } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import type { FileIdentity } from './batch.js';
@@ -41,9 +41,12 @@ export class PlainSource implements ByteSource {
   ) {}
 
   static async open(path: string): Promise<PlainSource> {
-    const fd = await open(path, 'r');
+    // Non-blocking: opening a FIFO for reading otherwise waits for a writer, forever, and
+    // held shutdown with it (issue 15, item 3). No effect on a regular file.
+    const fd = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     try {
       const st = await fd.stat();
+      if (!st.isFile()) throw notRegular(path);
       return new PlainSource(fd, { dev: st.dev, ino: st.ino });
     } catch (err) {
       await fd.close().catch(() => undefined);
@@ -134,6 +137,11 @@ export class GzipSource implements ByteSource {
     this.gunzip.destroy();
     this.file.destroy();
   }
+}
+
+/** Only regular files can be followed: a FIFO, device or socket at a source's path is an error. */
+export function notRegular(path: string): Error {
+  return new Error(`${path} is not a regular file (a FIFO, device or socket); only regular log files can be followed`);
 }
 
 export function openSource(path: string, gzip: boolean): Promise<ByteSource> {

@@ -22,6 +22,8 @@ export interface IngestorOptions {
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
+  /** Lines longer than this are cut to it (default 1 MiB). */
+  maxLineBytes?: number;
 }
 
 interface Source {
@@ -54,6 +56,7 @@ export class Ingestor {
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
         ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+        ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
         onError,
       });
       return { spec, tracker, follower, pipeline };

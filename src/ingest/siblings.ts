@@ -7,7 +7,7 @@ import { crc32c } from '@node-rs/crc32';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileIdentity } from './batch.js';
-import { type ByteSource, type FileHead, HEAD_BYTES, openSource } from './file-bytes.js';
+import { type ByteSource, type FileHead, HEAD_BYTES, notRegular, openSource } from './file-bytes.js';
 
 /**
  * The name, a separator, then a suffix starting with a digit (a rotation number or a date),
@@ -37,15 +37,19 @@ export function isSiblingName(name: string, file: string): boolean {
   return SUFFIX.test(rest) && !OTHER_COMPRESSION.test(rest);
 }
 
-/** The source's path (stat follows a symlink), or null when nothing is there. */
+/**
+ * The source's path (stat follows a symlink), or null when nothing is there. Anything but a
+ * regular file there (a FIFO, device, socket, directory) is an error for the source.
+ */
 export async function statPath(path: string): Promise<Candidate | null> {
+  let st;
   try {
-    const st = await stat(path);
-    if (!st.isFile()) return null;
-    return { path, name: '', identity: { dev: st.dev, ino: st.ino }, size: st.size, mtimeMs: st.mtimeMs, gzip: false };
+    st = await stat(path);
   } catch {
     return null;
   }
+  if (!st.isFile()) throw notRegular(path);
+  return { path, name: '', identity: { dev: st.dev, ino: st.ino }, size: st.size, mtimeMs: st.mtimeMs, gzip: false };
 }
 
 /** The rotated files next to `path`; empty when the directory cannot be read. */

@@ -17,6 +17,7 @@ import type { LogFormat } from '../parse/format.js';
 import { detectFormat, getFormat } from '../parse/formats.js';
 import type { FileIdentity } from './batch.js';
 import { EntryReader, type FormatSlot } from './entry-reader.js';
+import { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
 import { FileSet } from './rotation.js';
 import type { FileState, SourceResume, TrackedFile } from './tracked-file.js';
 import { isSiblingName } from './siblings.js';
@@ -51,6 +52,8 @@ export interface FollowerOptions {
   /** How long a rotated-away file keeps being read after it stops growing. */
   rotateGraceMs?: number;
   resume?: SourceResume;
+  /** Longer lines are cut to this many bytes, the rest skipped (long-lines.ts; default 1 MiB). */
+  maxLineBytes?: number;
   onError?: (err: Error) => void;
   /** Lines that could not be read (a gap): a warning for the log. */
   onMissed?: (fields: { bytes: number | null; file: boolean }, message: string) => void;
@@ -92,13 +95,16 @@ export class SourceFollower {
     };
     const chunkBytes = o.chunkBytes ?? 4 << 20;
     const allocChunk = o.allocChunk ?? ((n: number) => Buffer.allocUnsafeSlow(n));
+    const maxLineBytes = o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.set = new FileSet(o.path, o.resume, {
       makeReader: (t, src, position) =>
         new EntryReader(src, position, t.head, {
           chunkBytes, allocChunk, format: slot,
-          emit: async (chunk, byteStart, byteEnd) => {
-            await o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fileKey: t.key, firstLine: t.firstLine, format: this.format! });
-            if (t.rotatedAt === null) this.observe(t, true);
+          lines: new LineLimiter(maxLineBytes, (bytes, newLine) => o.tracker.skipLongLine(bytes, newLine)),
+          emit: (chunk, byteStart, byteEnd) =>
+            o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fileKey: t.key, firstLine: t.firstLine, format: this.format! }),
+          onRead: () => {
+            if (t.rotatedAt === null && t.reader !== null) this.observe(t, true);
           },
         }),
       missed: ({ bytes, file, what }) => {

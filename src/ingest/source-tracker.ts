@@ -24,6 +24,9 @@ export class SourceTracker {
   parseErrors = 0;
   lastParseError: ParseErrorSample | undefined;
   rotations = 0;
+  /** Lines longer than --max-line-bytes, and the bytes skipped past their limit. */
+  longLines = 0;
+  longLineBytesSkipped = 0;
   /** Lines that could not be read any more (a gap): bytes when known, and whole files lost. */
   missedBytes = 0;
   missedFiles = 0;
@@ -61,6 +64,12 @@ export class SourceTracker {
   addMissed(bytes: number | null, file: boolean): void {
     if (bytes !== null) this.missedBytes += bytes;
     if (file) this.missedFiles++;
+  }
+
+  /** An over-long line's bytes past the limit were skipped (`newLine`: the first of a line). */
+  skipLongLine(bytes: number, newLine: boolean): void {
+    if (newLine) this.longLines++;
+    this.longLineBytesSkipped += bytes;
   }
 
   private errorOrigin: 'read' | 'store' | null = null;
@@ -105,6 +114,8 @@ export class SourceTracker {
       ...(this.lastParseError === undefined ? {} : { lastParseError: this.lastParseError }),
       linesPerSec: this.linesPerSec(),
       rotations: this.rotations,
+      longLines: this.longLines,
+      longLineBytesSkipped: this.longLineBytesSkipped,
       missedBytes: this.missedBytes,
       missedFiles: this.missedFiles,
       ...(this.error === undefined ? {} : { error: this.error }),

@@ -4,13 +4,19 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
+import { parseTimestampInput } from '../parse/timestamp.js';
 import { escapeLogText, fenceLogLines } from '../text/untrusted.js';
 import { MAX_ALERT_CHARS } from '../triage/index.js';
 
 const argsSchema = {
+  // Validated like the tools' timestamp: a garbage value went into the prompt text (issue 15, item 13).
   timestamp: z
-    .string()
-    .max(64)
+    .string({ error: 'timestamp must be a string: ISO 8601 with Z or an offset, or epoch milliseconds' })
+    .max(64, { error: 'timestamp must be at most 64 characters' })
+    .superRefine((value, ctx) => {
+      const t = parseTimestampInput(value);
+      if (!t.ok) ctx.addIssue({ code: 'custom', message: t.message });
+    })
     .describe('When the incident happened: ISO 8601 with Z or an offset (2024-01-15T10:30:45.123Z) or epoch milliseconds.'),
   alert: z.string().max(MAX_ALERT_CHARS).optional().describe('The alert text, if any (treated as untrusted data).'),
   source: z.string().max(200).optional().describe('Only this configured source (see tail_status). Default: all sources.'),

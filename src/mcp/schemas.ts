@@ -3,7 +3,9 @@
  * the model) and an error message that names the field and says what is accepted.
  */
 import { z } from 'zod';
+import { levelFromName } from '../parse/levels.js';
 import { type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
+import { escapeLogText } from '../text/untrusted.js';
 
 export const timestampInput = z
   .union([z.string().max(64), z.number().int()], {
@@ -37,6 +39,20 @@ export const tagInput = z
       'such as AUDIT match as written. Default: every entry.',
   );
 
+/**
+ * A tool's input object that refuses fields it does not know, naming them and the accepted
+ * ones: `span_s` (documented, never implemented) was silently ignored (issue 15, item 14).
+ */
+export function strictInput<T extends z.ZodRawShape>(shape: T): z.ZodObject<T, z.core.$strict> {
+  const accepted = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k.slice(0, 64)}'`).join(', ')}; accepted: ${accepted}`
+        : undefined,
+  });
+}
+
 /** Thrown by handlers for a semantically bad argument; the SDK turns it into an isError result. */
 export class ToolInputError extends Error {
   constructor(field: string, message: string) {
@@ -55,6 +71,25 @@ export function requireTimestamp(value: string | number, field = 'timestamp'): n
 export function tagList(tag: string | string[] | undefined): string[] | null {
   if (tag === undefined) return null;
   return Array.isArray(tag) ? tag : [tag];
+}
+
+/**
+ * Refuses a tag no source has ever had (a typo such as ERRORS), naming the known ones: an
+ * empty answer there read as "no errors" (issue 9, item 6). Levels and their aliases are
+ * always known; a known custom tag that is absent near the time is a normal no_match. Once
+ * more custom tags were seen than could be named (OTHER), any name may be one of them.
+ */
+export function checkTags(known: readonly string[], tags: readonly string[] | null): void {
+  if (tags === null || known.includes('OTHER')) return;
+  const upper = new Set(known.map((t) => t.toUpperCase()));
+  for (const tag of tags) {
+    if (levelFromName(tag) >= 0 || upper.has(tag.toUpperCase())) continue;
+    throw new ToolInputError(
+      'tag',
+      `no source has ever had the tag '${tag}'; known tags: ${known.map(escapeLogText).join(', ')} ` +
+        '(levels also accept aliases such as WARNING, ERR, CRITICAL)',
+    );
+  }
 }
 
 /** Output shape of coverage, shared by tools that report it. */

@@ -74,6 +74,8 @@ export function levelFromBytes(buf: Uint8Array, start: number, end: number): num
 export class TagDictionary {
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [...LEVEL_NAMES, 'NONE'];
+  /** A custom tag found no room: its name was not kept (its entries carry OTHER). */
+  overflowed = false;
 
   /** The id for a custom tag, interning it if there is room. */
   intern(name: string): number {
@@ -83,7 +85,10 @@ export class TagDictionary {
     const known = this.ids.get(upper);
     if (known !== undefined) return known;
     const next = FIRST_CUSTOM_TAG + this.ids.size;
-    if (next >= TAG_OTHER) return TAG_OTHER;
+    if (next >= TAG_OTHER) {
+      this.overflowed = true;
+      return TAG_OTHER;
+    }
     this.ids.set(upper, next);
     this.names[next] = upper;
     return next;

@@ -7,7 +7,9 @@
 import type { Logger } from '../log.js';
 import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
 import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
-import type { EmbeddedStore } from './embedded-store.js';
+import type { EmbeddedStore, PersistedIngest } from './embedded-store.js';
+import type { LostRange } from './store.js';
+import type { BatchEnd } from './wal-gaps.js';
 import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
 
 import { CHECKPOINT_PREFIX, checkpointName } from './data-dir.js';
@@ -25,6 +27,12 @@ export interface CheckpointMeta {
   lastRawEnd: Record<string, number>;
   /** Per source name, raw bytes of that batch (absent in checkpoints written before it). */
   lastRawLen?: Record<string, number>;
+  /** Per source name, ingestion counts (absent in checkpoints written before them). */
+  ingest?: Record<string, PersistedIngest>;
+  /** Per source name, where its last batch ended (replay checks the next one continues there). */
+  batchEnds?: Record<string, BatchEnd>;
+  /** Entries lost with corrupt WAL records that could not be re-read (wal-gaps.ts). */
+  lost?: LostRange[];
 }
 
 export interface CheckpointPolicy {
@@ -54,6 +62,22 @@ export class Checkpointer {
     private readonly logger: Logger,
     private readonly policy: CheckpointPolicy = DEFAULT_CHECKPOINT_POLICY,
   ) {}
+
+  private batchEnds(): Record<string, BatchEnd> {
+    const out: Record<string, BatchEnd> = {};
+    for (const s of this.wal.sources()) {
+      const rawEnd = this.sink.lastRawEnd.get(s.id);
+      const name = this.names.get(s.id);
+      if (s.position === null || rawEnd === undefined || name === undefined) continue;
+      const index = this.store.sourceIndex(name);
+      out[name] = {
+        file: s.position.file, byteEnd: s.position.offset, nextLine: s.position.nextLine,
+        lastTs: index === undefined || index.entries === 0 ? null : index.lastTs,
+        rawEnd, verbatim: this.sink.lastRawLen.get(s.id) ?? 0,
+      };
+    }
+    return out;
+  }
 
   /** Whether the policy says it is time. */
   due(): boolean {
@@ -91,6 +115,9 @@ export class Checkpointer {
         retentionHorizon: this.store.retentionHorizon,
         lastRawEnd,
         lastRawLen,
+        ingest: this.store.ingestToPersist(),
+        batchEnds: this.batchEnds(),
+        lost: this.store.lost,
       };
       this.sink.entriesSinceCheckpoint = 0;
       this.lastAt = Date.now();

@@ -15,10 +15,11 @@ import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoi
 import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
 import { CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
 import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths, lockDataDir } from './data-dir.js';
-import type { IngestStatus } from './embedded-store.js';
+import type { IngestStatus, PersistedIngest } from './embedded-store.js';
 import { EmbeddedStore } from './embedded-store.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
-import { WalSink } from './wal-sink.js';
+import { GapTracker, repairGaps } from './wal-gaps.js';
+import { verbatimTail, WalSink } from './wal-sink.js';
 
 /** Bytes just before a resume position compared with the file, to be sure it still holds them. */
 const RESUME_TAIL_BYTES = 64;
@@ -116,7 +117,10 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   const indexes = usable
     ? restoreIndex(meta!.sources, (name, type) => checkpointSection(cp!, name, type as never) as never, names)
     : undefined;
+  // Ingestion counts as of the checkpoint; the replay below adds the batches after it.
+  const persistedIngest = new Map<string, PersistedIngest>(Object.entries((usable ? meta!.ingest : undefined) ?? {}));
   const store = new EmbeddedStore({
+    persistedIngest,
     sources: names,
     bodies: wal,
     ingestStatus: options.ingestStatus,
@@ -139,15 +143,42 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     }
   }
   let replayedEntries = 0;
+  // Batches of a source tile its file; a hole between two of them is a lost (corrupt) record.
+  const gaps = new GapTracker();
+  if (usable) {
+    store.lost = meta!.lost ?? [];
+    for (const [name, end] of Object.entries(meta!.batchEnds ?? {})) {
+      const id = ids.get(name);
+      if (id !== undefined) gaps.seed(id, end);
+    }
+  }
   await wal.replay(usable ? meta!.walPos : wal.firstPos, (rec) => {
     if (rec.type !== 'batch') return;
     const name = nameOf.get(rec.sourceId);
     if (name === undefined) return;
     store.indexChunk(name, { ...rec, errors: rec.parseErrors, errorSamples: [] }, rec.firstLine, rec.rawPos);
-    sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
-    sink.lastRawLen.set(rec.sourceId, rec.rawLen);
+    const repair = gaps.observe(rec, verbatimTail(rec.rawLen, rec.byteStart, rec.byteEnd));
     replayedEntries += rec.count;
+    // A repair batch re-read an older range: the source's last batch is still the one before.
+    if (repair) return;
+    sink.lastRawEnd.set(rec.sourceId, rec.rawPos + rec.rawLen);
+    sink.lastRawLen.set(rec.sourceId, verbatimTail(rec.rawLen, rec.byteStart, rec.byteEnd));
+    const p = persistedIngest.get(name) ?? { format: 'unknown', bytesRead: 0, fileBytes: 0, linesRead: 0, parseErrors: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0 };
+    persistedIngest.set(name, { ...p, linesRead: p.linesRead + rec.lines, parseErrors: p.parseErrors + rec.parseErrors, bytesRead: rec.byteEnd, fileBytes: Math.max(p.fileBytes, rec.byteEnd) });
   });
+
+  if (gaps.gaps.length > 0) {
+    const paths = new Map(config.sources.map((s) => [s.name, s.path]));
+    const sources = new Map(wal.sources().map((s) => [s.id, { name: s.name, path: paths.get(s.name) ?? s.path }]));
+    const { repaired, lost } = await repairGaps(
+      { wal, store, sources, format: config.format, timezone: config.timezone, maxLineBytes: config.maxLineBytes, logger, readOnly },
+      gaps.gaps,
+    );
+    store.repairedRecords = repaired;
+    store.lost = [...store.lost, ...lost];
+    // The next checkpoint takes the re-read entries (and the lost ranges) in.
+    if (repaired > 0 || lost.length > 0) sink.entriesSinceCheckpoint = Math.max(1, sink.entriesSinceCheckpoint);
+  }
 
   // Retention deleted the segments before firstPos. A kill -9 before the next checkpoint
   // left either a checkpoint from before the deletion (still usable when it ends past

@@ -14,6 +14,7 @@ import {
   type Coverage,
   type EntryView,
   type EntryWithContext,
+  type LostRange,
   type NearestAnswer,
   type NearestQuery,
   QueryError,
@@ -28,6 +29,24 @@ import {
 /** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
 export type IngestStatus = Omit<SourceStatus, 'entries' | 'lastEntryTs' | 'lagMs'>;
 
+/**
+ * What a data dir remembers of each source's ingestion (checkpoint meta plus the WAL after
+ * it), so `status` after a one-shot `ingest` shows what was read (issue 15, item 10) and a
+ * restarted `serve` keeps counting from there.
+ */
+export type PersistedIngest = Pick<
+  IngestStatus,
+  'format' | 'bytesRead' | 'fileBytes' | 'linesRead' | 'parseErrors' | 'lastParseError' | 'rotations' | 'longLines' | 'longLineBytesSkipped'
+>;
+
+export function persistedOf(s: IngestStatus): PersistedIngest {
+  return {
+    format: s.format, bytesRead: s.bytesRead, fileBytes: s.fileBytes, linesRead: s.linesRead, parseErrors: s.parseErrors,
+    ...(s.lastParseError === undefined ? {} : { lastParseError: s.lastParseError }),
+    rotations: s.rotations, longLines: s.longLines, longLineBytesSkipped: s.longLineBytesSkipped,
+  };
+}
+
 export interface EmbeddedStoreOptions {
   /** Source names in configuration order. */
   sources: readonly string[];
@@ -41,6 +60,8 @@ export interface EmbeddedStoreOptions {
   indexes?: SourceIndex[];
   /** Paths of sources known from the data dir but not followed by this process. */
   knownPaths?: ReadonlyMap<string, string>;
+  /** Ingestion counts the data dir remembers, per source name (sources not followed now show them). */
+  persistedIngest?: ReadonlyMap<string, PersistedIngest>;
   /** Custom tag names in id order, restored from a checkpoint. */
   customTags?: readonly string[];
   onClose?: () => Promise<void>;
@@ -60,6 +81,9 @@ export class EmbeddedStore implements Store {
   private readonly now: () => number;
   /** Entries before this time were dropped by retention. */
   retentionHorizon: number | null = null;
+  /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
+  lost: LostRange[] = [];
+  repairedRecords = 0;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
@@ -146,7 +170,19 @@ export class EmbeddedStore implements Store {
     else if (entries.length === 0) status = 'no_match';
     else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
     else if (this.retentionHorizon !== null && q.t < this.retentionHorizon) status = 'before_retention';
-    return { status, entries, coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+    const lost = this.lostNear(sources, q.t, entries);
+    return { status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+  }
+
+  /** Lost ranges of these sources that lie between t and the farthest entry (all of them when none was found). */
+  private lostNear(sources: readonly SourceIndex[], t: number, entries: readonly EntryView[]): LostRange[] {
+    if (this.lost.length === 0) return [];
+    const names = new Set(sources.map((s) => s.name));
+    let reach = entries.length === 0 ? Infinity : 0;
+    for (const e of entries) reach = Math.max(reach, Math.abs(e.ts - t));
+    return this.lost.filter(
+      (g) => names.has(g.source) && (g.toTs ?? Infinity) >= t - reach && (g.fromTs ?? -Infinity) <= t + reach,
+    );
   }
 
   async entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]> {
@@ -179,7 +215,8 @@ export class EmbeddedStore implements Store {
         // A source the data dir holds but this process does not follow: its data, no tailing.
         name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
         bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
-        parseErrors: 0, linesPerSec: 0, rotations: 0, missedBytes: 0, missedFiles: 0,
+        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0, missedBytes: 0, missedFiles: 0,
+        ...this.options.persistedIngest?.get(index.name),
       };
       const last = index.entries === 0 ? null : index.lastTs;
       // A failed WAL stops every source, the quiet ones too: say so on each.
@@ -192,9 +229,36 @@ export class EmbeddedStore implements Store {
     return {
       sources,
       wal,
+      lost: this.lost.filter((g) => source === undefined || g.source === source),
+      repairedRecords: this.repairedRecords,
       index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },
       uptimeS: Math.round((Date.now() - this.started) / 1000),
     };
+  }
+
+  /**
+   * Ingestion counts to persist: what the data dir remembered plus what this process read
+   * since (tail_status counts from the start of the process; the data dir keeps the total).
+   */
+  ingestToPersist(): Record<string, PersistedIngest> {
+    const out: Record<string, PersistedIngest> = {};
+    for (const [name, p] of this.options.persistedIngest ?? []) out[name] = p;
+    for (const s of this.options.ingestStatus?.() ?? []) {
+      const now = persistedOf(s);
+      const before = out[s.name];
+      out[s.name] = before === undefined ? now : {
+        ...now,
+        linesRead: before.linesRead + now.linesRead,
+        parseErrors: before.parseErrors + now.parseErrors,
+        lastParseError: now.lastParseError ?? before.lastParseError,
+        rotations: before.rotations + now.rotations,
+        longLines: before.longLines + now.longLines,
+        longLineBytesSkipped: before.longLineBytesSkipped + now.longLineBytesSkipped,
+        format: now.format === 'auto' ? before.format : now.format,
+      };
+      if (out[s.name]!.lastParseError === undefined) delete out[s.name]!.lastParseError;
+    }
+    return out;
   }
 
   sourceNames(): string[] {
@@ -202,7 +266,7 @@ export class EmbeddedStore implements Store {
   }
 
   knownTags(): string[] {
-    return ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'NONE', ...this.tags.customTags()];
+    return ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', 'NONE', ...this.tags.customTags(), ...(this.tags.overflowed ? ['OTHER'] : [])];
   }
 
   async close(): Promise<void> {

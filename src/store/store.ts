@@ -54,9 +54,24 @@ export interface Coverage {
   retentionHorizon: number | null;
 }
 
+/**
+ * Entries of a source that were lost: a corrupt WAL record whose bytes the source file no
+ * longer holds (src/store/wal-gaps.ts). Times are the entries around the hole, epoch us.
+ */
+export interface LostRange {
+  source: string;
+  fromTs: number | null;
+  toTs: number | null;
+  bytes: number;
+  lines: number;
+  reason: string;
+}
+
 export interface NearestAnswer {
   status: NearestStatus;
   entries: EntryWithContext[];
+  /** Lost ranges between the query time and the farthest entry returned (or anywhere, when none was). */
+  lost?: LostRange[];
   coverage: Coverage;
   /** Time spent inside the store, microseconds. */
   queryUs: number;
@@ -81,6 +96,9 @@ export interface SourceStatus {
   lastEntryTs: number | null;
   lagMs: number | null;
   rotations: number;
+  /** Lines longer than the line limit (kept up to it), and the bytes skipped past it. */
+  longLines: number;
+  longLineBytesSkipped: number;
   /**
    * Lines that could not be read any more (deleted or truncated before they were read): bytes
    * when known, and whole files lost. Absent = 0.
@@ -118,6 +136,9 @@ export function walFailedMessage(walError: string): string {
 export interface StoreStatus {
   sources: SourceStatus[];
   wal: WalStatus;
+  /** Lost WAL records that could not be re-read from the source, and how many were. */
+  lost?: LostRange[];
+  repairedRecords?: number;
   index: { entries: number; firstTs: number | null; lastTs: number | null; memoryBytes: number };
   uptimeS: number;
 }
@@ -141,7 +162,10 @@ export interface Store {
   status(source?: string): Promise<StoreStatus>;
   /** Configured source names, in configuration order. */
   sourceNames(): string[];
-  /** Tag names this store knows: the six levels, NONE, and custom tags seen so far. */
+  /**
+   * Tag names this store knows: the six levels, NONE, and custom tags seen so far (OTHER when
+   * more custom tags were seen than could be named).
+   */
   knownTags(): string[];
   close(): Promise<void>;
 }

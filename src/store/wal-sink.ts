@@ -19,6 +19,15 @@ import type { EmbeddedStore } from './embedded-store.js';
  */
 export const APPLY_PERMITS = 1024;
 
+/**
+ * Raw bytes at the end of a batch that are the source's own bytes (the resume check compares
+ * them with the file). A batch with an over-long line cut (src/ingest/long-lines.ts) stands for
+ * more source bytes than it holds: none of it is trusted for that check (file size only).
+ */
+export function verbatimTail(rawLen: number, byteStart: number, byteEnd: number): number {
+  return rawLen === byteEnd - byteStart ? rawLen : 0;
+}
+
 export class WalSink implements IngestSink {
   /** Per source id: logical position one past the raw bytes of its last batch. */
   readonly lastRawEnd = new Map<number, number>();
@@ -47,7 +56,7 @@ export class WalSink implements IngestSink {
       }));
       this.store.indexChunk(batch.source, p, batch.firstLine, rawPos);
       this.lastRawEnd.set(id, rawPos + batch.chunk.length);
-      this.lastRawLen.set(id, batch.chunk.length);
+      this.lastRawLen.set(id, verbatimTail(batch.chunk.length, batch.byteStart, batch.byteEnd));
       this.entriesSinceCheckpoint += p.count;
     }, 1);
   }

@@ -11,7 +11,6 @@ export { maskBody, signatureId, SignatureMiner, type Signature, type SignatureOp
 export {
   DEFAULT_MIN_CONFIDENCE,
   DEFAULT_RUNBOOK_TAGS,
-  hasNestedQuantifier,
   loadRunbookCatalog,
   MATCH_BODY_CHARS,
   parseRunbookCatalog,

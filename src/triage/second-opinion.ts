@@ -68,7 +68,7 @@ export function buildSecondOpinionRequest(e: Evidence, runbook: Runbook | null, 
     data.push(`signature ${sig.id} (${Math.round(sig.share * 100)}% of window errors, ${Math.round(sig.burstShare * 100)}% of the burst): ${safe(sig.template)}`);
     for (const ex of sig.examples.slice(0, 2)) data.push(`  example: ${safe(ex)}`);
   }
-  if (e.nearestError !== null) data.push(`nearest error [${e.nearestError.tag}]: ${safe(e.nearestError.body)}`);
+  if (e.nearestError !== null) data.push(`nearest error [${safe(e.nearestError.tag)}]: ${safe(e.nearestError.body)}`);
   if (alert !== undefined && alert.trim() !== '') data.push(`alert text: ${safe(alert, MAX_ALERT_CHARS)}`);
   return [
     'Evidence (computed by the server):',

@@ -4,7 +4,7 @@
  * returned as typed-array views, no copy (FORMAT.md, "Checkpoint file"). The index decides
  * what the sections hold.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { join } from 'node:path';
 import { align, bytesOf, dataView, getU64, setU64, utf8Decoder, utf8Encoder, ZEROS } from './bytes.js';
 import { ioError, silentWalLogger, WalError, type WalLogger } from './errors.js';

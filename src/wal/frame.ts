@@ -3,7 +3,7 @@
  * CRC32Cs. The frame's own CRC covers the lengths, so a reader trusts a length only after it
  * verified; the magic and 8-byte alignment let a reader resynchronize after damage.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { align, dataView } from './bytes.js';
 
 export const FRAME_BYTES = 32;

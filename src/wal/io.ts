@@ -48,6 +48,9 @@ export const nodeIo: WalIo = {
   readdir: (dir) => cb<string[]>((done) => fs.readdir(dir, done)),
   mkdirp: (dir) => cb<void>((done) => fs.mkdir(dir, { recursive: true }, (err) => done(err))),
   syncDir: async (dir) => {
+    // Windows cannot open a directory as a file to fsync it (no O_DIRECTORY): NTFS journals
+    // the rename itself. Not tested there (the project runs on Linux); see the README.
+    if (process.platform === 'win32') return;
     const fd = await cb<number>((done) => fs.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY, done));
     try {
       await cb<void>((done) => fs.fsync(fd, done));

@@ -4,7 +4,7 @@
  * caller's arrays, never copied into one big buffer. Decoding returns views of the read
  * buffer (ts is 8-aligned in the format, so Float64Array views need no copy).
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { align, bytesOf, dataView, getU64, isU32, isU53, setU64, utf8Decoder, utf8Encoder, ZEROS } from './bytes.js';
 import { corrupt, WalError } from './errors.js';
 import { FRAME_BYTES, type Frame, MAX_RAW_BYTES, recordBytes, TYPE_BATCH, TYPE_SEAL, TYPE_SOURCE, writeFrame } from './frame.js';

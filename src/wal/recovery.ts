@@ -8,7 +8,7 @@
  * another process owns the directory and may be appending, so a torn end of a segment is
  * only where this view stops (`unreadTails`), and damage is counted but left in place.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { join } from 'node:path';
 import { corrupt, ioError, isNotFound, type WalLogger } from './errors.js';
 import { FRAME_BYTES, readFrame, TYPE_BATCH, TYPE_SEAL, TYPE_SOURCE } from './frame.js';

@@ -4,7 +4,7 @@
  * record or a damaged region followed by a valid record is *corrupt* (skipped, counted);
  * bad bytes with nothing valid after them are a *torn tail*.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { readFully, type WalIo } from './io.js';
 import { FRAME_BYTES, type Frame, hasMagic, readFrame, RECORD_ALIGN } from './frame.js';
 
@@ -140,8 +140,8 @@ function torn(pending: Bad[], off: number, reason: string): ScanEvent {
 /**
  * The first offset >= from (a multiple of 8) holding a frame that verifies and whose record
  * ends within the file, or -1. Checks the magic first and computes a CRC only where the four
- * magic bytes match: a crc32c call on 28 bytes costs ~126 ns (native call overhead,
- * measured here), a byte compare ~1 ns, and resync tries every 8th offset.
+ * magic bytes match: a crc32c call on 28 bytes costs ~40 ns (crc32c.ts), a byte compare
+ * ~1 ns, and resync tries every 8th offset.
  */
 async function resync(reader: BlockReader, from: number): Promise<number> {
   const limit = reader.limit;

@@ -2,7 +2,7 @@
  * Segment files: the 64-byte header, names that sort in log order, and creating a segment
  * so that it appears under its final name only once complete (FORMAT.md, "Cutting").
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { join } from 'node:path';
 import { dataView, getU64, setU64 } from './bytes.js';
 import { corrupt, ioError, WalError } from './errors.js';

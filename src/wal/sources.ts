@@ -6,6 +6,22 @@
  */
 import type { FileIdentity, SourceFields, SourceFile, SourcePosition, WalRecord, WalSource } from './types.js';
 
+/**
+ * Whether a batch re-reads bytes of its file that lie before where that file was left: a
+ * repair of a lost (corrupt) record, appended after the records that follow it. It must move
+ * neither the file's position nor the source's back (FORMAT.md, "Repair batches"). A file read
+ * again from 0 (a truncation, a new file on a reused inode) is announced by a file list first,
+ * and every other batch continues at or past its file's position. Without a file list
+ * (version 1) the source's own position stands for its file.
+ */
+export function isRepairBatch(source: WalSource | undefined, b: { file: FileIdentity; byteStart: number; byteEnd: number }): boolean {
+  if (source === undefined || b.byteStart === 0) return false;
+  const at = indexOf(source.files, b.file);
+  if (at >= 0) return b.byteEnd <= source.files[at]!.offset;
+  const p = source.position;
+  return p !== null && same(p.file, b.file) && b.byteEnd <= p.offset;
+}
+
 interface Entry extends WalSource {
   /** False while only batches for this id were seen (its registration was damaged). */
   registered: boolean;
@@ -78,7 +94,9 @@ export class SourceTable {
 
   apply(rec: WalRecord): void {
     if (rec.type === 'source') this.applySource(rec);
-    else this.applyPosition(rec.sourceId, { file: { dev: rec.file.dev, ino: rec.file.ino }, offset: rec.byteEnd, nextLine: rec.firstLine + rec.lines });
+    else if (!isRepairBatch(this.byId.get(rec.sourceId), rec)) {
+      this.applyPosition(rec.sourceId, { file: { dev: rec.file.dev, ino: rec.file.ino }, offset: rec.byteEnd, nextLine: rec.firstLine + rec.lines });
+    }
   }
 
   /** Fills registrations (and positions never updated here) from an older table. */

@@ -21,7 +21,7 @@ import { type CorruptFound, type ReplayOptions, type ReplayStats, replaySegments
 import { deleteSealedPrefix } from './retention.js';
 import { createSegment, segmentName, WAL_FORMAT_VERSION } from './segment-file.js';
 import { type SegmentInfo, SegmentList, SegmentState } from './segment-list.js';
-import { listOf, type SourceTable } from './sources.js';
+import { isRepairBatch, listOf, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
 import type { FsyncPolicy, SourceFields, SourceFile, WalBatch, WalRecord, WalSource } from './types.js';
 
@@ -150,9 +150,11 @@ export class Wal {
     const { rawPos, durable } = await this.mutex.runExclusive(async () => {
       const { seg, at } = await this.writeRecord(enc);
       seg.addBatch(batch.count, batch.ts);
-      this.sourceTable.applyPosition(batch.sourceId, {
-        file: { dev: batch.file.dev, ino: batch.file.ino }, offset: batch.byteEnd, nextLine: batch.firstLine + batch.lines,
-      });
+      if (!isRepairBatch(this.sourceTable.get(batch.sourceId), batch)) {
+        this.sourceTable.applyPosition(batch.sourceId, {
+          file: { dev: batch.file.dev, ino: batch.file.ino }, offset: batch.byteEnd, nextLine: batch.firstLine + batch.lines,
+        });
+      }
       // Wrapped in an object: runExclusive must not wait for the fsync while holding the lock.
       return { rawPos: seg.start + at + FRAME_BYTES + enc.metaLen, durable: this.syncer.written(batch.count) };
     });

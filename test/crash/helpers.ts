@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type ServeExit, ServeProc } from '../../tools/crash-test/serve-proc.js';
 import { scanFiles, type Verdict, verifyDataDir } from '../../tools/crash-test/verify.js';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bundle/cli.js', import.meta.url));
 export const CRASH_TEST = fileURLToPath(new URL('../../dist/tools/crash-test.js', import.meta.url));
 
 export function requireBuilt(): void {

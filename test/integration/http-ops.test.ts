@@ -16,7 +16,7 @@ import { type ServeProcess, connectHttp, startServe, waitLive, writeSecondsLog }
 describe('/healthz readiness (in process, with a store that is still catching up)', () => {
   const source: SourceStatus = {
     name: 'app', path: '/var/log/app.log', format: 'iso-bracket', state: 'catching_up', bytesRead: 250, fileBytes: 1000, pendingBytes: 0,
-    linesRead: 10, entries: 10, parseErrors: 0, linesPerSec: 0, lastEntryTs: null, lagMs: null, rotations: 0,
+    linesRead: 10, entries: 10, parseErrors: 0, linesPerSec: 0, lastEntryTs: null, lagMs: null, rotations: 0, longLines: 0, longLineBytesSkipped: 0,
   };
   const status: StoreStatus = {
     sources: [source],

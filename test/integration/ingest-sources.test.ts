@@ -337,6 +337,10 @@ describe('catch-up of a multi-MB file', () => {
     const inline = track(openStack([{ name: 'big', path }], { threads: 0, timezone: 'Europe/Berlin' }));
     expect(pooled.pool.threads).toBe(2);
     expect(inline.pool.threads).toBe(0);
+    // Until a worker is up, big chunks are parsed inline (parse-pool.ts); this test is about
+    // the workers, so it waits for them.
+    await pooled.pool.ready();
+    run.mockClear();
     for (const s of [pooled, inline]) s.ingestor.start();
     for (const s of [pooled, inline]) {
       await waitFor(async () => (await countAll(s.store)) === expected.entries && s.status().pendingBytes === 0, 20_000, () => s.status());

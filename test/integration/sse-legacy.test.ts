@@ -54,5 +54,9 @@ describe('serve --transport sse (legacy HTTP+SSE)', () => {
     const mcp = await fetch(`${srv.base}/mcp`, { method: 'POST' });
     expect(mcp.status).toBe(404);
     expect(await mcp.text()).toMatch(/served at \/sse/);
+    // The incident view page talks to /mcp, so it is not served here (issue 14).
+    const page = await fetch(`${srv.base}/`);
+    expect(page.status).toBe(404);
+    expect(await page.text()).toMatch(/needs --transport http/);
   });
 });

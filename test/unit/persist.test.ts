@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceIndex, findNearest } from '../../src/index/index.js';
-import { restoreIndex, snapshotIndex } from '../../src/index/persist.js';
+import { SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
 import { packMeta } from '../../src/parse/meta.js';
 
 /** A section reader over a snapshot, copying each section as a checkpoint file read would. */
@@ -49,5 +49,36 @@ describe('index snapshots', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('a checkpoint of search layout 1 (radix tables, no searchLayout field) is restored with rebuilt models and keyed lists', () => {
+    const index = new SourceIndex('app', 0, 1024);
+    for (let i = 0; i < 5000; i++) index.append(1_000_000 + i * 7 - (i % 3), packMeta(i % 50 === 0 ? 4 : i % 4, 3), i + 1, i * 10, 9);
+    // Equal timestamps every third entry: the appends above are in order except for ties.
+    const snap = snapshotIndex([index]);
+    const src = snap.sources[0]!;
+    expect(src.searchLayout).toBe(SEARCH_LAYOUT);
+    // Rewrite it as the layout-1 writer did: radix sections instead of models, no keyed lists.
+    delete src.searchLayout;
+    src.chunks.forEach((c, k) => {
+      if (c.model === undefined) return;
+      delete c.model;
+      delete c.keyed;
+      (c as { radix?: unknown }).radix = { min: 0, scale: 1 };
+      snap.sections[`0.${k}.radix`] = new Uint16Array(4);
+    });
+    const [restored] = restoreIndex(snap.sources, reader(snap.sections), ['app'], 1024);
+    const sealed = restored!.main.liveChunks().filter((c) => c.sealed);
+    expect(sealed.length).toBeGreaterThan(2);
+    for (const c of sealed) {
+      expect(c.model).not.toBeNull();
+      expect(c.keyedList(4)).toBeDefined();
+    }
+    for (let t = 999_990; t < 1_036_000; t += 997) {
+      for (const tags of [null, [4]]) {
+        const spec = { t, tags, count: 1, direction: 'nearest' as const, maxDistance: Infinity };
+        expect(findNearest([restored!], spec).map((h) => [h.ts, h.line])).toEqual(findNearest([index], spec).map((h) => [h.ts, h.line]));
+      }
+    }
   });
 });

@@ -2,7 +2,7 @@
  * Read-only opens (FORMAT.md, "Read-only opens"): a second reader beside a live writer sees
  * every complete record, stops before a record being written, and never changes a byte.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../../src/wal/crc32c.js';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
  * Corruption injection: torn tails at every byte of the last record, bit flips and zeroed
  * ranges in a middle record, damaged sealed segments, newer format versions.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../../src/wal/crc32c.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

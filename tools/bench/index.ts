@@ -2,9 +2,10 @@
  * `npm run bench`: prints the TARGETS.md rows, ours beside the references measured in the
  * same run. Quote ratios: absolute times drift between machines and runs.
  *
- *   node dist/tools/bench/index.js [--quick | --full] [--only query,stdio,catchup,live,restart]
+ *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart]
  *
- *   default  query at 1k/100k/1M/5M/10M, stdio at 1M, catch-up and restart at 10M lines,
+ *   default  start-up (--version, first answer, 2M-line catch-up beside lnav), query at
+ *            1k/100k/1M/5M/10M, stdio at 1M, catch-up and restart at 10M lines,
  *            live lag at 11,667 and 116,670 lines/s (about 6 minutes)
  *   --quick  small sizes, for a smoke run (about a minute)
  *   --full   adds 42M entries (one production hour) and stdio at 10M (needs ~16 GB RAM)
@@ -17,9 +18,10 @@ import { catchupTable, runCatchupBench } from './catchup-bench.js';
 import { liveTable, runLiveBench } from './live-bench.js';
 import { memoryTable, queryTable, runQueryBench } from './query-bench.js';
 import { restartTable, runRestartBench } from './restart-bench.js';
+import { runStartupBench, startupTable } from './startup-bench.js';
 import { runStdioBench, stdioTable } from './stdio-bench.js';
 
-const SECTIONS = ['query', 'stdio', 'catchup', 'live', 'restart'];
+const SECTIONS = ['startup', 'query', 'stdio', 'catchup', 'live', 'restart'];
 
 async function main(): Promise<void> {
   let values;
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
   };
   print(`# log-triage-mcp bench, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
   try {
+    if (only.has('startup')) print(startupTable(await runStartupBench(dir, quick ? 500_000 : 2_000_000)));
     if (only.has('query')) {
       const sizes = quick ? [1_000, 100_000, 1_000_000] : full ? [1_000, 100_000, 1_000_000, 5_000_000, 10_000_000, 42_000_000] : [1_000, 100_000, 1_000_000, 5_000_000, 10_000_000];
       const rows = runQueryBench(sizes, new Set([1_000_000, 5_000_000]), quick ? 50_000 : 200_000);

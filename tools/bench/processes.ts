@@ -1,24 +1,43 @@
 /** Running the built CLI and the generator as real processes for the end-to-end benches. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-export const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../bundle/cli.js', import.meta.url));
 export const GENERATE = fileURLToPath(new URL('../generate.js', import.meta.url));
 
-/** Runs a command to completion; resolves with its wall time in ms and output. */
-export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, keepStdout = true): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+const GNU_TIME = '/usr/bin/time';
+const CPU_MARK = 'LTM_CPU_SECONDS';
+
+/**
+ * `cmd args` wrapped in GNU time when it is there, so the CPU the process used (user + system)
+ * can be read from its stderr with cpuMs(): on a machine shared with other jobs the wall time
+ * also counts the waiting for a core, the CPU time does not.
+ */
+export function withCpuTime(cmd: string, args: string[]): [string, string[]] {
+  return existsSync(GNU_TIME) ? [GNU_TIME, ['-f', `${CPU_MARK} %U %S`, cmd, ...args]] : [cmd, args];
+}
+
+/** The CPU time GNU time reported in `stderr`, ms (NaN without it). */
+export function cpuMs(stderr: string): number {
+  const m = new RegExp(`${CPU_MARK} ([\\d.]+) ([\\d.]+)`).exec(stderr);
+  return m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN;
+}
+
+/** Runs a command to completion; resolves with its wall and CPU time in ms and output. */
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, keepStdout = true): Promise<{ ms: number; cpuMs: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] });
+    const [c, a] = withCpuTime(cmd, args);
+    const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ ms: performance.now() - started, code, stdout, stderr }));
-    child.on('error', () => resolve({ ms: NaN, code: -1, stdout, stderr }));
+    child.on('close', (code) => resolve({ ms: performance.now() - started, cpuMs: cpuMs(stderr), code, stdout, stderr }));
+    child.on('error', () => resolve({ ms: NaN, cpuMs: NaN, code: -1, stdout, stderr }));
   });
 }
 

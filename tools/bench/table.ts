@@ -18,6 +18,23 @@ export function median(values: number[]): number {
   return s.length === 0 ? NaN : s[Math.floor((s.length - 1) / 2)]!;
 }
 
+/** Min, median and max of a few runs: a target is judged on the worst of them. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  runs: number;
+}
+
+export function spread(values: number[]): Spread {
+  return { min: Math.min(...values), median: median(values), max: Math.max(...values), runs: values.length };
+}
+
+/** `min / median / max` with one formatter. */
+export function showSpread(s: Spread, fmt: (v: number) => string): string {
+  return `${fmt(s.min)} / ${fmt(s.median)} / ${fmt(s.max)}`;
+}
+
 export function percentile(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;

@@ -9,7 +9,7 @@
  */
 import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../../src/wal/crc32c.js';
 import { resolveConfig } from '../../src/config.js';
 import { openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';

@@ -8,7 +8,8 @@ import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from '../../store/store.js';
 import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
-import { coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput } from '../schemas.js';
+import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, strictInput } from '../schemas.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface FindNearestDeps {
   store: Store;
@@ -67,6 +68,9 @@ const outputSchema = {
   coverage: coverageOutput,
   query_us: z.number(),
   notes: z.array(z.string()).optional(),
+  lost: z
+    .array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), lines: z.number(), reason: z.string() }))
+    .optional(),
 };
 
 const DESCRIPTION =
@@ -88,14 +92,15 @@ export function coverageJson(c: Coverage): z.infer<typeof coverageOutput> {
 }
 
 function contextJson(e: EntryView): z.infer<typeof contextEntry> {
-  return { timestamp: formatTimestamp(e.ts, e.precision), tag: e.tag, body: escapeLogText(e.body), line: e.line };
+  return { timestamp: formatTimestamp(e.ts, e.precision), tag: escapeLogText(e.tag), body: escapeLogText(e.body), line: e.line };
 }
 
 function entryJson(e: EntryWithContext, t: number) {
   return {
     timestamp: formatTimestamp(e.ts, e.precision),
     epoch_ms: roundMs(e.ts),
-    tag: e.tag,
+    // Tags come from the log too: `[\x1b[31mERROR]` went out raw (issue 15, item 6).
+    tag: escapeLogText(e.tag),
     body: escapeLogText(e.body),
     truncated: e.truncated,
     distance_ms: roundMs(e.ts - t),
@@ -113,6 +118,7 @@ type Structured = {
   coverage: z.infer<typeof coverageOutput>;
   query_us: number;
   notes?: string[];
+  lost?: { source: string; from: string | null; to: string | null; lines: number; reason: string }[];
 };
 
 function formatDistance(ms: number): string {
@@ -153,6 +159,7 @@ export interface FindNearestArgs {
 /** Runs the query and shapes the result, shrinking it until it fits in 64 KiB. */
 export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArgs): Promise<CallToolResult & { structuredContent: Structured }> {
   const t = requireTimestamp(args.timestamp);
+  checkTags(deps.store.knownTags(), tagList(args.tag));
   let bodyCap = deps.bodyCap;
   let context = args.context;
   let count = args.count;
@@ -168,13 +175,22 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
       maxDistance: args.max_distance_ms === undefined ? undefined : args.max_distance_ms * 1000,
       bodyCap,
     });
+    // A hole from a lost WAL record near the answer: said, so "ok" with an entry far away does
+    // not read as "nothing was logged in between" (issue 15, item 7).
+    const lost = (answer.lost ?? []).map((g) => ({
+      source: g.source, from: g.fromTs === null ? null : formatTimestamp(g.fromTs), to: g.toTs === null ? null : formatTimestamp(g.toTs),
+      lines: g.lines, reason: g.reason,
+    }));
+    const lostNotes = lost.map((g) => `${g.lines} lines of source ${g.source} between ${g.from ?? 'its start'} and ${g.to ?? 'its end'} are lost (a corrupt WAL record: ${g.reason}); entries there may be missing from this answer`);
+    const allNotes = [...notes, ...lostNotes];
     const structured: Structured = {
       query: { timestamp: formatTimestamp(t), epoch_ms: roundMs(t) },
       status: answer.status,
       entries: answer.entries.map((e) => entryJson(e, t)),
       coverage: coverageJson(answer.coverage),
       query_us: answer.queryUs,
-      ...(notes.length > 0 ? { notes: [...notes] } : {}),
+      ...(allNotes.length > 0 ? { notes: allNotes } : {}),
+      ...(lost.length > 0 ? { lost } : {}),
     };
     const result = { content: [{ type: 'text' as const, text: renderNearest(structured) }], structuredContent: structured };
     if (surelyFits(structured, bodyCap) || fitsBudget(result) || (count === 1 && context === 0 && bodyCap <= 64)) return result;
@@ -217,9 +233,11 @@ export function registerFindNearestLogTool(server: McpServer, deps: FindNearestD
     {
       title: 'Find the log entries nearest to a time',
       description: DESCRIPTION,
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args) => findNearestLog(deps, args as FindNearestArgs),
   );

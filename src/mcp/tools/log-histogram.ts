@@ -7,10 +7,11 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { LEVEL_NAMES, levelFromName } from '../../parse/levels.js';
-import { formatTimestamp } from '../../parse/timestamp.js';
+import { formatTimestamp, MAX_EPOCH_MS } from '../../parse/timestamp.js';
 import type { Store } from '../../store/store.js';
-import { coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError } from '../schemas.js';
+import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface LogHistogramDeps {
   store: Store;
@@ -94,8 +95,12 @@ export async function logHistogram(deps: LogHistogramDeps, args: LogHistogramArg
   if (n > MAX_BUCKETS) {
     throw new ToolInputError('buckets_before', `buckets_before + buckets_after + 1 is ${n}; at most ${MAX_BUCKETS} buckets are accepted (widen bucket_s instead)`);
   }
+  checkTags(deps.store.knownTags(), tagList(args.tag));
   const width = args.bucket_s * US;
   const start = Math.floor(t / width) * width - args.buckets_before * width;
+  if (Math.abs(start) > MAX_EPOCH_MS * 1000 || Math.abs(start + n * width) > MAX_EPOCH_MS * 1000) {
+    throw new ToolInputError('timestamp', `the buckets around it leave the range of epoch milliseconds -${MAX_EPOCH_MS} to ${MAX_EPOCH_MS}`);
+  }
   const tags = [...new Set((tagList(args.tag) ?? LEVEL_NAMES).map(canonicalTag))];
   const source = args.source === undefined ? {} : { source: args.source };
   const coverage = await deps.store.coverage(args.source);
@@ -140,9 +145,11 @@ export function registerLogHistogramTool(server: McpServer, deps: LogHistogramDe
         'Counts entries per level (or tag) in equal time buckets around a timestamp, with a sparkline per ' +
         'level in the text, so a burst of errors and its start are visible at a glance. Use it to see ' +
         'whether an alert time sits on a burst, and how the error rate compares with before.',
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args) => logHistogram(deps, args as LogHistogramArgs),
   );

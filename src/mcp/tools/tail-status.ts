@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Store, StoreStatus } from '../../store/store.js';
 import { escapeLogText } from '../../text/untrusted.js';
-import { sourceInput } from '../schemas.js';
+import { sourceInput, strictInput } from '../schemas.js';
 
 export interface TailStatusDeps {
   store: Store;
@@ -28,6 +28,8 @@ const sourceOutput = z.object({
   last_entry_timestamp: z.string().nullable(),
   lag_ms: z.number().nullable(),
   rotations: z.number(),
+  long_lines: z.number(),
+  long_line_bytes_skipped: z.number(),
   missed_bytes: z.number(),
   missed_files: z.number(),
   error: z.string().optional(),
@@ -44,6 +46,8 @@ const outputSchema = {
     last_fsync_at: z.string().nullable(),
     fsync_policy: z.string(),
     corrupt_records: z.number(),
+    repaired_records: z.number(),
+    lost: z.array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), bytes: z.number(), lines: z.number(), reason: z.string() })),
     failed: z.boolean(),
     error: z.string().optional(),
   }),
@@ -80,6 +84,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_entry_timestamp: iso(src.lastEntryTs),
       lag_ms: src.lagMs === null ? null : Math.round(src.lagMs),
       rotations: src.rotations,
+      long_lines: src.longLines,
+      long_line_bytes_skipped: src.longLineBytesSkipped,
       missed_bytes: src.missedBytes ?? 0,
       missed_files: src.missedFiles ?? 0,
       ...(src.error === undefined ? {} : { error: src.error }),
@@ -93,6 +99,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       last_fsync_at: s.wal.lastFsyncAt === null ? null : new Date(s.wal.lastFsyncAt).toISOString(),
       fsync_policy: s.wal.fsyncPolicy,
       corrupt_records: s.wal.corruptRecords,
+      repaired_records: s.repairedRecords ?? 0,
+      lost: (s.lost ?? []).map((g) => ({ source: g.source, from: iso(g.fromTs), to: iso(g.toTs), bytes: g.bytes, lines: g.lines, reason: g.reason })),
       failed: s.wal.error != null,
       ...(s.wal.error == null ? {} : { error: s.wal.error }),
     },
@@ -112,12 +120,15 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
+    const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
     const missed = s.missed_bytes > 0 || s.missed_files > 0 ? `, MISSED ${s.missed_bytes} bytes in ${s.missed_files} files (deleted or truncated before they were read)` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${missed}${err}`;
+    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${missed}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
-    ? `wal: ${w.failed ? `FAILED (${w.error ?? 'fsync error'}), ingestion stopped until restart; ` : ''}${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records`
+    ? `wal: ${w.failed ? `FAILED (${w.error ?? 'fsync error'}), ingestion stopped until restart; ` : ''}${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records` +
+      (w.repaired_records > 0 ? `, ${w.repaired_records} re-read from the sources` : '') +
+      w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
   const ix = j.index;
   return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
@@ -133,7 +144,7 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
         'line, lines/s, parse errors, rotations, lines missed (files deleted or truncated before they were ' +
         'read), plus WAL durability (and whether it failed) and index size. Use it to judge whether ' +
         'find_nearest_log can already see the moment you care about.',
-      inputSchema: { source: sourceInput },
+      inputSchema: strictInput({ source: sourceInput }),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

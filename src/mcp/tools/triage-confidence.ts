@@ -26,8 +26,9 @@ import {
   type TriageResult,
 } from '../../triage/index.js';
 import { fitsBudget } from '../response-budget.js';
-import { coverageOutput, requireTimestamp, sourceInput, timestampInput } from '../schemas.js';
+import { coverageOutput, requireTimestamp, sourceInput, timestampInput, strictInput } from '../schemas.js';
 import { coverageJson } from './find-nearest-log.js';
+import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface TriageConfidenceDeps {
   store: Store;
@@ -182,7 +183,7 @@ function structuredOf(tr: TriageResult, t: number, reasons: string[], llm: LlmOu
           ? null
           : {
               timestamp: formatTimestamp(ne.ts, ne.precision),
-              tag: ne.tag,
+              tag: escapeLogText(ne.tag),
               body: escapeLogText(ne.body),
               truncated: ne.truncated,
               source: ne.source,
@@ -368,9 +369,11 @@ export function registerTriageConfidenceTool(server: McpServer, deps: TriageConf
     {
       title: 'Score an incident and decide: run the runbook or escalate',
       description: DESCRIPTION,
-      inputSchema,
+      inputSchema: strictInput(inputSchema),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: false, openWorldHint: false },
+      // Hosts with MCP Apps render the incident view beside the result; others ignore it.
+      _meta: INCIDENT_VIEW_TOOL_META,
     },
     async (args, extra) => triageConfidence(server, deps, args as TriageConfidenceArgs, extra),
   );

@@ -1,7 +1,7 @@
 /**
  * The HTTP front: one node:http server, and the order every request goes through
  *
- *   Host check -> Origin check -> CORS -> bearer auth -> route
+ *   Host check -> Origin check -> CORS -> [/ and /ui: the incident view page] -> bearer auth -> route
  *     /mcp (http) or /sse + /messages (sse)   MCP sessions
  *     /healthz, /metrics                        operations
  *
@@ -15,6 +15,7 @@ import type { Store } from '../../store/store.js';
 import type { CallTracker } from './call-tracker.js';
 import type { Readiness } from './health.js';
 import { HttpError, sendError } from './http-util.js';
+import { serveIncidentPage } from './incident-page.js';
 import type { Gate } from './limits.js';
 import { type Metrics, ROUTES, type Route } from './metrics.js';
 import { RequestGuard, type SecurityOptions } from './security.js';
@@ -120,6 +121,11 @@ export class HttpApp {
       res.writeHead(Object.keys(cors).length > 0 ? 204 : 405, { Allow: 'GET, POST, DELETE' }).end();
       return;
     }
+    if (route === '/' || route === '/ui') {
+      if (this.deps.sessions.kind !== 'http') throw new HttpError(404, 'the incident view page needs --transport http (it talks to /mcp)');
+      // Security: before the token check on purpose; see incident-page.ts (the page holds no data).
+      return serveIncidentPage(req, res);
+    }
     if (!guard.checkAuth(req)) {
       metrics.reject('auth');
       throw new HttpError(401, 'Unauthorized: send Authorization: Bearer <token> (the server was started with --auth-token)', {
@@ -138,7 +144,7 @@ export class HttpApp {
     if (sessions.kind === 'http' && route === '/mcp') return this.withBodyErrors(sessions.handle(req, res, path));
     if (sessions.kind === 'sse' && (route === '/sse' || route === '/messages')) return this.withBodyErrors(sessions.handle(req, res, path));
     const where = sessions.kind === 'http' ? '/mcp' : '/sse';
-    throw new HttpError(404, `Not found: ${path.slice(0, 100)}; MCP is served at ${where}, plus /healthz and /metrics`);
+    throw new HttpError(404, `Not found: ${path.slice(0, 100)}; MCP is served at ${where}, plus /healthz and /metrics${sessions.kind === 'http' ? ', and the incident view at /' : ''}`);
   }
 
   private async withBodyErrors(p: Promise<void>): Promise<void> {

@@ -13,7 +13,7 @@ export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'cancelled' |
 export type Rejection = 'auth' | 'host' | 'origin' | 'body_too_large' | 'sessions_full' | 'inflight_full' | 'draining' | 'bad_request';
 
 /** Routes as labels: a fixed set, so a client cannot grow the label space with odd URLs. */
-export const ROUTES = ['/mcp', '/sse', '/messages', '/healthz', '/metrics', 'other'] as const;
+export const ROUTES = ['/mcp', '/sse', '/messages', '/healthz', '/metrics', '/', '/ui', 'other'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export class Metrics {

@@ -8,8 +8,12 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { CustomFormatError, validateCustomFormat } from './parse/custom-format.js';
 import { formatNames } from './parse/formats.js';
+import type { CustomFormatSpec } from './parse/parsed-chunk.js';
 import { ZoneResolver, parseTimestampInput } from './parse/timestamp.js';
+import { DEFAULT_SCAN_BUDGET } from './index/text-scan.js';
+import { DEFAULT_ID_FIELDS } from './text/text-query.js';
 
 /** A bad option: the CLI prints the message on one line and exits with code 2. */
 export class ConfigError extends Error {
@@ -36,7 +40,11 @@ const READ: readonly Command[] = ['serve', 'ingest', 'query', 'status', 'demo'];
 export const OPTIONS: Record<string, OptionSpec> = {
   source: { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'PATH or NAME=PATH of a log file to follow (repeatable; bare PATH arguments after the command too)' },
   'source-dir': { kind: 'list', commands: ['serve', 'ingest', 'query'], help: 'every *.log file directly in DIR, named by its file name (repeatable; read once at start)' },
-  format: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: `log format: auto or ${formatNames().join(', ')} (default auto)` },
+  format: {
+    kind: 'list',
+    commands: ['serve', 'ingest', 'query'],
+    help: `log format for every source, or SOURCE=NAME for one (repeatable): auto (default, detected per file) or ${formatNames().join(', ')}, or a custom format from the config file`,
+  },
   timezone: { kind: 'string', commands: ['serve', 'ingest', 'query'], help: 'IANA zone for timestamps without one (default UTC)' },
   'data-dir': { kind: 'string', commands: READ, help: 'where the WAL, checkpoints and positions live' },
   ephemeral: { kind: 'boolean', commands: ['serve', 'ingest', 'query', 'demo'], help: 'keep everything in memory, write no data dir' },
@@ -54,10 +62,11 @@ export const OPTIONS: Record<string, OptionSpec> = {
   'max-inflight': { kind: 'string', commands: ['serve', 'demo'], help: 'requests in flight before 429 (http/sse; default 256)' },
   'max-body-bytes': { kind: 'string', commands: ['serve', 'demo'], help: 'largest request body before 413 (http/sse; default 1MiB)' },
   runbooks: { kind: 'string', commands: ['serve', 'demo'], help: 'runbook catalog, YAML or JSON' },
-  store: { kind: 'string', commands: READ, help: 'embedded (default); clickhouse is not available yet' },
-  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP URL (default http://127.0.0.1:8123)' },
+  store: { kind: 'string', commands: READ, help: 'embedded (default) or clickhouse (query a cluster; with --source, also ship to it)' },
+  'clickhouse-url': { kind: 'string', commands: READ, help: 'ClickHouse HTTP(S) URL, credentials allowed in it (default http://127.0.0.1:8123)' },
   'clickhouse-database': { kind: 'string', commands: READ, help: 'ClickHouse database (default log_triage)' },
-  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster name for ON CLUSTER DDL' },
+  'clickhouse-cluster': { kind: 'string', commands: READ, help: 'ClickHouse cluster: local tables per shard + a Distributed table' },
+  'agent-name': { kind: 'string', commands: RUN, help: 'prefix of this host\'s source names in ClickHouse, AGENT/NAME (default the host name)' },
   'max-line-bytes': { kind: 'string', commands: ['serve', 'ingest', 'query', 'demo'], help: 'longer log lines are kept up to this size, the rest skipped (default 1MiB)' },
   'body-cap': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'body bytes returned per entry (default 2048)' },
   'log-level': { kind: 'string', commands: READ, help: 'stderr log level: fatal, error, warn, info (default), debug' },
@@ -68,6 +77,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
   context: { kind: 'string', commands: ['query'], short: 'C', help: 'neighbour lines around each hit, 0..50 (default 0)' },
   direction: { kind: 'string', commands: ['query'], help: 'nearest (default), before or after' },
   'max-distance-ms': { kind: 'string', commands: ['query'], help: 'ignore entries farther than this' },
+  contains: { kind: 'list', commands: ['query'], help: 'only entries whose body contains this text (repeatable: all must occur)' },
+  'case-sensitive': { kind: 'boolean', commands: ['query'], help: 'compare --contains, --pattern and --field values with case' },
+  pattern: { kind: 'string', commands: ['query'], help: 'only entries whose body matches this regex (RE2 syntax, linear time)' },
+  field: { kind: 'list', commands: ['query'], help: 'NAME=VALUE: only entries whose field NAME has VALUE (JSON, logfmt, key=value; repeatable)' },
+  'scan-budget-ms': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'time one text search may take before it answers with what it searched (default 150)' },
+  'scan-budget-entries': { kind: 'string', commands: ['serve', 'query', 'demo'], help: 'bodies one text search may read (default 1000000)' },
+  'id-fields': { kind: 'list', commands: ['serve', 'demo'], help: `fields related_log reads request/trace ids from (default ${DEFAULT_ID_FIELDS.join(',')})` },
   json: { kind: 'boolean', commands: ['query', 'status'], help: 'print JSON instead of a table' },
   help: { kind: 'boolean', commands: READ, short: 'h', help: 'show this help' },
 };
@@ -75,6 +91,8 @@ export const OPTIONS: Record<string, OptionSpec> = {
 export interface SourceSpec {
   name: string;
   path: string;
+  /** Its own --format SOURCE=NAME, when given (else Config.format applies). */
+  format?: string;
 }
 
 export type FsyncPolicy = 'batch' | 'always' | 'off';
@@ -83,7 +101,10 @@ export type TransportKind = 'stdio' | 'http' | 'sse';
 export interface Config {
   command: Command;
   sources: SourceSpec[];
+  /** 'auto' or a format name, for every source without a SOURCE=NAME of its own. */
   format: string;
+  /** Custom formats defined under `formats:` in the config file. */
+  customFormats: CustomFormatSpec[];
   timezone: string;
   dataDir: string;
   ephemeral: boolean;
@@ -102,11 +123,17 @@ export interface Config {
   clickhouseUrl: string;
   clickhouseDatabase: string;
   clickhouseCluster: string | null;
+  /** Host part of source names in ClickHouse (null: the host name). */
+  agentName: string | null;
   bodyCap: number;
   /** Log lines longer than this are cut to it while reading (the rest skipped, counted). */
   maxLineBytes: number;
   logLevel: string;
   help: boolean;
+  /** Limits of one text search (find_nearest_log with contains, pattern or fields; related_log). */
+  scanBudget: { entries: number; ms: number };
+  /** Field names related_log takes request and trace ids from. */
+  idFields: string[];
   query: {
     timestamp: string | null;
     tags: string[] | null;
@@ -115,6 +142,10 @@ export interface Config {
     direction: 'nearest' | 'before' | 'after';
     maxDistanceMs: number | null;
     json: boolean;
+    contains: string[];
+    caseSensitive: boolean;
+    pattern: string | null;
+    fields: Record<string, string>;
   };
 }
 
@@ -234,7 +265,30 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
-function readConfigFile(path: string): Raw {
+
+interface ConfigFile {
+  raw: Raw;
+  customFormats: CustomFormatSpec[];
+}
+
+/** `formats:` of the config file: name -> definition, each validated (CustomFormatError names the field). */
+function readCustomFormats(path: string, value: unknown): CustomFormatSpec[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`--config ${path}: formats must be a mapping of format names to definitions (regex, timestamp)`);
+  }
+  const builtin = new Set(['auto', ...formatNames()]);
+  return Object.entries(value as Record<string, unknown>).map(([name, def]) => {
+    if (builtin.has(name)) throw new ConfigError(`--config ${path}: format '${name}' is a built-in format name; give the custom format another name`);
+    try {
+      return validateCustomFormat(name, def);
+    } catch (err) {
+      if (err instanceof CustomFormatError) throw new ConfigError(`--config ${path}: ${err.message}`);
+      throw err;
+    }
+  });
+}
+
+function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -249,7 +303,17 @@ function readConfigFile(path: string): Raw {
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`--config ${path}: expected a mapping of option names to values`);
   const raw: Raw = {};
+  let customFormats: CustomFormatSpec[] = [];
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (key === 'formats') {
+      customFormats = readCustomFormats(path, value);
+      continue;
+    }
+    if (key === 'format' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      // format: { app: pino, nginx: combined } is the same as --format app=pino --format nginx=combined
+      raw.format = Object.entries(value as Record<string, unknown>).map(([source, name]) => `${source}=${String(name)}`);
+      continue;
+    }
     const name = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()).replace(/_/g, '-');
     const spec = OPTIONS[name];
     if (spec === undefined || name === 'config') throw new ConfigError(`--config ${path}: unknown option '${key}'`);
@@ -257,7 +321,40 @@ function readConfigFile(path: string): Raw {
     else if (spec.kind === 'boolean') raw[name] = parseBoolean(name, value, `in ${path}`);
     else raw[name] = String(value);
   }
-  return raw;
+  return { raw, customFormats };
+}
+
+/**
+ * `--format` values: NAME for every source, SOURCE=NAME for one. Sets each source's own format
+ * and returns the one for the rest. Names: auto, a built-in format, or a custom one.
+ */
+function resolveFormats(values: readonly string[], sources: SourceSpec[], custom: readonly CustomFormatSpec[]): string {
+  const known = ['auto', ...formatNames(), ...custom.map((c) => c.name)];
+  const check = (name: string, given: string): string => {
+    if (known.includes(name)) return name;
+    throw new ConfigError(
+      `--format '${given}': unknown format '${name}'; formats: ${known.join(', ')}` +
+        (custom.length === 0 ? ' (custom ones are defined under formats: in the --config file)' : ''),
+    );
+  };
+  let global = 'auto';
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    const eq = value.indexOf('=');
+    if (eq < 0) {
+      global = check(value, value);
+      continue;
+    }
+    const sourceName = value.slice(0, eq);
+    const name = check(value.slice(eq + 1), value);
+    const source = sources.find((s) => s.name === sourceName);
+    if (source === undefined) {
+      throw new ConfigError(
+        `--format '${value}': no source is named '${sourceName}'` + (sources.length > 0 ? `; sources: ${sources.map((s) => s.name).join(', ')}` : ''),
+      );
+    }
+    source.format = name;
+  }
+  return global;
 }
 
 /** Parses argv (without the node and script paths) into a validated Config. */
@@ -287,7 +384,8 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     if (!OPTIONS[name]!.commands.includes(command)) throw new ConfigError(`--${name} does not apply to '${command}'`);
   }
   const configPath = (parsed.config as string | undefined) ?? env.LOG_TRIAGE_CONFIG;
-  const file = configPath ? readConfigFile(configPath) : {};
+  const fileConfig = configPath ? readConfigFile(configPath) : { raw: {}, customFormats: [] };
+  const file = fileConfig.raw;
   const pick = (name: string): string | boolean | string[] | undefined => {
     if (parsed[name] !== undefined) return parsed[name];
     const fromEnv = env[envName(name)];
@@ -314,8 +412,8 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     if (names.has(s.name)) throw new ConfigError(`--source name '${s.name}' is used twice; give one of them a name: --source NAME=PATH`);
     names.add(s.name);
   }
-  const format = str('format') ?? 'auto';
-  if (format !== 'auto') oneOf('format', format, formatNames());
+  const customFormats = fileConfig.customFormats;
+  const format = resolveFormats(list('format'), sources, customFormats);
   const timezone = str('timezone') ?? 'UTC';
   try {
     ZoneResolver.validate(timezone);
@@ -332,6 +430,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     command,
     sources,
     format,
+    customFormats,
     timezone,
     dataDir: resolve(str('data-dir') ?? defaultDataDir(env)),
     ephemeral: pick('ephemeral') === true,
@@ -355,6 +454,7 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
     clickhouseUrl: str('clickhouse-url') ?? 'http://127.0.0.1:8123',
     clickhouseDatabase: str('clickhouse-database') ?? 'log_triage',
     clickhouseCluster: str('clickhouse-cluster') ?? null,
+    agentName: str('agent-name') ?? null,
     bodyCap,
     maxLineBytes: parseBytes('max-line-bytes', str('max-line-bytes') ?? '1MiB'),
     logLevel: oneOf('log-level', str('log-level') ?? 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -369,7 +469,20 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
         throw new ConfigError(`--max-distance-ms '${maxDistance}' must be a non-negative number`);
       })(),
       json: pick('json') === true,
+      contains: list('contains'),
+      caseSensitive: pick('case-sensitive') === true,
+      pattern: str('pattern') ?? null,
+      fields: Object.fromEntries(list('field').map((f) => {
+        const eq = f.indexOf('=');
+        if (eq <= 0) throw new ConfigError(`--field '${f.slice(0, 80)}' must be NAME=VALUE, e.g. --field request_id=4f2a`);
+        return [f.slice(0, eq), f.slice(eq + 1)];
+      })),
     },
+    scanBudget: {
+      ms: parseInteger('scan-budget-ms', str('scan-budget-ms') ?? String(DEFAULT_SCAN_BUDGET.ms), 1, 600_000),
+      entries: parseInteger('scan-budget-entries', str('scan-budget-entries') ?? String(DEFAULT_SCAN_BUDGET.entries), 1, 1e12),
+    },
+    idFields: list('id-fields').length > 0 ? list('id-fields') : [...DEFAULT_ID_FIELDS],
   };
   if (config.segmentBytes < 4096 || config.segmentBytes > 0xffff_ffff) throw new ConfigError('--segment-bytes must be between 4KiB and 4GiB');
   // Below the body cap a cut line could not fill one answer; above 64 MiB one line is no longer
@@ -377,7 +490,11 @@ export function resolveConfig(argv: readonly string[], env: NodeJS.ProcessEnv = 
   if (config.maxLineBytes < 4096 || config.maxLineBytes > 64 * 1024 ** 2) throw new ConfigError(`--max-line-bytes ${config.maxLineBytes} must be between 4KiB and 64MiB`);
   if (config.help) return config;
   if (config.store === 'clickhouse') {
-    throw new ConfigError("--store clickhouse is not available in this version yet; the embedded store (the default) is");
+    for (const [option, value] of [['clickhouse-database', config.clickhouseDatabase], ['clickhouse-cluster', config.clickhouseCluster]] as const) {
+      if (value !== null && !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(value)) throw new ConfigError(`--${option} '${value.slice(0, 80)}' must be letters, digits and _ (starting with a letter or _), at most 64`);
+    }
+    if (config.agentName !== null && !/^[A-Za-z0-9_.-]{1,64}$/.test(config.agentName)) throw new ConfigError(`--agent-name '${config.agentName.slice(0, 80)}' must be 1 to 64 letters, digits or _.-`);
+    if (command === 'query' && sources.length > 0) throw new ConfigError("'query --store clickhouse' reads the cluster; drop --source (or query the files with the embedded store)");
   }
   if ((command === 'serve' || command === 'ingest') && config.store === 'embedded' && sources.length === 0) {
     throw new ConfigError(`'${command}' needs at least one --source PATH (or NAME=PATH), PATH argument or --source-dir DIR`);
@@ -398,7 +515,7 @@ export function helpText(command: Command | null): string {
     'usage:',
     '  log-triage-mcp serve   --source PATH [--source NAME=PATH ...] [options]   (default command)',
     '  log-triage-mcp ingest  --source ... [options]    one-shot catch-up into the data dir',
-    '  log-triage-mcp query   --timestamp T [--tag ERROR] [--count N] [--context N] [--json]',
+    '  log-triage-mcp query   --timestamp T [--tag ERROR] [--contains TEXT] [--pattern RE] [--field K=V] [--count N] [--json]',
     '  log-triage-mcp status  [--data-dir D] [--json]',
     '  log-triage-mcp demo    generated log with an incident, served over HTTP (npm start)',
     '',

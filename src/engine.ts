@@ -1,21 +1,17 @@
 /**
- * The engine: store, parse pool and ingestor built from a Config, and torn down in order.
- * Every command that reads logs (serve, ingest, query, status, demo) starts here.
- *
- * With a data dir (the default) batches go through the WAL and the index is restored from
- * the newest checkpoint plus the WAL tail; with --ephemeral everything stays in memory.
+ * The engine: backend (store + sink), parse pool and ingestor built from a Config, and torn
+ * down in order. Every command that reads logs (serve, ingest, query, status, demo) starts
+ * here; which store answers (embedded or ClickHouse) is decided in store/backend.ts alone.
  */
 import { statSync } from 'node:fs';
 import type { Config, SourceSpec } from './config.js';
 import { Ingestor } from './ingest/ingestor.js';
 import { ParsePool } from './ingest/parse-pool.js';
-import type { IngestSink } from './ingest/source-pipeline.js';
 import type { Logger } from './log.js';
-import { MemoryBodyStore } from './store/body-store.js';
+import { type Backend, openBackend } from './store/backend.js';
 import type { PrefetchedCheckpoint } from './store/checkpoint-prefetch.js';
-import { type Durable, openDurable } from './store/durable.js';
-import { EmbeddedStore } from './store/embedded-store.js';
-import { EphemeralSink } from './store/ephemeral-sink.js';
+import type { Durable } from './store/durable.js';
+import type { Store } from './store/store.js';
 import type { WalIo } from './wal/index.js';
 
 /** How often checkpoint and retention policies are checked. */
@@ -29,9 +25,10 @@ const MAINTENANCE_MS = 1000;
 const EAGER_POOL_BYTES = 16 << 20;
 
 export interface Engine {
-  store: EmbeddedStore;
+  store: Store;
   ingestor: Ingestor;
-  /** The data dir side (WAL, checkpoints), absent with --ephemeral. */
+  backend: Backend;
+  /** The data dir side (WAL, checkpoints), absent with --ephemeral or a query-only ClickHouse. */
   durable: Durable | null;
   close(): Promise<void>;
 }
@@ -49,72 +46,71 @@ export interface EngineOptions {
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
   let ingestor: Ingestor | null = null;
-  const ingestStatus = () => ingestor?.statuses() ?? [];
-  let store: EmbeddedStore;
-  let sink: IngestSink;
-  let durable: Durable | null = null;
   const pool = new ParsePool({
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     onStartError: (err) => logger.warn({ err: err.message }, 'parse workers did not start; parsing on the main thread'),
   });
-  // Before anything is awaited: the workers boot while the rest of start-up runs (`serve`
-  // loads the MCP server's modules meanwhile).
-  const startPoolFor = (resume?: Durable['resume']): void => {
+  // The workers boot while the rest of start-up runs (`serve` loads the MCP server's modules
+  // meanwhile): with --ephemeral before anything is awaited, otherwise once the resume points
+  // say how much there is to catch up.
+  const startPoolFor = (resume?: Backend['resume']): void => {
     if (!options.readOnly && catchUpBytes(config.sources, resume) >= EAGER_POOL_BYTES) pool.start();
   };
-  if (config.ephemeral) {
-    startPoolFor();
-    const bodies = new MemoryBodyStore();
-    store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus });
-    sink = new EphemeralSink(store, bodies);
-  } else {
-    try {
-      durable = await openDurable(config, { ingestStatus, logger, readOnly: options.readOnly === true, walIo: options.walIo, prefetched: options.prefetched });
-    } catch (err) {
-      await pool.close();
-      throw err;
-    }
-    startPoolFor(durable.resume);
-    store = durable.store;
-    sink = durable.sink;
+  if (config.ephemeral && config.store !== 'clickhouse') startPoolFor();
+  let backend: Backend;
+  try {
+    backend = await openBackend(config, logger, {
+      ingestStatus: () => ingestor?.statuses() ?? [],
+      ...(options.readOnly === undefined ? {} : { readOnly: options.readOnly }),
+      ...(options.walIo === undefined ? {} : { walIo: options.walIo }),
+      ...(options.prefetched === undefined ? {} : { prefetched: options.prefetched }),
+    });
+  } catch (err) {
+    await pool.close();
+    throw err;
   }
+  const sink = backend.sink;
+  const sources = sink === null ? [] : config.sources;
+  if (sink !== null) startPoolFor(backend.resume);
   ingestor = new Ingestor({
-    sources: config.sources,
+    sources,
     format: config.format,
+    customFormats: config.customFormats,
     timezone: config.timezone,
     pool,
-    sink,
+    sink: sink ?? { apply: async () => undefined },
     logger,
     maxLineBytes: config.maxLineBytes,
-    ...(durable === null ? {} : { resume: durable.resume }),
+    resume: backend.resume,
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
   });
   const ing = ingestor;
-  const d = durable;
-  let timer: NodeJS.Timeout | null = null;
-  if (d !== null) {
-    let running = false;
-    timer = setInterval(() => {
-      if (running) return;
-      running = true;
-      d.maintain()
-        .catch((err: Error) => logger.warn({ err: err.message }, 'maintenance failed'))
-        .finally(() => (running = false));
-    }, MAINTENANCE_MS);
-    timer.unref();
-  }
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    backend
+      .maintain()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'maintenance failed'))
+      .finally(() => (running = false));
+  }, MAINTENANCE_MS);
+  timer.unref();
   let closing: Promise<void> | null = null;
+  // The embedded store's text searches stop at this budget (ClickHouse bounds its own queries).
+  // (Duck-typed: importing the embedded store here would load it for ClickHouse too.)
+  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget'] }>;
+  if ('scanBudget' in embedded) embedded.scanBudget = config.scanBudget;
   return {
-    store,
+    store: backend.store,
     ingestor: ing,
-    durable: d,
+    backend,
+    durable: backend.durable,
     close() {
       closing ??= (async () => {
-        if (timer !== null) clearInterval(timer);
+        clearInterval(timer);
         await ing.stop();
-        await d?.close();
+        await backend.close();
         await pool.close();
-        await store.close();
       })();
       return closing;
     },
@@ -122,7 +118,7 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
 }
 
 /** Bytes the sources hold beyond where ingestion resumes: an estimate (rotations aside). */
-function catchUpBytes(sources: readonly SourceSpec[], resume: Durable['resume'] | undefined): number {
+function catchUpBytes(sources: readonly SourceSpec[], resume: Backend['resume'] | undefined): number {
   let total = 0;
   for (const s of sources) {
     const st = statSync(s.path, { throwIfNoEntry: false });

@@ -47,6 +47,10 @@ it, and at the end checks every line of the files was indexed exactly once and i
   --min-up-ms N         earliest kill after a start (default 50)
   --max-up-ms N         latest kill after a start (default 3000)
   --max-down-ms N       longest pause before the restart (default 500)
+  --up-from WHEN        spawn (default) or opened: count the up time from the process
+                        start, or from its 'data dir opened' line (kills then land during
+                        replay, catch-up or live reading on a machine of any speed; a
+                        server that has not opened after 60 s is killed then)
   --sigterm-share F     share of rounds stopped with SIGTERM instead (default 0.1; half of
                         those get a SIGKILL during the shutdown)
   --fsync P             serve's --fsync: batch (default), always, off
@@ -68,6 +72,8 @@ export interface CrashTestOptions {
   rotate: RotateOptions | null;
   minUpMs: number;
   maxUpMs: number;
+  /** Where the up time counts from: the spawn, or the data dir having opened. */
+  upFrom: 'spawn' | 'opened';
   maxDownMs: number;
   sigtermShare: number;
   fsync: 'batch' | 'always' | 'off';
@@ -78,7 +84,7 @@ export interface CrashTestOptions {
 }
 
 export const DEFAULTS: CrashTestOptions = {
-  rounds: 100, seed: 1, rate: DEFAULT_RATE, rotate: null, minUpMs: 50, maxUpMs: 3000, maxDownMs: 500,
+  rounds: 100, seed: 1, rate: DEFAULT_RATE, rotate: null, minUpMs: 50, maxUpMs: 3000, upFrom: 'spawn', maxDownMs: 500,
   sigtermShare: 0.1, fsync: 'batch', segmentBytes: 8 << 20, catchUpMs: 120_000, dir: null, keep: false,
 };
 
@@ -189,6 +195,8 @@ export async function runCrashTest(options: Partial<CrashTestOptions> = {}, prog
       const escalate = term && rng.float() < 0.5;
       const escalateMs = rng.range(0, 300);
       const downMs = rng.range(0, o.maxDownMs);
+      // With --up-from opened the clock starts once the data dir is open (or 60 s have passed).
+      if (o.upFrom === 'opened') await Promise.race([p.exited, p.waitFor('data dir opened'), sleep(60_000)]);
       const early = await Promise.race([p.exited, sleep(upMs).then(() => null)]);
       const round: Round = {
         upMs, stop: term ? (escalate ? 'SIGTERM+SIGKILL' : 'SIGTERM') : 'SIGKILL',
@@ -210,7 +218,7 @@ export async function runCrashTest(options: Partial<CrashTestOptions> = {}, prog
       round.recovery = p.recovery;
       round.servingMs = p.servingMs;
       rounds.push(round);
-      progress(`round ${r + 1}/${o.rounds}: up ${upMs} ms, ${round.stop} while ${round.phase}` +
+      progress(`round ${r + 1}/${o.rounds}: up ${upMs} ms${o.upFrom === 'opened' ? ' after open' : ''}, ${round.stop} while ${round.phase}` +
         (p.recovery === null ? '' : `, opened in ${Math.round(p.recovery.sinceSpawnMs)} ms (replayed ${p.recovery.replayedEntries}, ${p.recovery.entries} entries)`));
       await sleep(downMs);
     }
@@ -323,7 +331,7 @@ function parseOptions(argv: string[]): { options: CrashTestOptions; json: boolea
       options: {
         rounds: { type: 'string' }, seed: { type: 'string' }, rate: { type: 'string' }, 'rotate-bytes': { type: 'string' },
         'rotate-mode': { type: 'string' }, 'min-up-ms': { type: 'string' }, 'max-up-ms': { type: 'string' },
-        'max-down-ms': { type: 'string' }, 'sigterm-share': { type: 'string' }, fsync: { type: 'string' },
+        'max-down-ms': { type: 'string' }, 'up-from': { type: 'string' }, 'sigterm-share': { type: 'string' }, fsync: { type: 'string' },
         'segment-bytes': { type: 'string' }, 'catch-up-s': { type: 'string' }, dir: { type: 'string' },
         keep: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
@@ -350,6 +358,8 @@ function parseOptions(argv: string[]): { options: CrashTestOptions; json: boolea
   const share = v['sigterm-share'] === undefined ? DEFAULTS.sigtermShare : Number(v['sigterm-share']);
   if (!(share >= 0 && share <= 1)) fail(`--sigterm-share '${v['sigterm-share']}' must be a number from 0 to 1`);
   const minUp = int('min-up-ms', v['min-up-ms'], DEFAULTS.minUpMs, 0, 600_000);
+  const upFrom = v['up-from'] ?? DEFAULTS.upFrom;
+  if (upFrom !== 'spawn' && upFrom !== 'opened') fail(`--up-from '${upFrom}' must be spawn or opened`);
   const options: CrashTestOptions = {
     rounds: int('rounds', v.rounds, DEFAULTS.rounds, 0, 100_000),
     seed: int('seed', v.seed, DEFAULTS.seed, 0, 0xffff_ffff),
@@ -357,6 +367,7 @@ function parseOptions(argv: string[]): { options: CrashTestOptions; json: boolea
     rotate: v['rotate-bytes'] === undefined ? null : { everyBytes: size('rotate-bytes', v['rotate-bytes']), mode },
     minUpMs: minUp,
     maxUpMs: int('max-up-ms', v['max-up-ms'], Math.max(minUp, DEFAULTS.maxUpMs), minUp, 600_000),
+    upFrom,
     maxDownMs: int('max-down-ms', v['max-down-ms'], DEFAULTS.maxDownMs, 0, 600_000),
     sigtermShare: share,
     fsync,

@@ -13,6 +13,7 @@ import {
   type GeneratedTag, type GeneratorIncident, type IncidentSpec, type LiveWriter, type RotateOptions, SIGNATURE_CATALOG, SIGNATURE_NAMES,
   incidentSignature, isSignatureName, startLiveStream, startLiveWriter, writeLogFile, writeLogStream,
 } from '../src/generate/index.js';
+import { STYLE_NAMES } from '../src/generate/line-styles.js';
 import { formatTimestamp, parseTimestampInput } from '../src/parse/timestamp.js';
 
 const OPTIONS = {
@@ -26,6 +27,7 @@ const OPTIONS = {
   start: { type: 'string' },
   incident: { type: 'string', multiple: true },
   precision: { type: 'string' },
+  format: { type: 'string' },
   'tag-mix': { type: 'string' },
   'late-fraction': { type: 'string' },
   'late-max-ms': { type: 'string' },
@@ -57,7 +59,10 @@ fast as possible. Data goes to --output or stdout; progress and the summary go t
   --incident SPEC       TIME[,signature=NAME][,duration=D][,rate=N] (repeatable). TIME as --start,
                         or +D after the start. Signatures: ${SIGNATURE_NAMES.join(', ')}
                         (default db-timeout, duration ${DEFAULT_INCIDENT_DURATION_MS / 1000}s, rate ${DEFAULT_INCIDENT_RATE}/s extra ERROR entries)
-  --precision P         fractional-second digits, 0..6 (default 3)
+  --precision P         fractional-second digits, 0..6 (default 3; formats with fixed digits keep theirs)
+  --format NAME         log format to write (default iso-bracket): ${STYLE_NAMES.join(', ')}.
+                        Same bodies, incidents, late lines and stack traces in each; zone-less ones
+                        are UTC; syslog and klog files get their last entry's time as mtime
   --tag-mix MIX         background level weights (default TRACE=40,INFO=40,WARN=15,ERROR=5)
   --late-fraction F     share of entries stamped earlier than their neighbours (default 0)
   --late-max-ms N       how much earlier at most (default 2000)
@@ -75,7 +80,7 @@ Real-time mode without --duration/--lines runs until SIGINT/SIGTERM, then flushe
 
 /** Option names in the library -> the flag that sets them, for error messages. */
 const FLAG_FOR: Record<string, string> = {
-  rate: 'rate', start: 'start', seed: 'seed', precision: 'precision', lateFraction: 'late-fraction', lateMaxMs: 'late-max-ms',
+  format: 'format', rate: 'rate', start: 'start', seed: 'seed', precision: 'precision', lateFraction: 'late-fraction', lateMaxMs: 'late-max-ms',
   stackFraction: 'stack-fraction', firstSeq: 'first-seq', lines: 'lines', durationMs: 'duration', tagMix: 'tag-mix', rotate: 'rotate-bytes',
 };
 
@@ -207,6 +212,7 @@ async function main(argv: string[]): Promise<number> {
     seed: v.seed === undefined ? 1 : parseNumber('seed', v.seed, 0, 2 ** 32 - 1, true),
     ...(v.rate === undefined ? {} : { rate: parseNumber('rate', v.rate, 0.001, 10_000_000) }),
     ...(v.precision === undefined ? {} : { precision: parseNumber('precision', v.precision, 0, 6, true) }),
+    ...(v.format === undefined ? {} : { format: v.format }),
     ...(v['tag-mix'] === undefined ? {} : { tagMix: parseTagMix(v['tag-mix']) }),
     ...(v['late-fraction'] === undefined ? {} : { lateFraction: parseNumber('late-fraction', v['late-fraction'], 0, 1) }),
     ...(v['late-max-ms'] === undefined ? {} : { lateMaxMs: parseNumber('late-max-ms', v['late-max-ms'], 0.001, 86_400_000) }),

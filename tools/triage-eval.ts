@@ -9,14 +9,15 @@
  *   node dist/tools/triage-eval.js                       # 240 scenarios, seed 1
  *   node dist/tools/triage-eval.js --scenarios 500 --seed 7 --verbose
  *   node dist/tools/triage-eval.js --json > eval.json
+ *   node dist/tools/triage-eval.js --scenarios 2400 --family late-alert   # its 120 late alerts
  *
  * Prints tables (or, with --json, one JSON object) on stdout. Exit 0 when the targets hold,
  * 1 when a wrong auto_execute occurs (more than --max-wrong-auto), fewer than
- * --min-clear-auto of the clear runbook incidents auto-execute, or the MCP tool disagrees
- * with the library; 2 on bad flags.
+ * --min-clear-auto of the clear runbook incidents or --min-late-auto of the late alerts
+ * auto-execute, or the MCP tool disagrees with the library; 2 on bad flags.
  */
 import { parseArgs } from 'node:util';
-import { evalFailures, FAMILIES, renderReport, renderScenarioLine, runEval } from './triage-eval/index.js';
+import { evalFailures, FAMILIES, type Family, renderReport, renderScenarioLine, runEval } from './triage-eval/index.js';
 
 const OPTIONS = {
   scenarios: { type: 'string' },
@@ -25,6 +26,8 @@ const OPTIONS = {
   verbose: { type: 'boolean', short: 'v' },
   'max-wrong-auto': { type: 'string' },
   'min-clear-auto': { type: 'string' },
+  'min-late-auto': { type: 'string' },
+  family: { type: 'string', multiple: true },
   'mcp-check': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -41,6 +44,10 @@ of clear runbook incidents auto-executed, and the Brier score of the confidence.
   -v, --verbose         one line per scenario: decision, confidence, runbook, blocks, reason
   --max-wrong-auto N    wrong auto_execute decisions tolerated (default 0)
   --min-clear-auto F    share of clear runbook incidents that must auto-execute: 0.85 or 85% (default 0.85)
+  --min-late-auto F     share of late alerts (T 5-12 min after the burst began) that must auto-execute
+                        (default 0.85)
+  --family NAME         grade only this family's scenarios among the first N (repeatable; the same
+                        scenarios as in the whole set): ${FAMILIES.join(', ')}
   --mcp-check N         scenarios also checked through the triage_confidence MCP tool: the first
                         of each family, then the next ones (default 11, one per family; 0 = none)
   -h, --help            this help
@@ -76,7 +83,9 @@ interface Cli {
   verbose: boolean;
   maxWrongAuto: number;
   minClearAuto: number;
+  minLateAuto: number;
   mcpCheck: number;
+  families: Family[];
 }
 
 function parse(argv: string[]): Cli | null {
@@ -94,6 +103,11 @@ function parse(argv: string[]): Cli | null {
     verbose: values.verbose === true,
     maxWrongAuto: integer('max-wrong-auto', values['max-wrong-auto'], 0, 0, 10_000),
     minClearAuto: fraction('min-clear-auto', values['min-clear-auto'], 0.85),
+    minLateAuto: fraction('min-late-auto', values['min-late-auto'], 0.85),
+    families: (values.family ?? []).map((f) => {
+      if (!(FAMILIES as readonly string[]).includes(f)) throw new FlagError(`--family must be one of ${FAMILIES.join(', ')} (got '${f}')`);
+      return f as Family;
+    }),
     mcpCheck: integer('mcp-check', values['mcp-check'], FAMILIES.length, 0, 10_000),
   };
 }
@@ -123,6 +137,7 @@ async function main(): Promise<number> {
     scenarios: cli.scenarios,
     seed: cli.seed,
     mcpCheck: cli.mcpCheck,
+    families: cli.families,
     onResult: (r, done, total) => {
       if (cli.verbose) verboseOut.write(renderScenarioLine(r) + '\n');
       if (progress && (done % 10 === 0 || done === total)) process.stderr.write(`\r[triage-eval] ${done}/${total} scenarios`);
@@ -131,7 +146,7 @@ async function main(): Promise<number> {
   if (progress) process.stderr.write('\n');
   const problems = evalFailures(report, cli);
   if (cli.json) {
-    process.stdout.write(JSON.stringify({ ...report, thresholds: { maxWrongAuto: cli.maxWrongAuto, minClearAuto: cli.minClearAuto }, pass: problems.length === 0, failures: problems }) + '\n');
+    process.stdout.write(JSON.stringify({ ...report, thresholds: { maxWrongAuto: cli.maxWrongAuto, minClearAuto: cli.minClearAuto, minLateAuto: cli.minLateAuto }, pass: problems.length === 0, failures: problems }) + '\n');
   } else {
     process.stdout.write(renderReport(report, cli));
     process.stdout.write(problems.length === 0 ? '\nResult: PASS\n' : `\nResult: FAIL\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);

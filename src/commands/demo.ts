@@ -68,7 +68,7 @@ export async function demo(config: Config, logger: Logger): Promise<void> {
   const engine = await openEngine(demoConfig, logger);
   engine.ingestor.start();
   const runbooks = parseRunbookCatalog(runbookYaml(), { format: 'yaml', origin: runbookFile });
-  const http = await serveHttp(demoConfig, 'http', engine, { store: engine.store, bodyCap: config.bodyCap, runbooks }, logger);
+  const http = await serveHttp(demoConfig, 'http', engine, { store: engine.store, bodyCap: config.bodyCap, idFields: config.idFields, runbooks }, logger);
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;

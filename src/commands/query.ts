@@ -7,6 +7,8 @@ import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { type Config, ConfigError } from '../config.js';
 import { findNearestLog } from '../mcp/tools/find-nearest-log.js';
+import { searchedNote } from '../mcp/text-filters.js';
+import { unusableSource } from './ingest.js';
 import { checkSources } from './preflight.js';
 
 type Row = { distance_ms: number; timestamp: string; tag: string; source: string; line: number; body: string; truncated: boolean };
@@ -42,7 +44,10 @@ export async function query(config: Config, logger: Logger): Promise<void> {
   const fromFiles = config.sources.length > 0;
   const engine = await openEngine({ ...config, ephemeral: config.ephemeral || fromFiles }, logger, { readOnly: !fromFiles });
   try {
-    if (fromFiles) await engine.ingestor.readAllOnce();
+    if (fromFiles) {
+      await engine.ingestor.readAllOnce();
+      unusableSource(engine.ingestor.statuses());
+    }
     const q = config.query;
     const result = await findNearestLog(
       { store: engine.store, bodyCap: config.bodyCap },
@@ -53,6 +58,10 @@ export async function query(config: Config, logger: Logger): Promise<void> {
         direction: q.direction,
         context: q.context,
         ...(q.maxDistanceMs === null ? {} : { max_distance_ms: q.maxDistanceMs }),
+        ...(q.contains.length === 0 ? {} : { contains: q.contains }),
+        case_sensitive: q.caseSensitive,
+        ...(q.pattern === null ? {} : { pattern: q.pattern }),
+        ...(Object.keys(q.fields).length === 0 ? {} : { fields: q.fields }),
       },
     ).catch((err: Error) => {
       // A bad argument for the tool (an unknown --tag) is a bad flag here: one line, exit 2.
@@ -73,7 +82,8 @@ export async function query(config: Config, logger: Logger): Promise<void> {
     process.stdout.write(
       `${s.status}: ${s.entries.length} entries nearest ${s.query.timestamp} (${s.query_us} us); ` +
         `coverage ${cov.first_timestamp ?? '-'} .. ${cov.last_timestamp ?? '-'}, ${cov.entries} entries\n` +
-        (s.entries.length > 0 ? table(s.entries, ctx) + '\n' : ''),
+        (s.entries.length > 0 ? table(s.entries, ctx) + '\n' : '') +
+        (s.searched === undefined ? '' : searchedNote(s.searched, s.entries.length) + '\n'),
     );
   } finally {
     await engine.close();

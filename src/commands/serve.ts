@@ -12,6 +12,8 @@ import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/data-dir.js';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
 import type { HttpTransportHandle } from '../mcp/transports/index.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { type McpTransportKind, startTracing, tracing } from '../trace/index.js';
 import { checkSources } from './preflight.js';
 
 /**
@@ -61,6 +63,8 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     checkHttpOptions({ ...securityOf(config), maxBodyBytes: config.http.maxBodyBytes });
   }
   await checkSources(config.sources);
+  // OTEL_* variables: off unless set; bad ones are a start-up error like a bad flag.
+  await startTracing(process.env, logger);
   // A bad catalog is a start-up error (one line, exit 2), before any file is opened.
   const runbooks = config.runbooks === null ? undefined : (await import('../triage/index.js')).loadRunbookCatalog(config.runbooks);
   const { openEngine } = await import('../engine.js');
@@ -74,7 +78,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const engine = await opening;
   engine.ingestor.start();
   const { createServer } = await server;
-  const deps: ServerDeps = { store: engine.store, bodyCap: config.bodyCap, ...(runbooks === undefined ? {} : { runbooks }) };
+  const deps: ServerDeps = { store: tracing().traceStore(engine.store), bodyCap: config.bodyCap, idFields: config.idFields, ...(runbooks === undefined ? {} : { runbooks }) };
   if (config.transport === 'stdio') return serveStdio(engine, createServer, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);
@@ -87,6 +91,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
     await http.close(SHUTDOWN_GRACE_MS).catch((err: Error) => logger.error({ err: err.message }, 'closing the HTTP server failed'));
     // Last: stops the followers and flushes the WAL (when there is one).
     await engine.close();
+    await tracing().shutdown();
     logger.info('stopped');
     process.exit(0);
   };
@@ -108,7 +113,7 @@ export async function serveHttp(config: Config, transport: 'http' | 'sse', engin
     transport,
     port: config.port,
     store: engine.store,
-    factory: () => createServer(deps),
+    factory: () => traced(createServer(deps), transport),
     logger,
   }).catch(async (err: NodeJS.ErrnoException) => {
     await engine.close();
@@ -127,6 +132,12 @@ export async function serveHttp(config: Config, transport: 'http' | 'sse', engin
   return http;
 }
 
+/** A server from the factory, its MCP messages traced when tracing is on. */
+function traced<T extends { server: McpServer }>(made: T, kind: McpTransportKind): T {
+  tracing().traceServer(made.server, kind);
+  return made;
+}
+
 function securityOf(config: Config): { host: string; authToken: string | null; allowedHosts: string[]; corsOrigins: string[] } {
   return { host: config.host, authToken: config.authToken, allowedHosts: config.http.allowedHosts, corsOrigins: config.http.corsOrigins };
 }
@@ -139,7 +150,7 @@ async function serveStdio(
   logger: Logger,
 ): Promise<void> {
   const { LineStdioServerTransport } = await import('../mcp/stdio-transport.js');
-  const { server } = createServer(deps);
+  const { server } = traced(createServer(deps), 'stdio');
   const transport = new LineStdioServerTransport();
   let stopping = false;
   const stop = async (reason: string): Promise<void> => {
@@ -149,6 +160,7 @@ async function serveStdio(
     logger.info({ reason }, 'shutting down');
     await server.close().catch(() => undefined);
     await engine.close();
+    await tracing().shutdown();
     process.exit(0);
   };
   transport.onclose = () => void stop('client closed stdin');

@@ -17,6 +17,7 @@ import { type GeneratorOptions, type ResolvedOptions, resolveOptions } from './o
 import { Prng, deriveSeed } from './prng.js';
 import { type SignatureName, type SignatureSpec, signatureSpec, signatureTemplate } from './signatures.js';
 import type { Template } from './template.js';
+import { type LineStyle, lineStyles } from './line-styles.js';
 import { TimestampWriter } from './timestamp-writer.js';
 import { stackFrame } from './vocab.js';
 
@@ -27,6 +28,40 @@ const TAG_TRACE = 0;
 const TAG_ERROR = 3;
 const BODIES: readonly (readonly Template[])[] = [TRACE_BODIES, INFO_BODIES, WARN_BODIES, ERROR_BODIES];
 const SEQ = Buffer.from(' seq=', 'latin1');
+const STACK_FIELD = Buffer.from('","stack":"', 'latin1');
+const ESCAPED_NEWLINE = Buffer.from('\\n', 'latin1');
+const escapeScratch = new Uint8Array(8192);
+
+/** JSON-escapes (\" \\ and control bytes) what was written since `from`; most bodies need nothing. */
+function escapeJsonSince(w: BodyWriter, from: number): void {
+  const buf = w.buf;
+  let need = false;
+  for (let i = from; i < w.pos; i++) {
+    const c = buf[i]!;
+    if (c === 34 || c === 92 || c < 32) {
+      need = true;
+      break;
+    }
+  }
+  if (!need) return;
+  const n = w.pos - from;
+  escapeScratch.set(buf.subarray(from, w.pos));
+  w.pos = from;
+  for (let i = 0; i < n; i++) {
+    const c = escapeScratch[i]!;
+    if (c === 34 || c === 92) {
+      w.byte(92);
+      w.byte(c);
+    } else if (c < 32) {
+      w.byte(92);
+      w.byte(117);
+      w.byte(48);
+      w.byte(48);
+      w.byte(48 + (c >> 4));
+      w.byte(c % 16 < 10 ? 48 + (c % 16) : 87 + (c % 16));
+    } else w.byte(c);
+  }
+}
 /** Seed stream offset for novel signature words, so they do not disturb the line stream. */
 const NOVEL_STREAM = 1000;
 
@@ -89,6 +124,8 @@ export class LogGenerator {
   private readonly rng: Prng;
   private readonly w: BodyWriter;
   private readonly ts: TimestampWriter;
+  /** The format entries are written in (null: the original one, through `ts`). */
+  private readonly style: LineStyle | null;
   private readonly bgIntervalUs: number;
   private readonly streams: Stream[];
   private readonly tagCut: Uint32Array;
@@ -109,7 +146,9 @@ export class LogGenerator {
     this.rng = new Prng(o.seed);
     this.w = new BodyWriter(this.rng);
     this.ts = new TimestampWriter(o.precision);
-    this.quantumUs = 10 ** (6 - o.precision);
+    this.style = o.format === 'iso-bracket' ? null : lineStyles(o.precision)[o.format]!;
+    // Formats that always write the same digits (pino: ms, syslog: s) quantize to those.
+    this.quantumUs = 10 ** (6 - (this.style?.precision ?? o.precision));
     this.bgIntervalUs = 1e6 / o.rate;
     this.bgGridUs = o.start * 1000;
     this.seq = o.firstSeq;
@@ -142,6 +181,11 @@ export class LogGenerator {
     this.schedule();
     // The first entry sits exactly at start (when no incident stream comes first).
     if (this.pendingStream < 0) this.pendingUs = this.lastUs = startUs;
+  }
+
+  /** The format writes no year: readers take it from the file's modification time. */
+  get yearless(): boolean {
+    return this.style?.yearless === true;
   }
 
   /** Time of the next entry, epoch ms (before any late shift). */
@@ -192,18 +236,49 @@ export class LogGenerator {
       us = Math.floor(us / this.quantumUs) * this.quantumUs;
       if (us < minUs) minUs = us;
       if (us > maxUs) maxUs = us;
-      ts.write(w, us, tag);
-      template(w);
-      if (sequence) {
-        w.lit(SEQ);
-        w.uint(this.seq++);
+      const style = this.style;
+      if (style === null) {
+        ts.write(w, us, tag);
+        template(w);
+        if (sequence) {
+          w.lit(SEQ);
+          w.uint(this.seq++);
+        }
+      } else if (style.whole !== undefined) {
+        style.whole(w, us, tag);
+        if (sequence) {
+          w.lit(SEQ);
+          w.uint(this.seq++);
+        }
+      } else {
+        style.head(w, us, tag);
+        const bodyStart = w.pos;
+        template(w);
+        if (sequence) {
+          w.lit(SEQ);
+          w.uint(this.seq++);
+        }
+        if (style.json) escapeJsonSince(w, bodyStart);
+        // JSON formats carry the stack trace in a field of the same record.
+        if (style.stack === 'json' && tag === TAG_ERROR && this.stackCut > 0 && rng.float() < this.stackCut) {
+          const frames = rng.range(2, 8);
+          w.lit(STACK_FIELD);
+          for (let f = 1; f <= frames; f++) {
+            stackFrame(w, f === frames);
+            if (f < frames) w.lit(ESCAPED_NEWLINE);
+          }
+        }
+        style.tail(w, us, tag);
       }
       w.byte(10);
       lines++;
-      if (tag === TAG_ERROR && this.stackCut > 0 && rng.float() < this.stackCut) {
+      if (style?.stack !== 'json' && tag === TAG_ERROR && this.stackCut > 0 && rng.float() < this.stackCut) {
         const frames = rng.range(2, 8);
+        const wrapped = style !== null && style.stack === 'wrapped';
         for (let f = 1; f <= frames; f++) {
+          if (wrapped) style.wrapHead!(w, us);
           stackFrame(w, f === frames);
+          if (wrapped) style.wrapTail!(w, us);
           w.byte(10);
         }
         lines += frames;

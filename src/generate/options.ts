@@ -2,6 +2,7 @@
  * Generator options: the public shape, the defaults, and the one place they are validated.
  * Errors name the option (GeneratorOptionError.option) so the CLI can report the flag instead.
  */
+import { STYLE_NAMES } from './line-styles.js';
 import { type SignatureName, SIGNATURE_NAMES, isSignatureName } from './signatures.js';
 
 export const GENERATED_TAGS = ['TRACE', 'INFO', 'WARN', 'ERROR'] as const;
@@ -19,6 +20,8 @@ export interface IncidentSpec {
 }
 
 export interface GeneratorOptions {
+  /** The log format to write, by the name `--format` reads (default iso-bracket, the original). */
+  format?: string;
   /** PRNG seed; the same seed and options give the same bytes (default 1). */
   seed?: number;
   /** Timestamp of the first entry, epoch ms (default 2024-01-15T10:00:00.000Z). */
@@ -51,6 +54,7 @@ export interface ResolvedIncident {
 }
 
 export interface ResolvedOptions {
+  format: string;
   seed: number;
   start: number;
   rate: number;
@@ -118,7 +122,10 @@ export function resolveOptions(opts: GeneratorOptions = {}): ResolvedOptions {
   const total = weights.reduce((a, b) => a + b, 0);
   if (total <= 0) throw new GeneratorOptionError('tagMix', 'must give at least one level a positive weight');
   if (opts.incidents !== undefined && !Array.isArray(opts.incidents)) throw new GeneratorOptionError('incidents', 'must be an array');
+  const format = opts.format ?? 'iso-bracket';
+  if (!STYLE_NAMES.includes(format)) throw new GeneratorOptionError('format', `must be one of: ${STYLE_NAMES.join(', ')} (got ${String(format)})`);
   return {
+    format,
     seed: number('seed', opts.seed, 1, 0, 2 ** 32 - 1, true),
     start: number('start', opts.start, DEFAULT_START, 0, MAX_EPOCH_MS),
     rate: number('rate', opts.rate, DEFAULT_RATE, 0.001, MAX_RATE),

@@ -6,6 +6,7 @@
  */
 import { type GeneratorIncident, LogGenerator, MAX_ENTRY_BYTES } from './generator.js';
 import { type GeneratorOptions, GeneratorOptionError } from './options.js';
+import { utimes } from 'node:fs/promises';
 import { FileSink, type RotateOptions, type Sink, StreamSink } from './sinks.js';
 
 // 4 MiB: ~250 writes per GB, so syscalls do not matter; 1 and 16 MiB measured the same within noise.
@@ -93,6 +94,9 @@ async function writeWith(opts: WriteLogOptions, open: () => Sink): Promise<Write
   } finally {
     await sink.close();
   }
+  // A format without the year in its lines (syslog, klog) takes it from the file's modification
+  // time, as a real log's is: its last write.
+  if (gen.yearless && sink instanceof FileSink && Number.isFinite(last)) await utimes(sink.path, new Date(), new Date(last + 1000)).catch(() => undefined);
   const seqCount = gen.nextSeq - gen.options.firstSeq;
   return {
     lines: gen.lines,

@@ -38,6 +38,13 @@ export class LateRun implements Segment, SortedSeq {
     return this.ts.length;
   }
 
+  /** Late runs keep no text filters: they are small, and a search reads them whole. */
+  blockFilter(): number {
+    return -1;
+  }
+
+  readonly filterWordsOf = new Uint32Array(0);
+
   /** Inserts keeping (ts, line) order. */
   insert(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
     let i = this.count;

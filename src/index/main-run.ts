@@ -9,6 +9,7 @@
 import { TAG_COUNT } from '../parse/levels.js';
 import { TAG_MASK } from '../parse/meta.js';
 import type { SortedSeq } from './segment.js';
+import { FILTER_BLOCK } from '../text/ngram-filter.js';
 import { TimeChunk } from './time-chunk.js';
 
 /** How far back (in entries) a late line may be inserted into the unsealed chunk. */
@@ -67,13 +68,13 @@ export class MainRun implements SortedSeq {
   }
 
   /** Adds an entry; false when it is too late for the main run (the caller stores it elsewhere). */
-  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): boolean {
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): boolean {
     let chunk = this.active;
     if (chunk !== undefined && ts < this.lastTs) {
       if (!chunk.fits(line, bodyPos)) return false;
       const at = chunk.insertionPoint(ts, LATE_WINDOW);
       if (at < 0) return false;
-      chunk.insertAt(at, ts, meta, line, bodyPos, bodyLen);
+      chunk.insertAt(at, ts, meta, line, bodyPos, bodyLen, filter, filterAt);
       this.noteTag(chunk, meta);
       this.entries++;
       return true;
@@ -83,7 +84,7 @@ export class MainRun implements SortedSeq {
       chunk = new TimeChunk(line, bodyPos, this.chunkCapacity);
       this.pushChunk(chunk, ts);
     }
-    chunk.append(ts, meta, line, bodyPos, bodyLen);
+    chunk.append(ts, meta, line, bodyPos, bodyLen, filter, filterAt);
     this.noteTag(chunk, meta);
     this.entries++;
     this.lastTs = ts;
@@ -202,7 +203,11 @@ export class MainRun implements SortedSeq {
       bodyBase = Math.min(bodyBase, old.bodyPosAt(i));
     }
     const fresh = new TimeChunk(lineBase, bodyBase, old.sealed ? keep.length : old.capacity);
-    for (const i of keep) fresh.append(old.ts[i]!, old.meta[i]!, old.lineAt(i), old.bodyPosAt(i), old.bodyLenAt(i));
+    const words = old.filterWordsOf;
+    for (const i of keep) {
+      const at = old.blockFilter((i / FILTER_BLOCK) | 0);
+      fresh.append(old.ts[i]!, old.meta[i]!, old.lineAt(i), old.bodyPosAt(i), old.bodyLenAt(i), at < 0 ? null : words, at);
+    }
     if (old.sealed) fresh.seal();
     this.chunks[s] = fresh;
     this.chunkFirst[s] = fresh.firstTs;

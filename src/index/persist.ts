@@ -9,7 +9,8 @@
  */
 import { LateRun } from './late-store.js';
 import { SourceIndex } from './source-index.js';
-import { type ChunkColumns, type ChunkSearch, TimeChunk } from './time-chunk.js';
+import { FILTER_BLOCK, FILTER_WORDS } from '../text/ngram-filter.js';
+import { type ChunkColumns, type ChunkFilters, type ChunkSearch, TimeChunk } from './time-chunk.js';
 
 /**
  * Layout of the search sections (tag lists and time model). 1, unnamed in old checkpoints,
@@ -17,6 +18,14 @@ import { type ChunkColumns, type ChunkSearch, TimeChunk } from './time-chunk.js'
  * structures rebuilt from the columns (about 180 ms at 10M entries, once).
  */
 export const SEARCH_LAYOUT = 2;
+
+/**
+ * Layout of the text filter sections (src/text/ngram-filter.ts: trigram, one bit, 2^15 bits
+ * per FILTER_BLOCK entries). A snapshot without them, or of another layout, restores chunks
+ * with no filters: correct (every block is read by a text search), only slower, until the
+ * data ages out. Bump it whenever the hashing, the filter size or the block size changes.
+ */
+export const FILTER_LAYOUT = 1;
 
 export interface ChunkMeta {
   count: number;
@@ -29,6 +38,8 @@ export interface ChunkMeta {
   model?: { min: number; scale: number } | null;
   /** Sealed chunks: which tags have a keyed-list section. */
   keyed?: number[];
+  /** Whether the chunk has `filters` and `filterKnown` sections. */
+  filters?: boolean;
 }
 
 export interface SourceSnapshot {
@@ -37,6 +48,8 @@ export interface SourceSnapshot {
   late: number;
   /** SEARCH_LAYOUT of the chunks' search sections (absent: layout 1). */
   searchLayout?: number;
+  /** FILTER_LAYOUT of the chunks' filter sections (absent: none written). */
+  filterLayout?: number;
 }
 
 export interface IndexSnapshot {
@@ -55,6 +68,12 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
       const cols = chunk.columns();
       for (const name of COLUMNS) sections[`${s}.${k}.${name}`] = chunk.sealed ? cols[name] : cols[name].slice();
       const meta: ChunkMeta = { count: chunk.count, lineBase: chunk.lineBase, bodyBase: chunk.bodyBase, maxBodyPos: chunk.maxBodyPos };
+      const filters = chunk.filters();
+      if (filters !== null) {
+        sections[`${s}.${k}.filters`] = chunk.sealed ? filters.words : filters.words.slice();
+        sections[`${s}.${k}.filterKnown`] = chunk.sealed ? filters.known : filters.known.slice();
+        meta.filters = true;
+      }
       if (chunk.sealed) {
         // Sealed chunks also carry their tag lists and time model: restarts use them as read.
         const search = chunk.search();
@@ -81,7 +100,7 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
     sections[`${s}.late.line`] = late.line.subarray(0, late.count);
     sections[`${s}.late.bodyPos`] = late.bodyPos.subarray(0, late.count);
     sections[`${s}.late.bodyLen`] = late.bodyLen.subarray(0, late.count);
-    return { name: index.name, chunks, late: late.count, searchLayout: SEARCH_LAYOUT };
+    return { name: index.name, chunks, late: late.count, searchLayout: SEARCH_LAYOUT, filterLayout: FILTER_LAYOUT };
   });
   return { sources, sections };
 }
@@ -119,7 +138,15 @@ export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, na
         const model = meta.model;
         search = { tags, keyed, model: model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale } };
       }
-      index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols, search));
+      let filters: ChunkFilters | undefined;
+      if (src.filterLayout === FILTER_LAYOUT && meta.filters === true) {
+        filters = { words: read(`${s}.${k}.filters`, Uint32Array), known: read(`${s}.${k}.filterKnown`, Uint8Array) };
+        const blocks = Math.ceil(meta.count / FILTER_BLOCK);
+        if (filters.known.length < blocks || filters.words.length < blocks * FILTER_WORDS) {
+          throw new Error(`checkpoint chunk ${name}#${k} has filters for ${filters.known.length} blocks, expected ${blocks}`);
+        }
+      }
+      index.main.restoreChunk(TimeChunk.restoreSealed(meta.lineBase, meta.bodyBase, meta.maxBodyPos, cols, search, filters));
     });
     if (src.late > 0) {
       const [ts, meta, line, bodyPos, bodyLen] = [

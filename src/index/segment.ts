@@ -25,6 +25,13 @@ export interface Segment {
   /** Where the entry's body lives in the body store, and its length (saturating at 65535). */
   bodyPosAt(i: number): number;
   bodyLenAt(i: number): number;
+  /**
+   * Text filters of the segment's blocks of FILTER_BLOCK entries (src/text/ngram-filter.ts):
+   * the offset of block b's filter in filterWordsOf, or -1 when the block has none (it must
+   * be read).
+   */
+  blockFilter(b: number): number;
+  readonly filterWordsOf: Uint32Array;
 }
 
 export interface SortedSeq {

@@ -5,7 +5,8 @@
  */
 import { LateStore } from './late-store.js';
 import { MainRun } from './main-run.js';
-import type { SortedSeq } from './segment.js';
+import { TimeChunk } from './time-chunk.js';
+import type { Segment, SortedSeq } from './segment.js';
 
 export class SourceIndex {
   readonly main: MainRun;
@@ -22,8 +23,9 @@ export class SourceIndex {
     this.mainOnly = [this.main];
   }
 
-  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
-    if (!this.main.append(ts, meta, line, bodyPos, bodyLen)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  /** Adds an entry; `filter` is its group's text filter (words[filterAt..]), if it has one. */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
+    if (!this.main.append(ts, meta, line, bodyPos, bodyLen, filter, filterAt)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
   }
 
   get entries(): number {
@@ -55,4 +57,20 @@ export class SourceIndex {
   memoryBytes(): number {
     return this.main.memoryBytes() + this.late.memoryBytes();
   }
+}
+
+/**
+ * The entry whose first line is `line` in its source (related_log's origin), or null. Chunks
+ * are searched newest first (after a rotation line numbers start again: the newest file
+ * wins); within a chunk by its lines, which only late lines put out of order.
+ */
+export function entryAtLine(index: SourceIndex, line: number): { seg: Segment; i: number } | null {
+  for (const seq of index.sequences()) {
+    for (let s = seq.segmentCount - 1; s >= seq.firstSegment; s--) {
+      const seg = seq.segment(s);
+      if (seg.count === 0 || (seg instanceof TimeChunk && line < seg.lineBase)) continue;
+      for (let i = seg.count - 1; i >= 0; i--) if (seg.lineAt(i) === line) return { seg, i };
+    }
+  }
+  return null;
 }

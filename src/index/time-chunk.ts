@@ -9,8 +9,10 @@
  *   tag lists Uint16Array   2 B  per tag, the sorted indexes of its entries
  *   model     Uint16Array  .06 B sealed chunks only: knots of the time model (time-model.ts)
  *   keyed     Uint32Array  <=1 B sealed chunks only: rarer tags' lists keyed by time (tag-keys.ts)
+ *   filters   Uint32Array   4 B per FILTER_BLOCK entries, a 32 Kibit trigram filter of their
+ *                               bodies (src/text/ngram-filter.ts)
  *                         ----
- *                         ~22 B per entry, bodies excluded
+ *                         ~26 B per entry, bodies excluded
  *
  * Chunks grow the index by whole chunks: appending never copies what is already there.
  * A sealed chunk gets a time model: the position of a timestamp is computed from a small
@@ -22,6 +24,7 @@
  */
 import { TAG_COUNT } from '../parse/levels.js';
 import { TAG_MASK } from '../parse/meta.js';
+import { FILTER_BLOCK, FILTER_WORDS, orFilter } from '../text/ngram-filter.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
@@ -38,6 +41,16 @@ export interface ChunkSearch {
   keyed: (Uint32Array | undefined)[];
 }
 
+/**
+ * A chunk's text filters: one trigram filter per FILTER_BLOCK entries (FILTER_WORDS words
+ * each, back to back), and per block whether the filter is complete (1) or the block holds
+ * an entry indexed without one (0: the block must always be read).
+ */
+export interface ChunkFilters {
+  words: Uint32Array;
+  known: Uint8Array;
+}
+
 /** The five per-entry columns of a chunk (checkpoints write and read these). */
 export interface ChunkColumns {
   ts: Float64Array;
@@ -49,6 +62,7 @@ export interface ChunkColumns {
 const U32_LIMIT = 0x1_0000_0000;
 const MAX_BODY_LEN = 0xffff;
 const INITIAL_TAG_LIST = 256;
+const EMPTY_WORDS = new Uint32Array(0);
 
 export class TimeChunk implements Segment {
   count = 0;
@@ -69,6 +83,13 @@ export class TimeChunk implements Segment {
   /** Keyed lists per tag (tag-keys.ts), sealed chunks only; keys run from the first timestamp. */
   private keyed: (Uint32Array | undefined)[] | null = null;
   private keyScale = 0;
+  /** Text filters per block (null: none kept, every block is read); see ChunkFilters. */
+  private filterWords: Uint32Array | null = null;
+  private filterKnown: Uint8Array | null = null;
+  /** The group filter last OR-ed in and the block it went to (one OR per group and block). */
+  private lastFilterSrc: Uint32Array | null = null;
+  private lastFilterAt = -1;
+  private lastFilterBlock = -1;
 
   constructor(
     readonly lineBase: number,
@@ -86,6 +107,9 @@ export class TimeChunk implements Segment {
       this.count = restored.ts.length;
       return;
     }
+    const blocks = Math.ceil(capacity / FILTER_BLOCK);
+    this.filterWords = new Uint32Array(blocks * FILTER_WORDS);
+    this.filterKnown = new Uint8Array(blocks).fill(1);
     this.ts = new Float64Array(capacity);
     this.meta = new Uint8Array(capacity);
     this.lineDelta = new Uint32Array(capacity);
@@ -98,10 +122,14 @@ export class TimeChunk implements Segment {
    * model) checkpointed too they are used in place; without, they are rebuilt from the
    * columns (10M entries: 180 ms of restart time and the garbage that goes with it).
    */
-  static restoreSealed(lineBase: number, bodyBase: number, maxBodyPos: number, columns: ChunkColumns, search?: ChunkSearch): TimeChunk {
+  static restoreSealed(lineBase: number, bodyBase: number, maxBodyPos: number, columns: ChunkColumns, search?: ChunkSearch, filters?: ChunkFilters): TimeChunk {
     const chunk = new TimeChunk(lineBase, bodyBase, columns.ts.length, columns);
     chunk.maxBodyPos = maxBodyPos;
     chunk.sealed = true;
+    if (filters !== undefined) {
+      chunk.filterWords = filters.words;
+      chunk.filterKnown = filters.known;
+    }
     if (search !== undefined) {
       for (let tag = 0; tag < TAG_COUNT; tag++) {
         const list = search.tags[tag];
@@ -156,11 +184,50 @@ export class TimeChunk implements Segment {
     return this.ts[this.count - 1]!;
   }
 
-  /** Appends an entry whose timestamp is >= the last one. */
-  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
+  /**
+   * Appends an entry whose timestamp is >= the last one. `filter` is the text filter of a
+   * group of entries this one belongs to (words[filterAt..]); without one, the entry's block
+   * is marked as unfiltered.
+   */
+  append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
     const i = this.count++;
     this.write(i, ts, meta, line, bodyPos, bodyLen);
     this.addToTagList(meta & TAG_MASK, i);
+    this.addFilter(i, filter, filterAt);
+  }
+
+  /** ORs the entry's group filter into its block's (once per group and block). */
+  private addFilter(i: number, filter: Uint32Array | null | undefined, filterAt: number): void {
+    const words = this.filterWords;
+    if (words === null) return;
+    const block = (i / FILTER_BLOCK) | 0;
+    if (filter === null || filter === undefined) {
+      this.filterKnown![block] = 0;
+      return;
+    }
+    if (filter === this.lastFilterSrc && filterAt === this.lastFilterAt && block === this.lastFilterBlock) return;
+    orFilter(words, block * FILTER_WORDS, filter, filterAt);
+    this.lastFilterSrc = filter;
+    this.lastFilterAt = filterAt;
+    this.lastFilterBlock = block;
+  }
+
+  /** Offset of block b's filter in filterWordsOf(), or -1 when it cannot rule anything out. */
+  blockFilter(b: number): number {
+    const known = this.filterKnown;
+    return known === null || known[b] !== 1 ? -1 : b * FILTER_WORDS;
+  }
+
+  /** All block filters, back to back (empty when none are kept). */
+  get filterWordsOf(): Uint32Array {
+    return this.filterWords ?? EMPTY_WORDS;
+  }
+
+  /** The text filters of a sealed chunk, for checkpoints (null: none kept). */
+  filters(): ChunkFilters | null {
+    if (this.filterWords === null || this.filterKnown === null) return null;
+    const blocks = Math.ceil(this.count / FILTER_BLOCK);
+    return { words: this.filterWords.subarray(0, blocks * FILTER_WORDS), known: this.filterKnown.subarray(0, blocks) };
   }
 
   private write(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
@@ -176,7 +243,7 @@ export class TimeChunk implements Segment {
    * Inserts an entry at index i (1 <= i < count), shifting later entries by one. Used only for
    * slightly late lines near the end of the unsealed chunk, so the shift stays short.
    */
-  insertAt(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
+  insertAt(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
     const n = this.count;
     this.ts.copyWithin(i + 1, i, n);
     this.meta.copyWithin(i + 1, i, n);
@@ -199,6 +266,18 @@ export class TimeChunk implements Segment {
     list.copyWithin(k + 1, k, len);
     list[k] = i;
     this.tagCounts[tag] = len + 1;
+    // The last entry of each block from i's on moved into the next block: that block's
+    // filter takes the one before it in (a superset, never a miss). Latest block first.
+    const words = this.filterWords;
+    if (words !== null) {
+      const known = this.filterKnown!;
+      for (let b = ((n / FILTER_BLOCK) | 0); b > ((i / FILTER_BLOCK) | 0); b--) {
+        orFilter(words, b * FILTER_WORDS, words, (b - 1) * FILTER_WORDS);
+        if (known[b - 1] === 0) known[b] = 0;
+      }
+      this.lastFilterSrc = null;
+      this.addFilter(i, filter, filterAt);
+    }
   }
 
   /**
@@ -221,6 +300,12 @@ export class TimeChunk implements Segment {
       const list = this.tags[tag];
       if (list !== undefined && list.length !== this.tagCounts[tag]) this.tags[tag] = list.slice(0, this.tagCounts[tag]);
     }
+    const blocks = Math.ceil(this.count / FILTER_BLOCK);
+    if (this.filterWords !== null && this.filterKnown!.length !== blocks) {
+      this.filterWords = this.filterWords.slice(0, blocks * FILTER_WORDS);
+      this.filterKnown = this.filterKnown!.slice(0, blocks);
+    }
+    this.lastFilterSrc = null;
     this.buildSearch();
   }
 
@@ -299,6 +384,7 @@ export class TimeChunk implements Segment {
     for (const list of this.tags) if (list !== undefined) bytes += list.byteLength;
     if (this.knots !== null) bytes += this.knots.byteLength;
     if (this.keyed !== null) for (const list of this.keyed) if (list !== undefined) bytes += list.byteLength;
+    if (this.filterWords !== null) bytes += this.filterWords.byteLength + this.filterKnown!.byteLength;
     return bytes;
   }
 

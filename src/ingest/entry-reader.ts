@@ -18,25 +18,24 @@ import { crc32c } from '@node-rs/crc32';
 import type { LogFormat } from '../parse/format.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { type ByteSource, type FileHead, HEAD_BYTES } from './file-bytes.js';
+import type { FormatSlot } from './file-format.js';
 import type { LineLimiter } from './long-lines.js';
 
 /** An entry larger than this is cut at a line end rather than held forever. */
 const MAX_HELD_BYTES = 64 << 20;
 const EMPTY = Buffer.alloc(0);
 
-/** The source's format, detected once from the first bytes read (shared by its files). */
-export interface FormatSlot {
-  get(): LogFormat | null;
-  detect(sample: Buffer): LogFormat;
-}
-
 export interface EntryReaderOptions {
   chunkBytes: number;
   /** Chunk buffers; the parse pool's allocator lets big ones go to a worker without a copy. */
   allocChunk: (bytes: number) => Buffer;
+  /** This file's format (forced, or detected from its head before anything is read). */
   format: FormatSlot;
-  /** Receives [byteStart, byteEnd) of whole entries; awaiting it is backpressure. */
-  emit: (chunk: Buffer, byteStart: number, byteEnd: number) => Promise<void>;
+  /**
+   * Receives [byteStart, byteEnd) of whole entries, read with `format` from a file last
+   * modified at mtimeMs; awaiting it is backpressure.
+   */
+  emit: (chunk: Buffer, byteStart: number, byteEnd: number, format: LogFormat, mtimeMs: number) => Promise<void>;
   /** Over-long lines are cut to the limit while reading (long-lines.ts); one per file. */
   lines: LineLimiter;
   /** After each read: progress for tail_status during a long catch-up. */
@@ -76,6 +75,11 @@ export class EntryReader {
       const size = await this.src.size();
       const from = this.consumed;
       if (Number.isFinite(size)) this.size = size;
+      // Nothing is read before the file's format is known (file-format.ts).
+      if (!(await this.o.format.judge(this.src, size, false))) {
+        this.o.onRead?.();
+        return grew;
+      }
       if (size <= from) return grew;
       const lines = this.o.lines;
       if (lines.skipping) {
@@ -106,8 +110,7 @@ export class EntryReader {
       const total = lines.trim(buf, lastLineEnd(this.held, this.held.length), this.held.length + bytesRead);
       if (!Number.isFinite(size)) this.size = Math.max(this.size, from + bytesRead);
       if (this.head.len < HEAD_BYTES && !this.src.gzip && this.size > this.head.len) await this.growHead();
-      const format = this.o.format.get() ?? this.o.format.detect(buf.subarray(0, Math.min(total, 64 * 1024)));
-      let cut = lastEntryStart(buf, total, format);
+      let cut = lastEntryStart(buf, total, this.o.format.format!);
       if (cut === 0 && total >= MAX_HELD_BYTES) cut = lastLineEnd(buf, total) || total;
       if (cut === 0) {
         this.held = buf.subarray(0, total);
@@ -127,7 +130,7 @@ export class EntryReader {
     if (this.held.length === 0) return;
     const cut = final ? this.held.length : lastLineEnd(this.held, this.held.length);
     if (cut === 0) return;
-    const format = this.o.format.get() ?? this.o.format.detect(this.held);
+    const format = this.o.format.format!;
     if (!final && cut < this.held.length && format.isEntryStart(this.held, cut, this.held.length) !== true) {
       // The unterminated line may be one more line of the held entry (a stack trace written
       // in pieces): handing out the lines above it now would split the entry, and the rest
@@ -139,6 +142,15 @@ export class EntryReader {
     const chunk = this.held.subarray(0, cut);
     this.held = this.held.subarray(cut);
     await this.hand(chunk);
+  }
+
+  /**
+   * The file is complete (one-shot reads): one too short for a whole line, or ending in an
+   * unterminated one, still gets its format judged as it is, and is then read. True when
+   * that made it readable.
+   */
+  async judgeWhole(): Promise<boolean> {
+    return this.o.format.format === null && (await this.o.format.judge(this.src, await this.src.size(), true));
   }
 
   /** Whether nothing is held back that a later read could still complete. */
@@ -168,6 +180,6 @@ export class EntryReader {
     // A chunk with a cut long line stands for more source bytes than it holds.
     this.position += this.o.lines.span(chunk.length);
     this.o.lines.consume(chunk.length);
-    await this.o.emit(chunk, byteStart, this.position);
+    await this.o.emit(chunk, byteStart, this.position, this.o.format.format!, this.src.mtimeMs);
   }
 }

@@ -26,14 +26,22 @@ export interface ByteSource {
   readonly gzip: boolean;
   /** Bytes the file holds now; for gzip, Infinity until the stream has ended. */
   size(): Promise<number>;
+  /** The file's modification time at the last size() (the year of year-less formats). */
+  readonly mtimeMs: number;
   /** Reads up to len bytes at pos into buf[off..]; 0 at the end. Gzip: pos never goes back. */
   read(buf: Buffer, off: number, len: number, pos: number): Promise<number>;
+  /**
+   * Reads up to len of the file's first bytes into buf[0..] without moving a gzip stream on
+   * (format detection); null when they cannot be read any more (a gzip stream past them).
+   */
+  readHead(buf: Buffer, len: number): Promise<number | null>;
   close(): Promise<void>;
 }
 
 /** A plain file through an open descriptor (it stays readable after a rename or unlink). */
 export class PlainSource implements ByteSource {
   readonly gzip = false;
+  mtimeMs = 0;
 
   constructor(
     readonly fd: FileHandle,
@@ -55,11 +63,17 @@ export class PlainSource implements ByteSource {
   }
 
   async size(): Promise<number> {
-    return (await this.fd.stat()).size;
+    const st = await this.fd.stat();
+    this.mtimeMs = st.mtimeMs;
+    return st.size;
   }
 
   async read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
     return (await this.fd.read(buf, off, len, pos)).bytesRead;
+  }
+
+  readHead(buf: Buffer, len: number): Promise<number> {
+    return this.read(buf, 0, len, 0);
   }
 
   close(): Promise<void> {
@@ -80,6 +94,8 @@ export class GzipSource implements ByteSource {
     private readonly file: ReadStream,
     private readonly gunzip: Gunzip,
     readonly identity: FileIdentity,
+    /** The compressed file's (gzip keeps the original's when it compresses). */
+    readonly mtimeMs: number,
   ) {
     this.chunks = gunzip[Symbol.asyncIterator]();
   }
@@ -99,7 +115,7 @@ export class GzipSource implements ByteSource {
     const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     // A read error of the file reaches the reader through the gunzip stream.
     file.on('error', (err) => gunzip.destroy(err));
-    return new GzipSource(file, file.pipe(gunzip), { dev: st.dev, ino: st.ino });
+    return new GzipSource(file, file.pipe(gunzip), { dev: st.dev, ino: st.ino }, st.mtimeMs);
   }
 
   async size(): Promise<number> {
@@ -131,6 +147,17 @@ export class GzipSource implements ByteSource {
       this.at += drop;
     }
     return n;
+  }
+
+  async readHead(buf: Buffer, len: number): Promise<number | null> {
+    if (this.at > 0) return null;
+    // Decompressed chunks are kept (not consumed) until the head is there: reads start from it.
+    while (this.pending.length < len && !this.ended) {
+      const next = await this.chunks.next();
+      if (next.done === true) this.ended = true;
+      else this.pending = this.pending.length === 0 ? next.value : Buffer.concat([this.pending, next.value]);
+    }
+    return this.pending.copy(buf, 0, 0, Math.min(len, this.pending.length));
   }
 
   async close(): Promise<void> {

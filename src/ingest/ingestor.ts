@@ -2,6 +2,8 @@
  * The ingestor: a follower and a pipeline per source, sharing one parse pool and one sink.
  */
 import type { SourceSpec } from '../config.js';
+import { resolveFormat } from '../parse/formats.js';
+import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
 import type { Logger } from '../log.js';
 import type { IngestStatus } from '../store/embedded-store.js';
 import { ParsePool } from './parse-pool.js';
@@ -12,7 +14,10 @@ import { SourceTracker } from './source-tracker.js';
 
 export interface IngestorOptions {
   sources: readonly SourceSpec[];
+  /** 'auto' or a format name, for the sources that do not name their own (SourceSpec.format). */
   format: string;
+  /** Custom formats from the config file, by name. */
+  customFormats?: readonly CustomFormatSpec[];
   timezone: string;
   pool: ParsePool;
   sink: IngestSink;
@@ -39,14 +44,19 @@ export class Ingestor {
   constructor(options: IngestorOptions) {
     this.sources = options.sources.map((spec) => {
       const tracker = new SourceTracker(spec.name, spec.path);
-      if (options.format !== 'auto') tracker.format = options.format;
+      const formatName = spec.format ?? options.format;
+      const custom = options.customFormats?.find((c) => c.name === formatName);
+      const parseOptions: ParseOptions = { timezone: options.timezone, ...(custom === undefined ? {} : { custom }) };
+      const forced = formatName === 'auto' ? null : resolveFormat(formatName, parseOptions) ?? null;
+      if (formatName !== 'auto' && forced === null) throw new Error(`unknown format ${formatName}`);
+      if (forced !== null) tracker.format = forced.name;
       const log = options.logger.child({ source: spec.name });
       const onError = (err: Error): void => log.warn({ err: err.message }, 'ingestion error');
-      const pipeline = new SourcePipeline(spec.name, options.pool, options.sink, tracker, { timezone: options.timezone }, onError);
+      const pipeline = new SourcePipeline(spec.name, options.pool, options.sink, tracker, parseOptions, onError);
       const resume = options.resume?.get(spec.name);
       const follower = new SourceFollower({
         path: spec.path,
-        format: options.format,
+        format: forced,
         tracker,
         onChunk: (chunk) => pipeline.submit(chunk),
         onFiles: async (files) => pipeline.submitFiles(files),

@@ -17,9 +17,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { formatNames, getFormat } from '../parse/formats.js';
+import { formatNames, resolveFormat } from '../parse/formats.js';
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeParsedChunk } from './column-codec.js';
+import { withFilters } from './filters.js';
 import type { ParseTask } from './parse-worker.js';
 
 /** Below this a chunk is parsed on the calling thread. */
@@ -103,9 +104,9 @@ export class ParsePool {
       this.bigBytesInline += chunk.length;
       if (this.bigBytesInline >= START_AFTER_BYTES) this.start();
     }
-    const parser = getFormat(format);
+    const parser = resolveFormat(format, options);
     if (parser === undefined) throw new Error(`unknown format ${format}`);
-    return parser.parseChunk(chunk, options);
+    return withFilters(chunk, parser.parseChunk(chunk, options));
   }
 
   /** Whether the workers have been asked to start. */

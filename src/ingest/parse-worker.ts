@@ -4,8 +4,9 @@
  * into one ArrayBuffer that is moved, not cloned, back to the main thread.
  */
 import { move } from 'piscina';
-import { getFormat } from '../parse/formats.js';
+import { resolveFormat } from '../parse/formats.js';
 import type { ParseOptions } from '../parse/parsed-chunk.js';
+import { withFilters } from './filters.js';
 import { encodeParsedChunk } from './column-codec.js';
 
 export interface ParseTask {
@@ -17,8 +18,8 @@ export interface ParseTask {
 }
 
 export default function parseTask(task: ParseTask): ArrayBuffer {
-  const format = getFormat(task.format);
+  const format = resolveFormat(task.format, task.options);
   if (format === undefined) throw new Error(`unknown format ${task.format}`);
   const chunk = Buffer.from(task.buffer, task.byteOffset, task.length);
-  return move(encodeParsedChunk(format.parseChunk(chunk, task.options))) as ArrayBuffer;
+  return move(encodeParsedChunk(withFilters(chunk, format.parseChunk(chunk, task.options)))) as ArrayBuffer;
 }

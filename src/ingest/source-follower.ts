@@ -10,13 +10,18 @@
  * one is closed once it has been quiet for a grace second (a writer that has not reopened its
  * log yet may still append to it). Each file has its own position in the WAL, so no file
  * waits for another's drain.
+ *
+ * Formats: with --format auto each FILE's format is detected from its first 64 KiB before
+ * anything of it is handed out (file-format.ts), again for every new file after a rotation
+ * or a copytruncate; a file no format recognizes is not read (the source reports `error`
+ * saying what was tried) until more of it, or a new file, is recognized.
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { LogFormat } from '../parse/format.js';
-import { detectFormat, getFormat } from '../parse/formats.js';
 import type { FileIdentity } from './batch.js';
-import { EntryReader, type FormatSlot } from './entry-reader.js';
+import { EntryReader } from './entry-reader.js';
+import { FormatSlot, type FormatVerdict } from './file-format.js';
 import { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
 import { FileSet } from './rotation.js';
 import type { FileState, SourceResume, TrackedFile } from './tracked-file.js';
@@ -33,12 +38,14 @@ export interface FollowedChunk {
   /** The line the file's first bytes read by this process start at (its resume point's line). */
   firstLine: number;
   format: LogFormat;
+  /** The file's modification time when the chunk was read (the year of year-less formats). */
+  mtimeMs?: number;
 }
 
 export interface FollowerOptions {
   path: string;
-  /** 'auto' or a format name. */
-  format: string;
+  /** The format every file of the source is read with, or null to detect it per file. */
+  format: LogFormat | null;
   tracker: SourceTracker;
   /** Receives chunks in file order; the returned promise is backpressure (resolve = room). */
   onChunk: (chunk: FollowedChunk) => Promise<void>;
@@ -67,7 +74,6 @@ interface CaughtUpWaiter {
 
 export class SourceFollower {
   private readonly set: FileSet;
-  private format: LogFormat | null;
   private running = false;
   private ticking: Promise<void> | null = null;
   private again = false;
@@ -82,27 +88,18 @@ export class SourceFollower {
   private failed = false;
 
   constructor(private readonly o: FollowerOptions) {
-    this.format = o.format === 'auto' ? null : getFormat(o.format) ?? null;
     this.quietMs = o.quietMs ?? 100;
     this.graceMs = o.rotateGraceMs ?? 1000;
-    const slot: FormatSlot = {
-      get: () => this.format,
-      detect: (sample) => {
-        this.format = detectFormat(sample);
-        o.tracker.format = this.format.name;
-        return this.format;
-      },
-    };
     const chunkBytes = o.chunkBytes ?? 4 << 20;
     const allocChunk = o.allocChunk ?? ((n: number) => Buffer.allocUnsafeSlow(n));
     const maxLineBytes = o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     this.set = new FileSet(o.path, o.resume, {
       makeReader: (t, src, position) =>
         new EntryReader(src, position, t.head, {
-          chunkBytes, allocChunk, format: slot,
+          chunkBytes, allocChunk, format: new FormatSlot(o.format, (verdict) => this.judged(t, verdict)),
           lines: new LineLimiter(maxLineBytes, (bytes, newLine) => o.tracker.skipLongLine(bytes, newLine)),
-          emit: (chunk, byteStart, byteEnd) =>
-            o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fileKey: t.key, firstLine: t.firstLine, format: this.format! }),
+          emit: (chunk, byteStart, byteEnd, format, mtimeMs) =>
+            o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fileKey: t.key, firstLine: t.firstLine, format, mtimeMs }),
           onRead: () => {
             if (t.rotatedAt === null && t.reader !== null) this.observe(t, true);
           },
@@ -148,7 +145,10 @@ export class SourceFollower {
     await this.publish();
     for (const t of this.set.open()) {
       await this.readFile(t);
-      await t.reader!.flushHeld(true, 0);
+      // A file too short for a whole line still gets its format judged, as it is.
+      if (t.reader !== null && (await t.reader.judgeWhole())) await this.readFile(t);
+      if (t.reader === null) continue;
+      await t.reader.flushHeld(true, 0);
       if (t.rotatedAt !== null) await this.set.finish(t);
       await this.publish();
     }
@@ -218,6 +218,9 @@ export class SourceFollower {
       if (quiet >= this.quietMs) await r.flushHeld(false, this.graceMs);
       // A rotated-away file is done once quiet for the grace period (a gzip file once read).
       if (t.rotatedAt !== null && (r.src.gzip || Date.now() - Math.max(t.rotatedAt, r.lastGrowthAt) >= this.graceMs)) {
+        // Complete now: a head too short for a whole line is judged as it is.
+        if (await r.judgeWhole()) await this.readFile(t);
+        if (t.reader === null) continue;
         await r.flushHeld(true, 0);
         await this.set.finish(t);
       }
@@ -246,6 +249,24 @@ export class SourceFollower {
       await this.set.finish(t);
     }
     if (t.head.len !== head) this.set.dirty = true;
+  }
+
+  /**
+   * A file's format was judged: the source reports the format of the file at its path (and
+   * the share of lines recognized), or `error` saying what was tried while a file is not
+   * recognized; the error clears once one is.
+   */
+  private judged(t: TrackedFile, verdict: FormatVerdict): void {
+    const tracker = this.o.tracker;
+    if ('unrecognized' in verdict) {
+      tracker.fail(verdict.unrecognized, 'detect');
+      return;
+    }
+    if (t.rotatedAt === null) {
+      tracker.format = verdict.format.name;
+      tracker.formatShare = verdict.share;
+    }
+    tracker.recover('detect');
   }
 
   private async publish(force = false): Promise<void> {

@@ -5,6 +5,8 @@
  * writes faster than we index slows the reader instead of growing the heap.
  */
 import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
+import { batchAttrs } from '../trace/attrs.js';
+import { tracing } from '../trace/index.js';
 import type { IngestBatch } from './batch.js';
 import type { ParsePool } from './parse-pool.js';
 import type { FileState, KnownFile } from './tracked-file.js';
@@ -68,7 +70,8 @@ export class SourcePipeline {
   }
 
   async submit(chunk: FollowedChunk): Promise<void> {
-    const parsed = this.pool.parse(chunk.chunk, chunk.format.name, this.parseOptions);
+    // The file's modification time travels with each chunk: year-less formats read their year from it.
+    const parsed = this.pool.parse(chunk.chunk, chunk.format.name, chunk.mtimeMs === undefined ? this.parseOptions : { ...this.parseOptions, mtimeMs: chunk.mtimeMs });
     parsed.catch(() => undefined); // reported when applied, in order
     this.queue.push({ chunk, parsed });
     this.tracker.queuedBytes += chunk.chunk.length;
@@ -134,7 +137,7 @@ export class SourcePipeline {
         source: this.name, file: chunk.file, chunk: chunk.chunk, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd,
         fileKey: chunk.fileKey, firstLine, parsed,
       };
-      if (!(await this.applying(() => this.sink.apply(batch)))) return;
+      if (!(await this.applying(() => tracing().span('ingest.batch', batchAttrs(batch), () => this.sink.apply(batch), { root: true })))) return;
       this.nextLine.set(chunk.fileKey, firstLine + parsed.lines);
       this.tracker.addLines(parsed.lines, parsed.errors, parsed.errorSamples[parsed.errorSamples.length - 1], firstLine);
       this.queue.shift();

@@ -6,6 +6,8 @@ import type { ParseErrorSample } from '../parse/parsed-chunk.js';
 import type { IngestStatus } from '../store/embedded-store.js';
 import type { SourceState } from '../store/store.js';
 
+type ErrorOrigin = 'read' | 'store' | 'detect';
+
 /** No growth for this long turns a live source into a stalled one. */
 export const STALLED_AFTER_MS = 60_000;
 const RATE_WINDOW_MS = 5_000;
@@ -13,6 +15,8 @@ const RATE_WINDOW_MS = 5_000;
 export class SourceTracker {
   state: SourceState = 'missing';
   format = 'auto';
+  /** Share of the first lines the detected format recognized (null: forced, or not detected yet). */
+  formatShare: number | null = null;
   /** Bytes of the current file consumed (indexed or held waiting for the rest of an entry). */
   bytesRead = 0;
   fileBytes = 0;
@@ -72,17 +76,20 @@ export class SourceTracker {
     this.longLineBytesSkipped += bytes;
   }
 
-  private errorOrigin: 'read' | 'store' | null = null;
+  private errorOrigin: ErrorOrigin | null = null;
 
-  /** Marks the source as failing: reading it ('read') or storing its batches ('store'). */
-  fail(message: string, origin: 'read' | 'store'): void {
+  /**
+   * Marks the source as failing: reading it ('read'), storing its batches ('store'), or no
+   * format recognizing it ('detect').
+   */
+  fail(message: string, origin: ErrorOrigin): void {
     this.state = 'error';
     this.error = message;
     this.errorOrigin = origin;
   }
 
   /** Clears an error raised by the same origin once it works again. */
-  recover(origin: 'read' | 'store'): void {
+  recover(origin: ErrorOrigin): void {
     if (this.state !== 'error' || this.errorOrigin !== origin) return;
     this.errorOrigin = null;
     this.error = undefined;
@@ -105,6 +112,7 @@ export class SourceTracker {
       name: this.name,
       path: this.path,
       format: this.format,
+      ...(this.formatShare === null ? {} : { formatShare: this.formatShare }),
       state: this.state,
       bytesRead: this.bytesRead,
       fileBytes: this.fileBytes,

@@ -7,4 +7,4 @@ export * from './meta.js';
 export * from './timestamp.js';
 export * from './parsed-chunk.js';
 export type { LogFormat } from './format.js';
-export { DEFAULT_FORMAT, detectFormat, formatNames, getFormat } from './formats.js';
+export { DEFAULT_FORMAT, builtinFormats, describeUnrecognized, detect, detectFormat, formatNames, getFormat, resolveFormat, type Detection } from './formats.js';

@@ -32,12 +32,35 @@ export interface ParsedChunk {
   /** Malformed lines (counted, never fatal) and a few samples of them. */
   errors: number;
   errorSamples: ParseErrorSample[];
+  /**
+   * Text filters of the bodies, one per FILTER_GROUP entries (src/text/ngram-filter.ts),
+   * added by the parse pool after parsing; absent for chunks read back from the WAL.
+   */
+  filters?: Uint32Array;
 }
 
 /** Options every format parser accepts. Plain data: it is posted to workers. */
 export interface ParseOptions {
   /** IANA zone for timestamps that carry none. */
   timezone: string;
+  /**
+   * The source file's modification time (epoch ms) when the chunk was read: the year of
+   * year-less timestamps (RFC 3164, klog). Default: the clock.
+   */
+  mtimeMs?: number;
+  /** The definition of the custom format in use (config file `formats:`), for the worker. */
+  custom?: CustomFormatSpec;
+}
+
+/** A custom format as the config file defines it (validated at start-up, see custom-format.ts). */
+export interface CustomFormatSpec {
+  name: string;
+  /** Regex source with named groups `timestamp` and `body` (and optionally `level`). */
+  regex: string;
+  /** strftime-like pattern of the timestamp group, e.g. `%Y-%m-%d %H:%M:%S.%f %z`. */
+  timestamp: string;
+  /** Extra level spellings: the level group's text (any case) -> TRACE..FATAL. */
+  levels?: Record<string, string>;
 }
 
 export const MAX_ERROR_SAMPLES = 5;

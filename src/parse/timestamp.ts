@@ -110,12 +110,25 @@ export function parseIsoBytes(buf: Uint8Array, pos: number, end: number, out: Is
 }
 
 /**
- * Offsets for zone-less timestamps in an IANA zone. The offset is looked up once per local
- * hour through Intl and cached, so the hot path pays a Map hit per line at most.
+ * Offsets for zone-less timestamps in an IANA zone, DST-correct. The offset is looked up
+ * through Intl once per 15 minutes of local time and cached (every real transition falls on
+ * a quarter hour), so the hot path pays one compare per line, a Map hit when the quarter
+ * changes.
+ *
+ * Local times that do not name exactly one instant are resolved like Temporal's
+ * 'compatible' disambiguation (also java.time's and Python's fold=0 default):
+ *   - skipped (spring forward: 02:30 on 2024-03-10 in America/New_York does not exist): read
+ *     with the offset in force before the change, which moves it forward by the gap
+ *     (02:30 EST = 07:30Z, shown as 03:30 EDT), so it sorts after the 01:59 line above it;
+ *   - repeated (fall back: 01:30 on 2024-11-03 happens twice): the earlier instant, the first
+ *     pass (01:30 EDT = 05:30Z). Lines from the second pass land an hour early; a zone-less
+ *     log cannot tell the two passes apart, so log with an offset where that hour matters.
  */
 export class ZoneResolver {
   private readonly formatter: Intl.DateTimeFormat | null;
   private readonly cache = new Map<number, number>();
+  private lastKey = Number.NaN;
+  private lastOffsetUs = 0;
 
   constructor(readonly timeZone: string) {
     this.formatter =
@@ -140,26 +153,49 @@ export class ZoneResolver {
   /** Converts a wall-clock time read as UTC (epoch us) into true epoch us in this zone. */
   toUtc(wallUs: number): number {
     if (this.formatter === null) return wallUs;
-    const hourKey = Math.floor(wallUs / 3_600_000_000);
-    let offsetUs = this.cache.get(hourKey);
+    const key = Math.floor(wallUs / QUARTER_US);
+    if (key === this.lastKey) return wallUs - this.lastOffsetUs;
+    let offsetUs = this.cache.get(key);
     if (offsetUs === undefined) {
-      // Guess with the offset at the wall time read as UTC, then correct once (DST edges).
-      const guess = this.offsetAt(hourKey * 3_600_000);
-      offsetUs = this.offsetAt(hourKey * 3_600_000 - guess / 1000);
+      offsetUs = this.resolve(key * QUARTER_US);
       if (this.cache.size > 4096) this.cache.clear();
-      this.cache.set(hourKey, offsetUs);
+      this.cache.set(key, offsetUs);
     }
+    this.lastKey = key;
+    this.lastOffsetUs = offsetUs;
     return wallUs - offsetUs;
+  }
+
+  /** The offset (us) that turns the wall time into an instant, per the rules above. */
+  private resolve(wallUs: number): number {
+    const wallMs = Math.floor(wallUs / 1000);
+    // Past what Date can hold (Intl would throw): no zone rules there anyway.
+    if (!(Math.abs(wallMs) < 8e15)) return 0;
+    // Offsets a day either side bracket any transition near this wall time.
+    const before = this.offsetAt(wallMs - 86_400_000);
+    const after = this.offsetAt(wallMs + 86_400_000);
+    if (before === after) return before;
+    const early = wallMs - before / 1000;
+    const late = wallMs - after / 1000;
+    const earlyValid = this.offsetAt(early) === before;
+    const lateValid = this.offsetAt(late) === after;
+    if (earlyValid && lateValid) return early <= late ? before : after; // repeated: the earlier instant
+    if (earlyValid) return before;
+    if (lateValid) return after;
+    return before; // skipped: the offset before the change moves the time forward by the gap
   }
 
   /** Zone offset in microseconds at an instant (epoch ms). */
   private offsetAt(epochMs: number): number {
     const parts = this.formatter!.formatToParts(new Date(epochMs));
     const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-    const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    // daysFromCivil, not Date.UTC: Date.UTC reads years 0..99 as 1900..1999.
+    const wall = daysFromCivil(get('year'), get('month'), get('day')) * 86_400_000 + ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000;
     return (wall - Math.floor(epochMs / 1000) * 1000) * 1000;
   }
 }
+
+const QUARTER_US = 900_000_000;
 
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
 

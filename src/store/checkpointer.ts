@@ -5,6 +5,7 @@
  * chunks never change, the rest is copied. The newest two checkpoints are kept.
  */
 import type { Logger } from '../log.js';
+import { type SpanHandle, tracing } from '../trace/index.js';
 import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
 import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
 import type { EmbeddedStore, PersistedIngest } from './embedded-store.js';
@@ -89,13 +90,13 @@ export class Checkpointer {
   /** Writes a checkpoint now (one at a time; a call during a write waits for it and returns). */
   async checkpoint(): Promise<void> {
     if (this.writing !== null) return this.writing;
-    this.writing = this.write().finally(() => {
+    this.writing = tracing().span('checkpoint.write', {}, (span) => this.write(span), { root: true }).finally(() => {
       this.writing = null;
     });
     return this.writing;
   }
 
-  private async write(): Promise<void> {
+  private async write(span: SpanHandle): Promise<void> {
     const started = performance.now();
     // Between batches: every appended batch is indexed, none is half-applied.
     const [, release] = await this.sink.gate.acquire(APPLY_PERMITS);
@@ -119,6 +120,7 @@ export class Checkpointer {
         batchEnds: this.batchEnds(),
         lost: this.store.lost,
       };
+      span.set({ 'log_triage.entries': this.sink.entriesSinceCheckpoint });
       this.sink.entriesSinceCheckpoint = 0;
       this.lastAt = Date.now();
     } finally {
@@ -127,6 +129,7 @@ export class Checkpointer {
     const name = checkpointName(meta.walPos);
     const { bytes } = await writeCheckpoint(this.dir, name, { meta, sections: snapshot.sections });
     await pruneCheckpoints(this.dir, CHECKPOINT_PREFIX, 2);
+    span.set({ 'log_triage.checkpoint.name': name, 'log_triage.bytes': bytes, 'log_triage.wal.position': meta.walPos });
     this.logger.info({ name, bytes, ms: Math.round(performance.now() - started) }, 'checkpoint written');
   }
 }

@@ -4,11 +4,15 @@
  * column by column; queries run synchronously on the event loop, so they never observe a
  * half-applied batch.
  */
-import { countInRange, findNearest, neighbours, SourceIndex, type Hit } from '../index/index.js';
+import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
+import { entryAtLine } from '../index/source-index.js';
+import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
+import { type Highlight, compileText, hasText } from '../text/text-query.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
 import { TAG_MASK, metaPrecision } from '../parse/meta.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
 import { decodeCapped } from '../text/untrusted.js';
+import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../text/ngram-filter.js';
 import type { BodyStore } from './body-store.js';
 import {
   type Coverage,
@@ -18,6 +22,8 @@ import {
   type NearestAnswer,
   type NearestQuery,
   QueryError,
+  type RangeCountQuery,
+  type RangeEntriesQuery,
   type RangeQuery,
   type SourceStatus,
   type Store,
@@ -66,9 +72,11 @@ export interface EmbeddedStoreOptions {
   customTags?: readonly string[];
   onClose?: () => Promise<void>;
   now?: () => number;
+  /** Limits of one text search (default DEFAULT_SCAN_BUDGET). */
+  scanBudget?: ScanBudget;
 }
 
-const WAL_OFF: WalStatus = {
+export const WAL_OFF: WalStatus = {
   enabled: false, segments: 0, bytes: 0, durableEntries: 0, unsyncedEntries: 0,
   lastFsyncAt: null, fsyncPolicy: 'off', corruptRecords: 0,
 };
@@ -84,12 +92,15 @@ export class EmbeddedStore implements Store {
   /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
   lost: LostRange[] = [];
   repairedRecords = 0;
+  /** Limits of one text search; settable for tests and the CLI. */
+  scanBudget: ScanBudget;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
     for (const tag of options.customTags ?? []) this.tags.intern(tag);
     for (const index of this.indexes) this.byName.set(index.name, index);
     this.now = options.now ?? Date.now;
+    this.scanBudget = options.scanBudget ?? DEFAULT_SCAN_BUDGET;
   }
 
   get bodies(): BodyStore {
@@ -101,10 +112,11 @@ export class EmbeddedStore implements Store {
     const index = this.byName.get(source);
     if (index === undefined) throw new Error(`unknown source ${source}`);
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
+    const filters = parsed.filters ?? this.filtersFor(parsed, base);
     if (parsed.customTags.length === 0) {
       for (let i = 0; i < count; i++) {
         const start = bodyStart[i]!;
-        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
       }
       return;
     }
@@ -116,14 +128,32 @@ export class EmbeddedStore implements Store {
     for (let i = 0; i < count; i++) {
       let m = meta[i]!;
       let start = bodyStart[i]!;
+      let filter: Uint32Array | null = filters;
       const tag = m & TAG_MASK;
       if (tag >= FIRST_CUSTOM_TAG && tag < TAG_OTHER) {
         const id = global[tag - FIRST_CUSTOM_TAG] ?? TAG_OTHER;
         m = (m & ~TAG_MASK) | id;
-        if (id === TAG_OTHER) start = tagOpen.get(i) ?? start;
+        if (id === TAG_OTHER) {
+          start = tagOpen.get(i) ?? start;
+          // The body now starts with the tag text, which its filter never saw.
+          filter = null;
+        }
       }
-      index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start);
+      index.append(ts[i]!, m, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filter, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
     }
+  }
+
+  /**
+   * Text filters for a chunk that comes without them (read back from the WAL at start-up, or
+   * re-read after a lost record): built here from its raw bytes, the same filters a parse
+   * worker would have made. Null when the bytes are gone.
+   */
+  private filtersFor(parsed: ParsedChunk, base: number): Uint32Array | null {
+    let end = 0;
+    for (let i = 0; i < parsed.count; i++) end = Math.max(end, parsed.bodyEnd[i]!);
+    const raw = this.options.bodies.read(base, end, end);
+    if (raw === null || raw.length < end) return null;
+    return buildGroupFilters(raw, parsed.count, parsed.bodyStart, parsed.bodyEnd);
   }
 
   /**
@@ -152,12 +182,30 @@ export class EmbeddedStore implements Store {
     const started = performance.now();
     const sources = this.select(q.source);
     const tags = this.tagIds(q.tags);
-    const hits =
-      tags !== null && tags.length === 0
-        ? []
-        : findNearest(sources, { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity });
-    const entries: EntryWithContext[] = hits.map((hit) => {
+    const text = hasText(q.text) ? compileText(q.text) : null;
+    let hits: Hit[];
+    let highlights: (Highlight[] | undefined)[] = [];
+    let searched: Searched | undefined;
+    if (tags !== null && tags.length === 0) hits = [];
+    else if (text === null) hits = findNearest(sources, { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity });
+    else {
+      const scan = scanNearest(
+        sources,
+        { t: q.t, tags, count: q.count, direction: q.direction, maxDistance: q.maxDistance ?? Infinity, text, budget: this.scanBudget },
+        this.options.bodies,
+      );
+      hits = scan.hits.map((h) => h.hit);
+      highlights = scan.hits.map((h) => h.highlights);
+      searched = scan.searched;
+    }
+    if (text !== null && searched === undefined) {
+      // Nothing to search (a tag no source has): the window is empty and complete.
+      searched = { from: q.t, to: q.t, entries: 0, read: 0, complete: true };
+    }
+    const entries: EntryWithContext[] = hits.map((hit, k) => {
       const entry: EntryWithContext = this.view(hit, q.bodyCap);
+      const marks = highlights[k];
+      if (marks !== undefined) entry.highlights = marks;
       if (q.context > 0) {
         entry.contextBefore = neighbours(hit, q.context, false).map((h) => this.view(h, q.bodyCap));
         entry.contextAfter = neighbours(hit, q.context, true).map((h) => this.view(h, q.bodyCap));
@@ -171,7 +219,10 @@ export class EmbeddedStore implements Store {
     else if (coverage.lastTs !== null && q.t > coverage.lastTs) status = 'not_yet_ingested';
     else if (this.retentionHorizon !== null && q.t < this.retentionHorizon) status = 'before_retention';
     const lost = this.lostNear(sources, q.t, entries);
-    return { status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000) };
+    return {
+      status, entries, ...(lost.length > 0 ? { lost } : {}), coverage, queryUs: Math.round((performance.now() - started) * 1000),
+      ...(searched === undefined ? {} : { searched }),
+    };
   }
 
   /** Lost ranges of these sources that lie between t and the farthest entry (all of them when none was found). */
@@ -195,10 +246,38 @@ export class EmbeddedStore implements Store {
     return hits.map((hit) => this.view(hit, bodyCap));
   }
 
+  async entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null> {
+    const index = this.select(source)[0]!;
+    const at = entryAtLine(index, line);
+    return at === null ? null : this.view(new Hit(index, at.seg, at.i, at.seg.ts[at.i]!), bodyCap);
+  }
+
   async countInRange(range: RangeQuery): Promise<number> {
     const tags = this.tagIds(range.tags);
     if (tags !== null && tags.length === 0) return 0;
     return countInRange(this.select(range.source), range.from, range.to, tags);
+  }
+
+  async countInRanges(query: RangeCountQuery): Promise<number[][]> {
+    const sources = this.select(query.source);
+    const { edges } = query;
+    return query.series.map((names) => {
+      const tags = this.tagIds(names);
+      const counts: number[] = [];
+      for (let i = 0; i + 1 < edges.length; i++) {
+        counts.push(tags !== null && tags.length === 0 ? 0 : countInRange(sources, edges[i]!, edges[i + 1]!, tags));
+      }
+      return counts;
+    });
+  }
+
+  async entriesInRanges(query: RangeEntriesQuery, perRange: number, bodyCap: number): Promise<EntryView[][]> {
+    const out: EntryView[][] = [];
+    for (let i = 0; i + 1 < query.edges.length; i++) {
+      const range: RangeQuery = { from: query.edges[i]!, to: query.edges[i + 1]!, tags: query.tags, ...(query.source === undefined ? {} : { source: query.source }) };
+      out.push(await this.entriesInRange(range, perRange, bodyCap));
+    }
+    return out;
   }
 
   async coverage(source?: string): Promise<Coverage> {
@@ -227,6 +306,7 @@ export class EmbeddedStore implements Store {
     let memoryBytes = 0;
     for (const index of this.indexes) memoryBytes += index.memoryBytes();
     return {
+      backend: 'embedded',
       sources,
       wal,
       lost: this.lost.filter((g) => source === undefined || g.source === source),

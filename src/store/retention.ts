@@ -31,9 +31,10 @@ export function segmentsToDelete(segments: readonly SegmentInfo[], policy: Reten
   return victims;
 }
 
-export async function applyRetention(wal: Wal, store: EmbeddedStore, policy: RetentionPolicy, logger: Logger, nowMs = Date.now()): Promise<number> {
+export async function applyRetention(wal: Wal, store: EmbeddedStore, policy: RetentionPolicy, logger: Logger, nowMs = Date.now(), keepFrom = Infinity): Promise<number> {
   if (policy.maxAgeMs === null && policy.maxBytes === null) return 0;
-  const victims = segmentsToDelete(wal.segments(), policy, nowMs);
+  // Segments an agent has not uploaded yet stay, whatever the policy says.
+  const victims = segmentsToDelete(wal.segments(), policy, nowMs).filter((s) => s.end <= keepFrom);
   if (victims.length === 0) return 0;
   const end = victims[victims.length - 1]!.end;
   let horizon = -Infinity;

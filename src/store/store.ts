@@ -3,9 +3,12 @@
  * never on the index, the WAL or the parse pool, so the embedded engine and ClickHouse are
  * interchangeable behind it. Times are epoch microseconds throughout.
  */
-import type { Direction } from '../index/nearest.js';
+/** Which side of the query time a search looks at (src/index has the same union). */
+export type Direction = 'nearest' | 'before' | 'after';
+import type { Searched } from '../index/text-scan.js';
+import type { Highlight, TextFilterSpec } from '../text/text-query.js';
 
-export type { Direction };
+export type { Highlight, Searched, TextFilterSpec };
 
 export interface NearestQuery {
   /** Query time, epoch microseconds. */
@@ -22,6 +25,8 @@ export interface NearestQuery {
   maxDistance?: number;
   /** Body bytes returned per entry; longer bodies are cut and marked truncated. */
   bodyCap: number;
+  /** Text filters on the body (contains, pattern, fields, ids): the search reads bodies. */
+  text?: TextFilterSpec;
 }
 
 /** One entry as read back: raw body text (not yet escaped for a model). */
@@ -39,6 +44,8 @@ export interface EntryView {
 export interface EntryWithContext extends EntryView {
   contextBefore?: EntryView[];
   contextAfter?: EntryView[];
+  /** With text filters: what matched where (character offsets in the uncut, unescaped body). */
+  highlights?: Highlight[];
 }
 
 export type NearestStatus = 'ok' | 'empty' | 'no_match' | 'not_yet_ingested' | 'before_retention';
@@ -75,6 +82,8 @@ export interface NearestAnswer {
   coverage: Coverage;
   /** Time spent inside the store, microseconds. */
   queryUs: number;
+  /** With text filters: the window the search examined, and whether it finished. */
+  searched?: Searched;
 }
 
 export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'error';
@@ -82,7 +91,10 @@ export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'erro
 export interface SourceStatus {
   name: string;
   path: string;
+  /** The format in use: forced, or detected from the current file's first lines ('auto' until then). */
   format: string;
+  /** Share (0..1) of the first lines the detected format recognized; absent when forced. */
+  formatShare?: number;
   state: SourceState;
   bytesRead: number;
   fileBytes: number;
@@ -108,6 +120,10 @@ export interface SourceStatus {
   error?: string;
 }
 
+/**
+ * The local write-ahead log of this process: the embedded store's storage, and an ingest
+ * agent's buffer in front of a remote store. `enabled: false` when the process has none.
+ */
 export interface WalStatus {
   enabled: boolean;
   segments: number;
@@ -133,12 +149,29 @@ export function walFailedMessage(walError: string): string {
   return `the WAL failed and ingestion is stopped until log-triage-mcp is restarted: ${walError}`;
 }
 
+/** An ingest agent's shipping of its local log to a remote store (absent for the embedded store). */
+export interface UploadStatus {
+  /** Entries and WAL bytes written locally, not acknowledged by the remote store yet. */
+  backlogEntries: number;
+  backlogBytes: number;
+  /** When the remote store last acknowledged a batch (epoch ms), null before the first. */
+  lastAckAt: number | null;
+  /** Entries acknowledged since start. */
+  uploadedEntries: number;
+  /** Why uploading is paused (the remote store is unreachable...), absent when it works. */
+  error?: string;
+}
+
 export interface StoreStatus {
+  /** 'embedded' or 'clickhouse' (absent: embedded). */
+  backend?: string;
   sources: SourceStatus[];
   wal: WalStatus;
+  upload?: UploadStatus;
   /** Lost WAL records that could not be re-read from the source, and how many were. */
   lost?: LostRange[];
   repairedRecords?: number;
+  /** What the store holds: entries and time range; memory_bytes is 0 for a remote store. */
   index: { entries: number; firstTs: number | null; lastTs: number | null; memoryBytes: number };
   uptimeS: number;
 }
@@ -152,12 +185,40 @@ export interface RangeQuery {
   source?: string;
 }
 
+/**
+ * Counts over many adjacent time ranges at once: a histogram or a triage evidence pass is one
+ * call (one query to a remote store) instead of one per bucket and tag.
+ */
+export interface RangeCountQuery {
+  /** Bucket edges, ascending: bucket i is [edges[i], edges[i + 1]). */
+  edges: readonly number[];
+  /** One series per element: the tags it counts (null = every entry). */
+  series: readonly (readonly string[] | null)[];
+  source?: string;
+}
+
+/** Entries of many adjacent time ranges at once (oldest first in each, at most `perRange`). */
+export interface RangeEntriesQuery {
+  edges: readonly number[];
+  tags: readonly string[] | null;
+  source?: string;
+}
+
 export interface Store {
   findNearest(query: NearestQuery): Promise<NearestAnswer>;
   /** Entries in [from, to), oldest first, at most `limit` (bodies capped at bodyCap bytes). */
   entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]>;
+  /**
+   * The entry whose first line is `line` in `source` (as find_nearest_log reports them), body
+   * capped at bodyCap bytes; null when no such entry is indexed.
+   */
+  entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null>;
   /** Number of entries in [from, to). */
   countInRange(range: RangeQuery): Promise<number>;
+  /** counts[series][bucket]: entries per bucket for each series of tags. */
+  countInRanges(query: RangeCountQuery): Promise<number[][]>;
+  /** entries[bucket]: up to perRange entries of each bucket, oldest first. */
+  entriesInRanges(query: RangeEntriesQuery, perRange: number, bodyCap: number): Promise<EntryView[][]>;
   coverage(source?: string): Promise<Coverage>;
   status(source?: string): Promise<StoreStatus>;
   /** Configured source names, in configuration order. */

@@ -16,7 +16,8 @@ import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LineLimiter } from '../ingest/long-lines.js';
 import type { Logger } from '../log.js';
-import { detectFormat, getFormat } from '../parse/formats.js';
+import { detectFormat, resolveFormat } from '../parse/formats.js';
+import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
 import type { BatchRecord, FileIdentity, Wal } from '../wal/index.js';
 import type { EmbeddedStore } from './embedded-store.js';
 import type { LostRange } from './store.js';
@@ -107,6 +108,10 @@ export interface RepairContext {
   /** Source id -> name and the path of its file. */
   sources: ReadonlyMap<number, { name: string; path: string }>;
   format: string;
+  /** A source's own --format SOURCE=NAME, by source name (else `format`). */
+  sourceFormats?: ReadonlyMap<string, string>;
+  /** Custom formats from the config file. */
+  customFormats?: readonly CustomFormatSpec[];
   timezone: string;
   maxLineBytes: number;
   logger: Logger;
@@ -150,7 +155,8 @@ async function repairOne(ctx: RepairContext, gap: Gap): Promise<string | null> {
   const fd = await openIdentity(src.path, gap.file);
   if (fd === null) return 'the source file is gone (rotated away and deleted, or replaced)';
   try {
-    if ((await fd.stat()).size < gap.byteEnd) return 'the source file no longer holds those bytes (truncated)';
+    const st = await fd.stat();
+    if (st.size < gap.byteEnd) return 'the source file no longer holds those bytes (truncated)';
     // The neighbours' raw bytes must sit right around the range: the same bytes are there.
     const k = Math.min(EDGE_BYTES, gap.prevVerbatim, gap.byteStart);
     if (k > 0) {
@@ -167,9 +173,12 @@ async function repairOne(ctx: RepairContext, gap: Gap): Promise<string | null> {
     if (raw.length !== size) return 'the source file no longer holds those bytes';
     const limiter = new LineLimiter(ctx.maxLineBytes);
     const chunk = raw.subarray(0, limiter.trim(raw, 0, raw.length));
-    const format = ctx.format === 'auto' ? detectFormat(chunk.subarray(0, 64 * 1024)) : getFormat(ctx.format);
-    if (format === undefined) return `unknown format ${ctx.format}`;
-    const parsed = format.parseChunk(chunk, { timezone: ctx.timezone });
+    const formatName = ctx.sourceFormats?.get(src.name) ?? ctx.format;
+    const custom = ctx.customFormats?.find((c) => c.name === formatName);
+    const options: ParseOptions = { timezone: ctx.timezone, mtimeMs: st.mtimeMs, ...(custom === undefined ? {} : { custom }) };
+    const format = formatName === 'auto' ? detectFormat(chunk.subarray(0, 64 * 1024)) : resolveFormat(formatName, options);
+    if (format === undefined) return `unknown format ${formatName}`;
+    const parsed = format.parseChunk(chunk, options);
     if (gap.firstLine + parsed.lines !== gap.nextLine) return 'the bytes there do not hold the lines that were lost';
     if (ctx.readOnly) return 'not repaired yet (read-only: the next serve or ingest re-reads it)';
     const p = parsed;

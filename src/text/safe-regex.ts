@@ -44,6 +44,8 @@ export interface SafeMatch {
   end: number;
   /** Named groups; undefined for a group that did not take part in the match. */
   groups: Record<string, string | undefined>;
+  /** Character offsets [start, end) of each named group that took part (custom log formats map them to bytes). */
+  spans: Record<string, [number, number] | undefined>;
 }
 
 export interface SafeRegex {
@@ -99,8 +101,13 @@ export function compileSafeRegex(pattern: string, options: SafeRegexOptions = {}
       const m = compiled.matcher(bound(subject));
       if (!m.find()) return null;
       const groups: Record<string, string | undefined> = {};
-      for (const name of groupNames) groups[name] = m.group(name) ?? undefined;
-      return { start: m.start(), end: m.end(), groups };
+      const spans: Record<string, [number, number] | undefined> = {};
+      for (const name of groupNames) {
+        const text = m.group(name);
+        groups[name] = text ?? undefined;
+        spans[name] = text === null ? undefined : [m.start(name), m.end(name)];
+      }
+      return { start: m.start(), end: m.end(), groups, spans };
     },
   };
 }

@@ -2,17 +2,23 @@
  * Evidence for a triage decision, read from the Store interface only, so it works the same
  * on the embedded index, with live ingestion, and on ClickHouse.
  *
- * Every part is a binary search or a bounded scan: counts come from countInRange (binary
- * searches per chunk, never a walk over entries), bodies from entriesInRange with a limit.
+ * Every part is a binary search or a bounded scan: counts come from countInRanges (binary
+ * searches per chunk, never a walk over entries), bodies from entriesInRange(s) with a limit.
+ * Each part is one call for all its ranges, so on a remote store a whole pass is about ten
+ * queries, not hundreds.
  * A window with more errors than the sample limit is sampled in equal time slices, so the
  * signature shares describe the whole window rather than its first seconds.
  *
  *      baseline (default 1 h)                   incident window
  *   |----------------------------------|==========================|
  *   T - window_s - baseline_s      T - window_s        T       T + 60 s
+ *
+ * The baseline is read in one-minute slices (baseline.ts) so that a burst which began before
+ * the window (a late alert) is left out of its own baseline rate.
  */
 import { formatTimestamp } from '../parse/timestamp.js';
 import type { Coverage, EntryView, RangeQuery, Store } from '../store/store.js';
+import { robustBaseline, sampleRange, sampleSlices, sliceCount } from './baseline.js';
 import { type Runbook, type RunbookCatalog, runbookMatches } from './runbooks.js';
 import { type Signature, SignatureMiner } from './signatures.js';
 
@@ -55,7 +61,11 @@ export interface EvidenceOptions {
   catalog: RunbookCatalog;
   /** Window errors read for signature mining (default 2,000). */
   sampleLimit?: number;
-  /** Baseline errors read to tell recurring signatures from new ones (default 1,000). */
+  /**
+   * Baseline errors read to tell recurring signatures from new ones and where each ran high
+   * (default 2,400: 40 a slice over the default hour's 60 slices, enough to see a burst at
+   * 0.2x the background error rate in every slice it covers).
+   */
   baselineSampleLimit?: number;
   /** Body bytes read per sampled entry (default 1,024). */
   bodyCap?: number;
@@ -72,8 +82,14 @@ export interface SignatureEvidence {
   countLow: number;
   /** Share of the window's errors. */
   share: number;
-  /** Estimated lines of this signature in the baseline. */
+  /**
+   * Estimated lines of this signature in its baseline: the baseline less any run of slices
+   * just before the window where it already ran high (see baseline.ts).
+   */
   baselineEstimated: number;
+  /** Seconds its baseline rate is measured over, and seconds left out as the burst already under way. */
+  baselineSpanS: number;
+  baselineExcludedS: number;
   /**
    * Lines above what its baseline rate predicts for the window, beyond NOISE_SD standard
    * deviations of noise: its part of the burst. Steady signatures get ~0 rather than their noise.
@@ -108,7 +124,11 @@ export interface Evidence {
   windowS: number;
   /** [from, to] inclusive, epoch microseconds. */
   window: { from: number; to: number };
-  baseline: { from: number; to: number; spanS: number; errors: number; errorsPerMin: number | null };
+  /**
+   * errors: all ERROR/FATAL entries in [from, to). errorsPerMin: the rate the burst is measured
+   * against, over the slices kept (excludedS at the end left out: errors already ran high there).
+   */
+  baseline: { from: number; to: number; spanS: number; sliceS: number; errors: number; errorsPerMin: number | null; excludedS: number };
   coverage: Coverage;
   coverageOk: boolean;
   /** Why coverage is not ok, in plain words. */
@@ -169,34 +189,6 @@ export function burstSignificance(windowCount: number, windowS: number, baseline
   return (windowCount - expected) / Math.sqrt(expected + 1);
 }
 
-/** A sampled entry and how many entries of the range it stands for. */
-interface Sampled {
-  entry: EntryView;
-  weight: number;
-}
-
-/**
- * Up to about `limit` entries of a range. When the range holds more, it is cut into equal
- * time slices, each read up to limit/slices entries and weighted by its true count (one
- * countInRange per slice), so a slice holding the burst counts for what it holds rather
- * than for as many lines as a quiet slice.
- */
-async function sampleRange(store: Store, range: RangeQuery, total: number, limit: number, bodyCap: number): Promise<Sampled[]> {
-  if (total <= limit) return (await store.entriesInRange(range, limit, bodyCap)).map((entry) => ({ entry, weight: 1 }));
-  const slices = Math.max(1, Math.min(100, Math.floor(limit / 20)));
-  const per = Math.max(1, Math.floor(limit / slices));
-  const span = range.to - range.from;
-  const out: Sampled[] = [];
-  for (let i = 0; i < slices; i++) {
-    const slice = { ...range, from: range.from + Math.floor((span * i) / slices), to: range.from + Math.floor((span * (i + 1)) / slices) };
-    const count = await store.countInRange(slice);
-    if (count === 0) continue;
-    const entries = await store.entriesInRange(slice, per, bodyCap);
-    for (const entry of entries) out.push({ entry, weight: count / entries.length });
-  }
-  return out;
-}
-
 async function checkCoverage(store: Store, source: string | undefined, coverage: Coverage, from: number, to: number): Promise<string[]> {
   const problems: string[] = [];
   if (coverage.entries === 0 || coverage.lastTs === null || coverage.firstTs === null) {
@@ -243,7 +235,7 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
   const baselineFromClamped = Math.min(baselineFrom, from);
   const baselineSpanS = (from - baselineFromClamped) / US;
   const baselineRange: RangeQuery = { ...errorRange, from: baselineFromClamped, to: from };
-  const [errorsInWindow, baselineErrors] = await Promise.all([store.countInRange(errorRange), store.countInRange(baselineRange)]);
+  const [[errorsInWindow]] = (await store.countInRanges({ edges: [from, to + 1], series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [[number]];
 
   // Mine the window's errors.
   const miner = new SignatureMiner();
@@ -264,17 +256,24 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
     windowSamplingVar.set(sig.id, (windowSamplingVar.get(sig.id) ?? 0) + weight * (weight - 1));
   }
 
-  // Baseline occurrences of each signature (match only: the baseline must not reshape them).
-  const baselineWeight = new Map<string, number>();
-  // Variance of each baseline estimate: Poisson (sum of w) plus sampling (sum of w (w - 1)).
-  const baselineVar = new Map<string, number>();
-  const baselineSample = baselineErrors === 0 ? [] : await sampleRange(store, baselineRange, baselineErrors, options.baselineSampleLimit ?? 1000, bodyCap);
-  for (const { entry, weight } of baselineSample) {
-    const sig = miner.match(entry.body);
-    if (sig === null) continue;
-    baselineWeight.set(sig.id, (baselineWeight.get(sig.id) ?? 0) + weight);
-    baselineVar.set(sig.id, (baselineVar.get(sig.id) ?? 0) + weight * weight);
-  }
+  // Baseline occurrences of each signature per slice (match only: the baseline must not
+  // reshape them), with the sampling variance of each estimate (sum of w (w - 1)).
+  const slices = baselineSpanS > 0 ? await sampleSlices(store, baselineRange, sliceCount(from - baselineFromClamped), options.baselineSampleLimit ?? 2400, bodyCap) : [];
+  const baselineErrors = slices.reduce((a, s) => a + s.count, 0);
+  const perSlice = new Map<string, { values: number[]; vars: number[] }>();
+  slices.forEach((slice, i) => {
+    for (const { entry, weight } of slice.sample) {
+      const sig = miner.match(entry.body);
+      if (sig === null) continue;
+      let series = perSlice.get(sig.id);
+      if (series === undefined) perSlice.set(sig.id, (series = { values: slices.map(() => 0), vars: slices.map(() => 0) }));
+      series.values[i]! += weight;
+      series.vars[i]! += weight * (weight - 1);
+    }
+  });
+  const sliceWeights = slices.map((s) => s.weight);
+  const allErrors = robustBaseline(slices.map((s) => s.count), slices.map(() => 1), [], slices);
+  const noBaseline = { count: 0, samplingVar: 0, spanS: baselineSpanS, excludedS: 0 };
 
   // The errors nearest T, for nearest_error and for how close each signature comes to T.
   const near = await store.findNearest({
@@ -305,12 +304,15 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
   const signatures: SignatureEvidence[] = unique.map((sig) => {
     const share = (windowWeight.get(sig.id) ?? 0) / totalWeight;
     const estimated = share * errorsInWindow;
-    const baselineEstimated = baselineWeight.get(sig.id) ?? 0;
-    const scale = baselineSpanS > 0 ? spanS / baselineSpanS : 0;
+    const series = perSlice.get(sig.id);
+    const base = series === undefined ? noBaseline : robustBaseline(series.values, sliceWeights, series.vars, slices);
+    const baselineEstimated = base.count;
+    const scale = base.spanS > 0 ? spanS / base.spanS : 0;
     const expected = baselineEstimated * scale;
     // How far the window estimate may stray from `expected` with no change at all: Poisson
-    // noise of the window count, the baseline estimate's own uncertainty, window sampling.
-    const noiseSd = Math.sqrt(expected + scale * scale * (baselineVar.get(sig.id) ?? 0) + (windowSamplingVar.get(sig.id) ?? 0));
+    // noise of the window count, the baseline estimate's own uncertainty (Poisson plus
+    // sampling), window sampling.
+    const noiseSd = Math.sqrt(expected + scale * scale * (baselineEstimated + base.samplingVar) + (windowSamplingVar.get(sig.id) ?? 0));
     const sampled = assigned.reduce((n, a) => n + (a.sig?.id === sig.id ? 1 : 0), 0);
     return {
       id: sig.id,
@@ -320,10 +322,12 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
       countLow: Math.max(sampled, estimated - NOISE_SD * Math.sqrt(windowSamplingVar.get(sig.id) ?? 0)),
       share,
       baselineEstimated,
+      baselineSpanS: base.spanS,
+      baselineExcludedS: base.excludedS,
       excess: Math.max(0, estimated - expected - NOISE_SD * noiseSd),
       burstShare: 0,
-      burstRatio: burstRatio(estimated, spanS, baselineEstimated, baselineSpanS),
-      burstZ: burstSignificance(estimated, spanS, baselineEstimated, baselineSpanS),
+      burstRatio: burstRatio(estimated, spanS, baselineEstimated, base.spanS),
+      burstZ: burstSignificance(estimated, spanS, baselineEstimated, base.spanS),
       nearestMs: nearestBySig.get(sig.id) ?? null,
       examples: sig.examples,
     };
@@ -352,11 +356,8 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
 
   // Error profile over the window: where the burst sits relative to T.
   const bucketUs = Math.ceil((to + 1 - from) / PROFILE_BUCKETS);
-  const counts = await Promise.all(
-    Array.from({ length: PROFILE_BUCKETS }, (_, i) =>
-      store.countInRange({ ...errorRange, from: from + i * bucketUs, to: Math.min(to + 1, from + (i + 1) * bucketUs) }),
-    ),
-  );
+  const profileEdges = Array.from({ length: PROFILE_BUCKETS + 1 }, (_, i) => Math.min(to + 1, from + i * bucketUs));
+  const [counts] = (await store.countInRanges({ edges: profileEdges, series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [number[]];
   let peak = -1;
   counts.forEach((c, i) => {
     if (c > 0 && (peak < 0 || c > counts[peak]!)) peak = i;
@@ -370,8 +371,10 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
       from: baselineFromClamped,
       to: from,
       spanS: baselineSpanS,
+      sliceS: slices.length === 0 ? 0 : baselineSpanS / slices.length,
       errors: baselineErrors,
-      errorsPerMin: baselineSpanS > 0 ? baselineErrors / (baselineSpanS / 60) : null,
+      errorsPerMin: allErrors.spanS > 0 ? allErrors.count / (allErrors.spanS / 60) : null,
+      excludedS: allErrors.excludedS,
     },
     coverage,
     coverageOk: coverageProblems.length === 0,
@@ -379,8 +382,8 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
     nearestError,
     errorsInWindow,
     windowErrorsPerMin: errorsInWindow / windowMin,
-    burstRatio: burstRatio(errorsInWindow, spanS, baselineErrors, baselineSpanS),
-    burstZ: burstSignificance(errorsInWindow, spanS, baselineErrors, baselineSpanS),
+    burstRatio: burstRatio(errorsInWindow, spanS, allErrors.count, allErrors.spanS),
+    burstZ: burstSignificance(errorsInWindow, spanS, allErrors.count, allErrors.spanS),
     sampleSize: sample.length,
     sampled: sample.length < errorsInWindow,
     signatures: signatures.slice(0, TOP_SIGNATURES),

@@ -98,16 +98,19 @@ export function explain(e: Evidence, runbook: Runbook | null, r: DecisionResult)
     if (text !== null) reasons.push(text);
   }
 
+  const left = e.baseline.excludedS > 0 ? ` (less its last ${Math.round(e.baseline.excludedS / 60)} min, where errors already ran high)` : '';
   const base =
     e.baseline.errorsPerMin === null
       ? 'no baseline before the window'
-      : `a baseline of ${num(e.baseline.errorsPerMin)}/min over the previous ${Math.round(e.baseline.spanS / 60)} min`;
+      : `a baseline of ${num(e.baseline.errorsPerMin)}/min over the previous ${Math.round(e.baseline.spanS / 60)} min${left}`;
   reasons.push(
     `${e.errorsInWindow} ERROR/FATAL entries in the window ${iso(e.window.from)} .. ${iso(e.window.to)} (${num(e.windowErrorsPerMin)}/min) against ${base}: burst ratio ${ratio(e.burstRatio)}, ${e.burstZ.toFixed(1)} standard deviations above the baseline's prediction.`,
   );
   const dom = e.dominant;
   if (dom !== null) {
-    const seen = dom.baselineEstimated > 0 ? `also seen in the baseline (about ${Math.round(dom.baselineEstimated)} lines)` : 'absent from the baseline';
+    const seen =
+      (dom.baselineEstimated > 0 ? `also seen in the baseline (about ${Math.round(dom.baselineEstimated)} lines)` : 'absent from the baseline') +
+      (dom.baselineExcludedS > 0 ? ` before it began ${Math.round((dom.baselineExcludedS + e.windowS) / 60)} min before T (its last ${Math.round(dom.baselineExcludedS / 60)} min of baseline left out of its usual rate)` : '');
     const sampled = e.sampled ? ` (from a sample of ${e.sampleSize})` : '';
     reasons.push(
       `Dominant signature ${dom.id}: ${pct(dom.burstShare)} of the errors above the baseline rate and ${pct(dom.share)} of all the window's errors${sampled}, ` +

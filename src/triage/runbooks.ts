@@ -45,6 +45,14 @@ export const DEFAULT_RUNBOOK_TAGS: readonly string[] = ['ERROR', 'FATAL'];
 export const DEFAULT_MIN_CONFIDENCE = 0.8;
 const MAX_FILE_BYTES = 1024 * 1024;
 const MAX_RUNBOOKS = 1000;
+/**
+ * A runbook's steps travel in every triage_confidence result that matches it, twice (the
+ * structured result and its text), and a result stays under 64 KiB: 100 steps of 2,000
+ * characters made one of 406 KB (issue 18). 8 KiB of steps is at most 32 KiB of JSON (quotes
+ * and backslashes escape to two bytes; control characters, six, are refused).
+ */
+export const MAX_STEPS_BYTES = 8 * 1024;
+const NO_CONTROL = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 
 const TAG_PATTERN = /^[A-Za-z0-9_.:-]{1,32}$/;
 
@@ -75,11 +83,19 @@ const runbookSchema = z.strictObject(
     title: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(200, { error: 'must be at most 200 characters' }),
     match: matchSchema,
     steps: z
-      .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(2000, { error: 'must be at most 2,000 characters' }), {
-        error: 'must be a list of strings',
-      })
+      .array(
+        z
+          .string({ error: 'must be a string' })
+          .min(1, { error: 'must not be empty' })
+          .max(2000, { error: 'must be at most 2,000 characters' })
+          .regex(NO_CONTROL, { error: 'must not contain control characters (tab and newline are fine)' }),
+        { error: 'must be a list of strings' },
+      )
       .min(1, { error: 'must list at least one step' })
-      .max(100, { error: 'must list at most 100 steps' }),
+      .max(100, { error: 'must list at most 100 steps' })
+      .refine((steps) => steps.reduce((n, step) => n + Buffer.byteLength(step), 0) <= MAX_STEPS_BYTES, {
+        error: `must total at most ${MAX_STEPS_BYTES.toLocaleString('en-US')} bytes (they are part of every triage_confidence result, which stays under 64 KiB); link to longer documents`,
+      }),
     // Absent means a human runs it: the safe reading of an incomplete entry.
     auto_execute: z.boolean({ error: 'must be true or false' }).default(false),
     min_confidence: z

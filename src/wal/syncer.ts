@@ -8,6 +8,7 @@
  * permanent failure: after an fsync error the kernel may have dropped the dirty pages, so a
  * retry that succeeds would claim durability falsely (the "fsyncgate" lesson from PostgreSQL).
  */
+import { tracing } from '../trace/index.js';
 import { WalError, type WalLogger } from './errors.js';
 import type { FsyncPolicy } from './types.js';
 
@@ -121,8 +122,9 @@ export class Syncer {
     const entries = this.writtenEntries;
     const file = this.o.activeFile();
     const started = performance.now();
-    this.running = this.o
-      .doSync()
+    const spanAttrs = { 'log_triage.wal.file': file, 'log_triage.wal.fsync_policy': this.o.policy, 'log_triage.entries': entries - this.syncedEntries };
+    this.running = tracing()
+      .span('wal.fsync', spanAttrs, () => this.o.doSync(), { root: true })
       .then(
         () => {
           this.fsyncs++;

@@ -28,6 +28,12 @@ export function tempDir(label: string): { dir: string; cleanup: () => void } {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a durability test waits for a real process before it fails: generous, since it
+ * only bounds a failure and the machine is shared (issue 9).
+ */
+export const DEADLINE_MS = 60_000;
+
 /** Polls until check() returns a value other than null/false; throws with describe() at the deadline. */
 export async function waitFor<T>(check: () => Promise<T | null | false> | T | null | false, timeoutMs: number, describe: () => unknown): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -112,7 +118,7 @@ export async function serve(args: string[], env: NodeJS.ProcessEnv = {}): Promis
 }
 
 /** Waits until the (single) source is live with nothing pending and the index holds `entries`. */
-export async function waitIndexed(client: Client, entries: number, timeoutMs = 20_000): Promise<TailStatusJson> {
+export async function waitIndexed(client: Client, entries: number, timeoutMs = DEADLINE_MS): Promise<TailStatusJson> {
   let last: TailStatusJson | null = null;
   return waitFor(
     async () => {
@@ -162,7 +168,7 @@ export async function nearest(client: Client, epochMs: number, extra: Record<str
 /** `serve --source log --data-dir data ...extra`, returned once its data dir is open. */
 export async function serveOpened(log: string, data: string, extra: string[] = []): Promise<Served> {
   const s = await serve(['--source', log, '--data-dir', data, ...extra]);
-  await waitFor(() => s.proc.recovery, 10_000, () => s.proc.stderrTail());
+  await waitFor(() => s.proc.recovery, DEADLINE_MS, () => s.proc.stderrTail());
   return s;
 }
 

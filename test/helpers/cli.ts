@@ -44,7 +44,7 @@ export async function connectStdio(args: string[], env: Record<string, string> =
 }
 
 /** Polls tail_status until every source is live (or the deadline passes). */
-export async function waitLive(client: Client, timeoutMs = 30_000): Promise<void> {
+export async function waitLive(client: Client, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await client.callTool({ name: 'tail_status', arguments: {} });
@@ -86,8 +86,8 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`serve did not report listening within 20 s:\n${stderr}`));
-    }, 20_000);
+      reject(new Error(`serve did not report listening within 60 s:\n${stderr}`));
+    }, 60_000);
     let partial = '';
     child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();

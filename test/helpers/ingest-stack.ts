@@ -1,18 +1,25 @@
 /**
- * The real ingestion stack in-process (Ingestor -> parse pool -> EphemeralSink -> EmbeddedStore)
- * with fast poll/quiet settings, plus the checks the ingestion tests share: waiting on a
- * condition with a deadline, running the seq writer as a process, and "every entry the writer
- * wrote is indexed exactly once, with the right body, timestamp, tag and line".
+ * The real ingestion stack in-process (Ingestor -> parse pool -> sink -> EmbeddedStore) with
+ * fast poll/quiet settings, over either sink `serve` can use: the in-memory one of
+ * `--ephemeral`, or the WAL sink of a data dir (the default: batches appended to the WAL,
+ * bodies read back from its segments). The live-ingestion tests run over both (issue 18).
+ * Plus the checks those tests share: waiting on a condition with a deadline, running the seq
+ * writer as a process, and "every entry the writer wrote is indexed exactly once, with the
+ * right body, timestamp, tag and line".
  */
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import type { SourceSpec } from '../../src/config.js';
+import { resolveConfig, type SourceSpec } from '../../src/config.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { ParsePool } from '../../src/ingest/parse-pool.js';
 import type { IngestSink } from '../../src/ingest/source-pipeline.js';
 import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { type Durable, openDurable } from '../../src/store/durable.js';
 import { EmbeddedStore, type IngestStatus } from '../../src/store/embedded-store.js';
 import { EphemeralSink } from '../../src/store/ephemeral-sink.js';
 import type { EntryView } from '../../src/store/store.js';
@@ -20,7 +27,19 @@ import { BASE_MS, entryBody, entryLines, entryTag, entryUs, seqOf } from './seq-
 
 export const WRITER = fileURLToPath(new URL('./seq-writer.mjs', import.meta.url));
 
+/** Where batches go: `--ephemeral`'s memory sink, or a data dir's WAL (serve's default). */
+export type SinkKind = 'memory' | 'wal';
+export const SINKS: readonly SinkKind[] = ['memory', 'wal'];
+
+/**
+ * How long a test waits for a condition before it fails. Generous on purpose: a deadline
+ * only bounds a failure, and the machine is shared (issue 9: limits that hold only on a fast
+ * machine are bugs). A passing test never waits this long.
+ */
+export const DEADLINE_MS = 30_000;
+
 export interface StackOptions {
+  sink?: SinkKind;
   threads?: number;
   pollMs?: number;
   quietMs?: number;
@@ -29,26 +48,49 @@ export interface StackOptions {
   /** Wraps the real sink (to slow it down or count batches). */
   wrapSink?: (sink: IngestSink) => IngestSink;
   pool?: ParsePool;
+  /** With the WAL sink: an existing data dir to open (restart()), else a new temp dir. */
+  dataDir?: string;
 }
 
 export interface Stack {
   store: EmbeddedStore;
   ingestor: Ingestor;
   pool: ParsePool;
+  /** The data dir side with the WAL sink, null with the memory sink. */
+  durable: Durable | null;
   /** Warnings and errors the ingestion layer logged (a test expects none unless it says so). */
   warnings: string[];
   status(name?: string): IngestStatus;
+  /**
+   * WAL sink only: closes this stack (final checkpoint) and opens a new, unstarted one on the
+   * same data dir, which holds what the checkpoint and the WAL replay restore. The new stack
+   * removes the data dir when it closes.
+   */
+  restart(): Promise<Stack>;
   close(): Promise<void>;
 }
 
-export function openStack(sources: SourceSpec[], options: StackOptions = {}): Stack {
+export async function openStack(sources: SourceSpec[], options: StackOptions = {}): Promise<Stack> {
   const pool = options.pool ?? new ParsePool({ threads: options.threads ?? 0 });
-  const bodies = new MemoryBodyStore();
   const warnings: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
   let ingestor: Ingestor | null = null;
-  const store = new EmbeddedStore({ sources: sources.map((s) => s.name), bodies, ingestStatus: () => ingestor?.statuses() ?? [] });
-  const sink = new EphemeralSink(store, bodies);
+  const ingestStatus = (): IngestStatus[] => ingestor?.statuses() ?? [];
+  let store: EmbeddedStore;
+  let sink: IngestSink;
+  let durable: Durable | null = null;
+  let dataDir: string | null = null;
+  if (options.sink === 'wal') {
+    dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ltm-stack-data-'));
+    const args = ['serve', '--data-dir', dataDir, ...sources.flatMap((s) => ['--source', `${s.name}=${s.path}`])];
+    durable = await openDurable(resolveConfig(args, {}), { ingestStatus, logger });
+    store = durable.store;
+    sink = durable.sink;
+  } else {
+    const bodies = new MemoryBodyStore();
+    store = new EmbeddedStore({ sources: sources.map((s) => s.name), bodies, ingestStatus });
+    sink = new EphemeralSink(store, bodies);
+  }
   ingestor = new Ingestor({
     sources,
     format: 'auto',
@@ -56,15 +98,26 @@ export function openStack(sources: SourceSpec[], options: StackOptions = {}): St
     pool,
     sink: options.wrapSink ? options.wrapSink(sink) : sink,
     logger,
+    ...(durable === null ? {} : { resume: durable.resume }),
     pollMs: options.pollMs ?? 20,
     quietMs: options.quietMs ?? 30,
     ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
   });
   const ing = ingestor;
+  const d = durable;
+  let closing: Promise<void> | null = null;
+  const shutdown = (): Promise<void> =>
+    (closing ??= (async () => {
+      await ing.stop();
+      await d?.close();
+      if (options.pool === undefined) await pool.close();
+      await store.close();
+    })());
   return {
     store,
     ingestor: ing,
     pool,
+    durable: d,
     warnings,
     status(name) {
       const all = ing.statuses();
@@ -72,10 +125,14 @@ export function openStack(sources: SourceSpec[], options: StackOptions = {}): St
       if (s === undefined) throw new Error(`no source ${name ?? '#0'}`);
       return s;
     },
+    async restart() {
+      if (dataDir === null) throw new Error('restart() needs the WAL sink');
+      await shutdown();
+      return openStack(sources, { ...options, dataDir });
+    },
     async close() {
-      await ing.stop();
-      if (options.pool === undefined) await pool.close();
-      await store.close();
+      await shutdown();
+      if (dataDir !== null) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -83,13 +140,41 @@ export function openStack(sources: SourceSpec[], options: StackOptions = {}): St
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `check` every 10 ms until it returns true; fails with `describe()` after the deadline. */
-export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, describe: () => unknown = () => ''): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = DEADLINE_MS, describe: () => unknown = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(describe())}`);
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(await describe())}`);
     await sleep(10);
   }
+}
+
+/**
+ * Files under `dir` this process holds open other than `current` (Linux: /proc/self/fd). A
+ * follower closes a rotated-away file once it has drained it: after a writer is done, an
+ * empty list says no late line can still come from an old file, which a fixed sleep past the
+ * drain grace only assumed (issue 18). Null where /proc is not there to ask.
+ */
+export function otherOpenFiles(dir: string, current: string): string[] | null {
+  if (!existsSync('/proc/self/fd')) return null;
+  const root = realpathSync(dir);
+  let keep = '';
+  try {
+    keep = realpathSync(current);
+  } catch {
+    // the path is gone (deleted, not re-created): every open file counts
+  }
+  const open: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed while listing
+    }
+    if (target.startsWith(root + '/') && target !== keep) open.push(target);
+  }
+  return open;
 }
 
 /** The whole time range the seq writer stamps (a day from BASE_MS). */

@@ -19,7 +19,21 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLogFile } from '../../src/generate/index.js';
+import { EXTERNAL } from '../../tools/build/esbuild.js';
 import { cleanEnv, type Expected, expectAnswer, expectedAnswer, QUERY, ROOT, SAMPLE_LOG } from '../helpers/install.js';
+
+/** The bundle's external packages (tools/build/esbuild.ts) and what they need, from the lock file. */
+function runtimeClosure(): string[] {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+  const seen = new Set<string>();
+  const visit = (name: string): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const dep of Object.keys(lock.packages[`node_modules/${name}`]?.dependencies ?? {})) visit(dep);
+  };
+  for (const name of Object.keys(EXTERNAL)) visit(name);
+  return [...seen].sort();
+}
 
 const MCPB_CLI = join(ROOT, 'node_modules', '@anthropic-ai', 'mcpb', 'dist', 'cli', 'cli.js');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -83,7 +97,7 @@ describe('the MCP Bundle', () => {
   it('passes `mcpb validate` and lists the tools and the prompt the server has', () => {
     const r = spawnSync(process.execPath, [MCPB_CLI, 'validate', join(unpacked, 'manifest.json')], { encoding: 'utf8' });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect((manifest.tools as { name: string }[]).map((t) => t.name).sort()).toEqual(['find_nearest_log', 'log_histogram', 'tail_status', 'triage_confidence']);
+    expect((manifest.tools as { name: string }[]).map((t) => t.name).sort()).toEqual(['find_nearest_log', 'log_histogram', 'related_log', 'tail_status', 'triage_confidence']);
     expect((manifest.prompts as { name: string }[]).map((p) => p.name)).toEqual(['triage_incident']);
     expect(statSync(bundleFile).size).toBeLessThan(8 << 20);
   });
@@ -100,7 +114,7 @@ describe('the MCP Bundle', () => {
     ]);
     // Only runtime packages: the bundle's externals, nothing from devDependencies.
     const modules = readdirSync(join(unpacked, 'server', 'node_modules')).flatMap((n) => (n.startsWith('@') ? readdirSync(join(unpacked, 'server', 'node_modules', n)).map((m) => `${n}/${m}`) : [n]));
-    expect(modules.filter((m) => !m.startsWith('@node-rs/crc32-'))).toEqual(['@node-rs/crc32', 'piscina']);
+    expect(modules.filter((m) => !m.startsWith('@node-rs/crc32-')).sort()).toEqual(runtimeClosure());
   });
 
   it('starts as mcp_config says with log files chosen, and answers find_nearest_log over stdio', async () => {

@@ -12,7 +12,7 @@ import { openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { nodeIo, Wal, type WalIo } from '../../src/wal/index.js';
 import {
-  appendSeq, faults, requireBuilt, seqLines, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
+  appendSeq, DEADLINE_MS, faults, requireBuilt, seqLines, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
 } from '../crash/helpers.js';
 
 const NONE = { lost: 0, duplicated: 0, corrupt: 0, wrongLine: 0, samples: [] };
@@ -57,7 +57,7 @@ describe('restart', () => {
       next += 100;
     }, 10);
     try {
-      await waitFor(async () => (await tailStatus(s.client)).index.entries >= 15_000 || null, 20_000, () => s.proc.stderrTail());
+      await waitFor(async () => (await tailStatus(s.client)).index.entries >= 15_000 || null, DEADLINE_MS, () => s.proc.stderrTail());
       expect(await s.stop('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
     } finally {
       clearInterval(writer);

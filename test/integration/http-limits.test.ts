@@ -25,6 +25,18 @@ describe('session and in-flight caps, graceful SIGTERM', () => {
   const held = new Promise<void>((r) => (release = r));
   let samplingStarted!: () => void;
   const started = new Promise<void>((r) => (samplingStarted = r));
+  let heldCall: Promise<unknown> | null = null;
+  /**
+   * A triage_confidence(use_llm) call held in flight until release(): started by whichever
+   * test needs it first, so each test also runs alone (issue 18: the shutdown test took the
+   * call from the previous test through globalThis and crashed without it).
+   */
+  async function holdCall(): Promise<{ call: Promise<unknown> }> {
+    heldCall ??= slow.callTool({ name: 'triage_confidence', arguments: { timestamp: '2024-01-15T10:01:00Z', use_llm: true } });
+    await started;
+    // Wrapped: an async function returning the call itself would wait for it to finish.
+    return { call: heldCall };
+  }
 
   beforeAll(async () => {
     writeSecondsLog(file);
@@ -53,10 +65,7 @@ describe('session and in-flight caps, graceful SIGTERM', () => {
   });
 
   it('answers 429 with Retry-After past --max-inflight, and lets replies through', async () => {
-    const call = slow.callTool({ name: 'triage_confidence', arguments: { timestamp: '2024-01-15T10:01:00Z', use_llm: true } });
-    // Kept for the shutdown test below, which finishes it.
-    (globalThis as { heldCall?: Promise<unknown> }).heldCall = call;
-    await started;
+    await holdCall();
     const sid = (other.transport as StreamableHTTPClientTransport).sessionId!;
     const r = await fetch(srv.url, { method: 'POST', headers: { ...MCP_HEADERS, 'Mcp-Session-Id': sid }, body: JSON.stringify({ jsonrpc: '2.0', id: 99, method: 'tools/list' }) });
     expect(r.status).toBe(429);
@@ -67,7 +76,7 @@ describe('session and in-flight caps, graceful SIGTERM', () => {
   });
 
   it('on SIGTERM refuses new work, finishes the call in flight, then exits 0', async () => {
-    const call = (globalThis as { heldCall?: Promise<unknown> }).heldCall!;
+    const { call } = await holdCall();
     srv.child.kill('SIGTERM');
     await waitFor(() => srv.stderr().includes('"reason":"SIGTERM"'));
     const health = await fetch(`${srv.base}/healthz`);
@@ -92,7 +101,7 @@ describe('session and in-flight caps, graceful SIGTERM', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

@@ -12,6 +12,7 @@ import { startHttpTransport } from '../../src/mcp/transports/index.js';
 import { silentLogger } from '../../src/log.js';
 import type { SourceStatus, Store, StoreStatus } from '../../src/store/store.js';
 import { type ServeProcess, connectHttp, startServe, waitLive, writeSecondsLog } from '../helpers/cli.js';
+import { waitFor } from '../helpers/ingest-stack.js';
 
 describe('/healthz readiness (in process, with a store that is still catching up)', () => {
   const source: SourceStatus = {
@@ -67,18 +68,18 @@ describe('/healthz and /metrics of a real server', () => {
 
   it('turns ready once the source is read', async () => {
     let r = await fetch(`${srv.base}/healthz`);
-    for (let i = 0; i < 200 && r.status !== 200; i++) {
+    await waitFor(async () => {
+      if (r.status === 200) return true;
       expect(r.status).toBe(503);
-      await new Promise((res) => setTimeout(res, 25));
       r = await fetch(`${srv.base}/healthz`);
-    }
-    expect(r.status).toBe(200);
+      return false;
+    });
     const body = (await r.json()) as { status: string; sources: { name: string; state: string; file_bytes: number; bytes_read: number }[]; index: { entries: number } };
     expect(body.status).toBe('ready');
     expect(body.sources[0]).toMatchObject({ name: 'app', state: 'live' });
     expect(body.sources[0]!.bytes_read).toBe(body.sources[0]!.file_bytes);
-    // The last entry may still be held (a continuation line could follow): 1999 or 2000.
-    expect(body.index.entries).toBeGreaterThanOrEqual(1999);
+    // Ready means caught up, the last entry included (it is held only until the file is quiet).
+    expect(body.index.entries).toBe(2000);
   });
 
   it('exports calls by tool and outcome, latency, index, ingestion, lag and WAL numbers', async () => {
@@ -115,10 +116,11 @@ describe('/healthz and /metrics of a real server', () => {
     expect(value('log_triage_inflight_requests')).toBe(0);
     // fsync latency: sum and count (batch policy: at least one fsync within 500 ms of the data).
     let metrics = text;
-    for (let i = 0; i < 40 && !/^log_triage_wal_fsyncs_total [1-9]/m.test(metrics); i++) {
-      await new Promise((res) => setTimeout(res, 50));
+    await waitFor(async () => {
+      if (/^log_triage_wal_fsyncs_total [1-9]/m.test(metrics)) return true;
       metrics = await (await fetch(`${srv.base}/metrics`)).text();
-    }
+      return false;
+    });
     expect(metrics).toMatch(/^log_triage_wal_fsyncs_total [1-9]\d*$/m);
     expect(Number(/^log_triage_wal_fsync_seconds_total (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     expect(metrics).toMatch(/^log_triage_wal_last_fsync_duration_seconds \S+$/m);
@@ -130,8 +132,8 @@ describe('/healthz and /metrics of a real server', () => {
     const r = await fetch(`${srv.base}/nowhere?secret=1`);
     expect(r.status).toBe(404);
     const find = (): string | undefined => srv.stderr().split('\n').find((l) => l.includes('"msg":"http request"') && l.includes('"status":404'));
-    // pino writes asynchronously: give the line a moment to reach stderr.
-    for (let i = 0; i < 100 && find() === undefined; i++) await new Promise((res) => setTimeout(res, 20));
+    // pino writes asynchronously: wait for the line to reach stderr.
+    await waitFor(() => find() !== undefined, undefined, () => srv.stderr().slice(-2000));
     const line = find();
     expect(line).toBeDefined();
     const entry = JSON.parse(line!) as { route: string; method: string; ms: number; level: number };

@@ -61,15 +61,36 @@ describe('serve --transport http (Streamable HTTP)', () => {
     expect(new Set(ids).size).toBe(3);
   });
 
-  it('opens the GET stream of a session and ends the session on DELETE', async () => {
+  it('opens the GET stream of a session (one per session) and ends the session on DELETE', async () => {
+    // A raw session: the SDK client would open its own GET stream at a moment of its choosing,
+    // and the test could only accept 200 or 409 (issue 18).
+    const init = await fetch(srv.url, { method: 'POST', headers: MCP_HEADERS, body: INITIALIZE_BODY });
+    expect(init.status).toBe(200);
+    const sid = init.headers.get('mcp-session-id')!;
+    expect(sid).toMatch(/^[0-9a-f-]{36}$/);
+    await init.text();
+    const session = { ...MCP_HEADERS, 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' };
+    const initialized = await fetch(srv.url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    expect(initialized.status).toBe(202);
+    const ac = new AbortController();
+    const stream = await fetch(srv.url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' }, signal: ac.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const second = await fetch(srv.url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' } });
+    expect(second.status).toBe(409);
+    await second.text();
+    ac.abort();
+    const del = await fetch(srv.url, { method: 'DELETE', headers: session });
+    expect(del.status).toBe(200);
+    const after = await fetch(srv.url, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+    expect(after.status).toBe(404);
+    expect(((await after.json()) as { error: { message: string } }).error.message).toMatch(/Session not found/);
+  });
+
+  it('ends an SDK client session on DELETE', async () => {
     const client = await connectHttp(srv.url);
     const transport = client.transport as StreamableHTTPClientTransport;
     const sid = transport.sessionId!;
-    const ac = new AbortController();
-    const stream = await fetch(srv.url, { headers: { Accept: 'text/event-stream', 'Mcp-Session-Id': sid, 'Mcp-Protocol-Version': '2025-06-18' }, signal: ac.signal });
-    // The client holds its own GET stream already; the SDK allows one per session.
-    expect([200, 409]).toContain(stream.status);
-    ac.abort();
     await transport.terminateSession();
     const after = await fetch(srv.url, {
       method: 'POST',
@@ -77,7 +98,6 @@ describe('serve --transport http (Streamable HTTP)', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(after.status).toBe(404);
-    expect(((await after.json()) as { error: { message: string } }).error.message).toMatch(/Session not found/);
     await client.close();
   });
 

@@ -1,7 +1,8 @@
 /**
  * Live ingestion of real files (issue 3, items 1-3 and 6): partial lines wait for their
  * newline, a file that appears late, two sources interleaved in time, backpressure against a
- * slow sink, and a catch-up through the worker pool that matches parsing inline.
+ * slow sink, and a catch-up through the worker pool that matches parsing inline. Over the
+ * in-memory sink and the WAL sink `serve` uses by default (issue 18).
  */
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { IngestBatch } from '../../src/ingest/batch.js';
 import { INLINE_PARSE_BYTES, ParsePool } from '../../src/ingest/parse-pool.js';
 import { MAX_IN_FLIGHT } from '../../src/ingest/source-pipeline.js';
+import { SourceTracker } from '../../src/ingest/source-tracker.js';
 import type { ParseOptions, ParsedChunk } from '../../src/parse/parsed-chunk.js';
 import {
-  type Stack, allEntries, countAll, expectExactlyOnce, openStack, physicalLines, runWriter, sleep, waitFor,
+  SINKS, type Stack, allEntries, countAll, expectExactlyOnce, openStack, physicalLines, runWriter, sleep, waitFor,
 } from '../helpers/ingest-stack.js';
 import { BASE_MS, entryBody, entryLines } from '../helpers/seq-writer.mjs';
 
@@ -37,40 +39,55 @@ function track(stack: Stack): Stack {
   return stack;
 }
 
+const QUIET_MS = 30;
+/** The follower's default grace for an entry held by an unterminated stack-trace line. */
+const ROTATE_GRACE_MS = 1000;
+
 const entryText = (seq: number): string => entryLines(seq).join('\n') + '\n';
 
-describe('partial last lines', () => {
+describe.each(SINKS)('partial last lines (%s sink)', (sink) => {
   it('wait for their newline, wherever the write stopped, and are then indexed whole', async () => {
     const path = join(dir, 'app.log');
     writeFileSync(path, entryText(0) + entryText(1) + entryText(2));
-    const stack = track(openStack([{ name: 'app', path }], { quietMs: 30 }));
+    const stack = track(await openStack([{ name: 'app', path }], { sink, quietMs: QUIET_MS }));
+    // Every pass of the follower ends in observe(): counting calls tells a pass has happened.
+    const observed = vi.spyOn(SourceTracker.prototype, 'observe');
     stack.ingestor.start();
-    await waitFor(async () => (await countAll(stack.store)) === 3, 5000);
+    await waitFor(async () => (await countAll(stack.store)) === 3);
     // Cut points: inside the date, inside the fraction, inside the tag, past 40 bytes, just
     // before the newline, and in the middle of a stack-trace line (seq 10 has a trace).
     const cuts: [number, number][] = [[3, 7], [4, 21], [5, 27], [6, 50], [7, -1], [8, 30], [9, 12], [10, -20]];
     for (const [seq, at] of cuts) {
       const text = entryText(seq);
       const cut = at < 0 ? text.length + at : at;
+      const appendedAt = Date.now();
       appendFileSync(path, text.slice(0, cut));
       const size = statSync(path).size;
-      await waitFor(() => stack.status().bytesRead === size, 5000, () => stack.status());
-      // Several quiet periods pass: the follower must keep holding the unterminated line.
-      await sleep(150);
-      expect(await countAll(stack.store), `seq ${seq} cut at ${cut}`).toBe(seq);
-      expect(stack.status().pendingBytes, `seq ${seq}`).toBeGreaterThan(0);
+      await waitFor(() => stack.status().bytesRead === size, undefined, () => stack.status());
+      // Several quiet periods pass, then two more passes of the follower (the first may have
+      // begun before), so it had its chance to hand the line out: it must keep holding it.
+      await sleep(5 * QUIET_MS);
+      const passes = observed.mock.calls.length;
+      await waitFor(() => observed.mock.calls.length >= passes + 2);
+      // A cut inside a stack-trace line holds the entry above it only for the rotate grace
+      // (a writer may have died mid-line); a cut in the entry's first line holds it for good.
+      const inTrace = cut > entryLines(seq)[0]!.length;
+      if (!inTrace || Date.now() - appendedAt < ROTATE_GRACE_MS) {
+        expect(await countAll(stack.store), `seq ${seq} cut at ${cut}`).toBe(seq);
+        expect(stack.status().pendingBytes, `seq ${seq}`).toBeGreaterThan(0);
+      }
       appendFileSync(path, text.slice(cut));
-      await waitFor(async () => (await countAll(stack.store)) === seq + 1, 5000, () => stack.status());
+      await waitFor(async () => (await countAll(stack.store)) === seq + 1, undefined, () => stack.status());
     }
     // A writer that stops for good in the middle of a stack-trace line: the entry above is
     // still indexed (after the rotate grace, 1 s by default); the unterminated line is not.
     appendFileSync(path, entryText(11) + '    at never (/srv/finished.js');
-    await waitFor(async () => (await countAll(stack.store)) === 12, 5000, () => stack.status());
+    await waitFor(async () => (await countAll(stack.store)) === 12, undefined, () => stack.status());
     const stuck = (await allEntries(stack.store)).find((e) => e.body.startsWith('seq=11 '))!;
     expect(stuck.body).toBe(entryBody(11));
     expect(stack.status().pendingBytes).toBe('    at never (/srv/finished.js'.length);
     appendFileSync(path, ':1:1)\n');
-    await waitFor(() => stack.status().pendingBytes === 0 && stack.status().linesRead === physicalLines(12) + 1, 5000, () => stack.status());
+    await waitFor(() => stack.status().pendingBytes === 0 && stack.status().linesRead === physicalLines(12) + 1, undefined, () => stack.status());
     // Finished after the grace period, the line could only be reported as an orphan.
     expect(stack.status().parseErrors).toBe(1);
 
@@ -85,16 +102,16 @@ describe('partial last lines', () => {
   });
 });
 
-describe('a file that appears late', () => {
+describe.each(SINKS)('a file that appears late (%s sink)', (sink) => {
   it('is reported missing, then indexed once a writer creates it', async () => {
     const path = join(dir, 'late.log');
-    const stack = track(openStack([{ name: 'late', path }]));
+    const stack = track(await openStack([{ name: 'late', path }], { sink }));
     stack.ingestor.start();
     await stack.ingestor.caughtUp();
     expect(stack.status().state).toBe('missing');
     expect((await stack.store.status()).sources[0]).toMatchObject({ state: 'missing', entries: 0, lastEntryTs: null });
     const result = await runWriter({ path, mode: 'none', total: 400, perTick: 4, intervalMs: 5 });
-    await waitFor(async () => (await countAll(stack.store)) >= 400 && stack.status().state === 'live' && stack.status().pendingBytes === 0, 5000, () => stack.status());
+    await waitFor(async () => (await countAll(stack.store)) >= 400 && stack.status().state === 'live' && stack.status().pendingBytes === 0, undefined, () => stack.status());
     expectExactlyOnce(await allEntries(stack.store), 400, { lines: result.lines, source: 'late' });
     expect(stack.status()).toMatchObject({ rotations: 0, parseErrors: 0, linesRead: physicalLines(400) });
   });
@@ -102,25 +119,25 @@ describe('a file that appears late', () => {
   it('is found by polling when even its directory did not exist at start', async () => {
     const sub = join(dir, 'not-yet');
     const path = join(sub, 'app.log');
-    const stack = track(openStack([{ name: 'app', path }]));
+    const stack = track(await openStack([{ name: 'app', path }], { sink }));
     stack.ingestor.start();
     await stack.ingestor.caughtUp();
     expect(stack.status().state).toBe('missing');
     mkdirSync(sub);
     const result = await runWriter({ path, mode: 'none', total: 200, perTick: 10, intervalMs: 5 });
-    await waitFor(async () => (await countAll(stack.store)) >= 200 && stack.status().pendingBytes === 0, 5000, () => stack.status());
+    await waitFor(async () => (await countAll(stack.store)) >= 200 && stack.status().pendingBytes === 0, undefined, () => stack.status());
     expectExactlyOnce(await allEntries(stack.store), 200, { lines: result.lines });
   });
 });
 
-describe('two sources interleaved in time', () => {
+describe.each(SINKS)('two sources interleaved in time (%s sink)', (sink) => {
   it('answer in time order, equal timestamps in source order, whichever file was written first', async () => {
     const a = join(dir, 'a.log');
     const b = join(dir, 'b.log');
     writeFileSync(a, '');
     writeFileSync(b, '');
     // Configured order b, a: ties must go to b (rank 0) even though a's name sorts first.
-    const stack = track(openStack([{ name: 'b', path: b }, { name: 'a', path: a }]));
+    const stack = track(await openStack([{ name: 'b', path: b }, { name: 'a', path: a }], { sink }));
     stack.ingestor.start();
     const iso = (ms: number): string => new Date(BASE_MS + ms).toISOString();
     const n = 600;
@@ -147,7 +164,7 @@ describe('two sources interleaved in time', () => {
         }
       }, 5);
     });
-    await waitFor(async () => (await countAll(stack.store)) === 2 * n && stack.ingestor.statuses().every((s) => s.pendingBytes === 0), 5000);
+    await waitFor(async () => (await countAll(stack.store)) === 2 * n && stack.ingestor.statuses().every((s) => s.pendingBytes === 0));
     const all = await allEntries(stack.store);
     const expected: string[] = [];
     for (let k = 0; k < n; k++) {
@@ -194,10 +211,41 @@ describe('backpressure', () => {
     let maxInFlight = 0;
     const seen = new Uint8Array(300_000);
     let bad = 0;
+    let maxPending = 0;
+    let maxLagBytes = 0;
+    let peakRetained = 0;
+    let gcSamples = 0;
+    let baseMemory = 0;
+    const retained = (): number => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    let stack: Stack | null = null;
+    /**
+     * Pending bytes and lag are noted at every batch the sink applies (and by a timer), live
+     * memory after a full collection at every 8th batch: a timer alone sampled as often as a
+     * loaded machine let it, and 'more than 10 samples' and 'lag over 8 MB' depended on that
+     * (issue 18). Garbage would only measure GC timing, hence the collection.
+     */
+    const note = (): void => {
+      const st = stack!.status();
+      maxPending = Math.max(maxPending, st.pendingBytes);
+      try {
+        maxLagBytes = Math.max(maxLagBytes, statSync(path).size - st.bytesRead);
+      } catch {
+        // racing the writer's first write
+      }
+    };
     // The slow sink indexes nothing and keeps no chunk: what stays in memory is only what the
     // ingestion layer itself holds. It checks each entry's seq from the raw bytes instead.
     const slowSink = {
       async apply(batch: IngestBatch): Promise<void> {
+        note();
+        if (applied % 8 === 0) {
+          peakRetained = Math.max(peakRetained, retained() - baseMemory);
+          gcSamples++;
+        }
         maxInFlight = Math.max(maxInFlight, pool.submitted - applied);
         const p = batch.parsed;
         for (let i = 0; i < p.count; i++) {
@@ -215,42 +263,21 @@ describe('backpressure', () => {
     // Half the file is there before the follower starts (a catch-up), the writer process
     // appends the other half as fast as it can while the sink crawls.
     await runWriter({ path, mode: 'none', total: total / 2, perTick: 50_000, intervalMs: 1 });
-    const stack = track(openStack([{ name: 'fast', path }], { pool, chunkBytes, wrapSink: () => slowSink }));
+    stack = track(await openStack([{ name: 'fast', path }], { pool, chunkBytes, wrapSink: () => slowSink }));
+    baseMemory = retained();
     stack.ingestor.start();
-    let maxPending = 0;
-    let maxLagBytes = 0;
-    let peakRetained = 0;
-    let gcSamples = 0;
-    const retained = (): number => {
-      gc();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.arrayBuffers;
-    };
-    const baseMemory = retained();
-    let tick = 0;
-    const sampler = setInterval(() => {
-      const s = stack.status();
-      maxPending = Math.max(maxPending, s.pendingBytes);
-      try {
-        maxLagBytes = Math.max(maxLagBytes, statSync(path).size - s.bytesRead);
-      } catch {
-        // racing the writer's first write
-      }
-      // Live memory after a full collection, every 50 ms: garbage would only measure GC timing.
-      if (++tick % 10 === 0) {
-        peakRetained = Math.max(peakRetained, retained() - baseMemory);
-        gcSamples++;
-      }
-    }, 5);
+    const sampler = setInterval(note, 5);
     try {
       await runWriter({ path, mode: 'none', first: total / 2, total: total / 2, perTick: 5000, intervalMs: 1 });
       const size = statSync(path).size;
-      await waitFor(() => appliedEntries === total && stack.status().pendingBytes === 0, 30_000, () => ({ appliedEntries, status: stack.status() }));
+      const s = stack;
+      await waitFor(() => appliedEntries === total && s.status().pendingBytes === 0, undefined, () => ({ appliedEntries, status: s.status() }));
       expect(size).toBeGreaterThan(20 << 20);
     } finally {
       clearInterval(sampler);
     }
-    // The reader was far behind the file for a long time (the scenario is not vacuous)...
+    // The reader was far behind the file (the scenario is not vacuous: half the file was there
+    // before it started, and the sink crawls)...
     expect(maxLagBytes).toBeGreaterThan(8 << 20);
     // ...yet never had more than MAX_IN_FLIGHT chunks (each at most chunkBytes) handed on,
     // plus the one entry it holds back.
@@ -302,19 +329,19 @@ function writeMixedFile(path: string, targetBytes: number): { entries: number; l
   return { entries, lines, errors };
 }
 
-describe('an entry larger than a read', () => {
+describe.each(SINKS)('an entry larger than a read (%s sink)', (sink) => {
   it('is held across reads until it is whole, indexed once, and the entries after it follow', async () => {
     const path = join(dir, 'big-entry.log');
     const big = `${new Date(BASE_MS + 1).toISOString()} [ERROR] seq=1 huge ${'q'.repeat(1 << 20)}\n    at deep (/srv/x.js:1:1)\n`;
     writeFileSync(path, entryText(0));
-    const stack = track(openStack([{ name: 'app', path }], { chunkBytes: 256 * 1024 }));
+    const stack = track(await openStack([{ name: 'app', path }], { sink, chunkBytes: 256 * 1024 }));
     stack.ingestor.start();
-    await waitFor(async () => (await countAll(stack.store)) === 1, 5000);
+    await waitFor(async () => (await countAll(stack.store)) === 1);
     // Written in three pieces, the middle one cutting the huge line.
     appendFileSync(path, big.slice(0, 300_000));
     appendFileSync(path, big.slice(300_000, 700_000));
     appendFileSync(path, big.slice(700_000) + entryText(2) + entryText(3));
-    await waitFor(async () => (await countAll(stack.store)) === 4 && stack.status().pendingBytes === 0, 5000, () => stack.status());
+    await waitFor(async () => (await countAll(stack.store)) === 4 && stack.status().pendingBytes === 0, undefined, () => stack.status());
     const all = await stack.store.entriesInRange({ from: BASE_MS * 1000, to: (BASE_MS + 10) * 1000, tags: null }, 10, 64);
     expect(all.map((e) => [e.line, e.tag, e.body.slice(0, 12), e.truncated])).toEqual([
       [1, 'INFO', 'seq=0 payloa', false],
@@ -326,15 +353,15 @@ describe('an entry larger than a read', () => {
   });
 });
 
-describe('catch-up of a multi-MB file', () => {
+describe.each(SINKS)('catch-up of a multi-MB file (%s sink)', (sink) => {
   it('goes through the worker pool in chunks of 256 KiB or more and yields what inline parsing yields', async () => {
     const path = join(dir, 'big.log');
     const expected = writeMixedFile(path, 9 << 20);
     const run = vi.spyOn(Piscina.prototype, 'run');
 
     // Zone-less lines are read in the configured zone, by the workers too.
-    const pooled = track(openStack([{ name: 'big', path }], { threads: 2, timezone: 'Europe/Berlin' }));
-    const inline = track(openStack([{ name: 'big', path }], { threads: 0, timezone: 'Europe/Berlin' }));
+    const pooled = track(await openStack([{ name: 'big', path }], { sink, threads: 2, timezone: 'Europe/Berlin' }));
+    const inline = track(await openStack([{ name: 'big', path }], { sink, threads: 0, timezone: 'Europe/Berlin' }));
     expect(pooled.pool.threads).toBe(2);
     expect(inline.pool.threads).toBe(0);
     // Until a worker is up, big chunks are parsed inline (parse-pool.ts); this test is about
@@ -343,7 +370,7 @@ describe('catch-up of a multi-MB file', () => {
     run.mockClear();
     for (const s of [pooled, inline]) s.ingestor.start();
     for (const s of [pooled, inline]) {
-      await waitFor(async () => (await countAll(s.store)) === expected.entries && s.status().pendingBytes === 0, 20_000, () => s.status());
+      await waitFor(async () => (await countAll(s.store)) === expected.entries && s.status().pendingBytes === 0, undefined, () => s.status());
     }
     // Default 4 MiB reads: at least two chunks went to the workers, each over the inline limit.
     expect(run.mock.calls.length).toBeGreaterThanOrEqual(2);

@@ -96,9 +96,15 @@ describe('serve over stdio with the SDK client', () => {
     expect(JSON.stringify(badSource.content)).toMatch(/source: unknown source 'nope'; configured sources: app/);
   });
 
-  it('keeps a large answer under 64 KiB', async () => {
+  it('keeps a large answer under 64 KiB: context is reduced before the count (order: test/unit/response-budget)', async () => {
     const r = await client.callTool({ name: 'find_nearest_log', arguments: { timestamp: '2024-01-15T10:10:00Z', count: 100, context: 50 } });
     expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(64 * 1024);
-    expect((r.structuredContent as { notes?: string[] }).notes?.length).toBeGreaterThan(0);
+    const s = r.structuredContent as { notes?: string[]; entries: { body: string; context_before: unknown[] }[] };
+    // Short bodies: nothing to cut there; 100 hits with 50 lines either side is ~10,000 lines.
+    const context = s.entries[0]!.context_before.length;
+    expect(context).toBeLessThan(50);
+    expect(s.notes).toEqual([`context reduced to ${context} lines to keep the response under 64 KiB`]);
+    expect(s.entries).toHaveLength(100);
+    expect(s.entries.slice(0, 3).map((e) => e.body)).toEqual(['event 600', 'event 599', 'event 601']);
   });
 });

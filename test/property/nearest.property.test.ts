@@ -1,120 +1,166 @@
+/**
+ * findNearest against a brute-force scan (test/helpers/brute-force.ts), with inputs that reach
+ * the order rules (issue 18): query times drawn from the data (on an entry, next to one, at
+ * the midpoint between two timestamps, beyond either end), deliberate equal timestamps within
+ * and across sources, chunks small enough to seal every few entries plus explicit seals, and
+ * late lines. Each property also counts how many of its queries a tie rule decided and fails
+ * when too few did: a generator that stops producing ties makes the test fail, not pass.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SourceIndex, findNearest, neighbours, type Direction, type Hit } from '../../src/index/index.js';
-import { packMeta, metaTag } from '../../src/parse/meta.js';
+import { findNearest, neighbours, type Direction, type Hit, type SourceIndex } from '../../src/index/index.js';
+import { metaTag } from '../../src/parse/meta.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
+import {
+  buildSource, maxDistanceArb, maxDistanceFrom, shapeArb, type Shape, TieTally, tiesUsed, timeFrom, timePickArb,
+} from '../helpers/index-data.js';
 
-/** Builds one SourceIndex per source from rows in file order (line order). */
-function build(rowsBySource: Row[][], chunkCapacity: number): SourceIndex[] {
-  return rowsBySource.map((rows, rank) => {
-    const index = new SourceIndex(`s${rank}`, rank, chunkCapacity);
-    for (const r of rows) index.append(r.ts, packMeta(r.tag, 3), r.line, r.bodyPos, 10);
-    return index;
-  });
+const key = (ts: number, line: number, rank: number): string => `${rank}:${line}@${ts}`;
+
+function expectAgrees(sources: readonly SourceIndex[], rows: readonly Row[], hits: readonly Hit[], expected: readonly Row[], what: string): void {
+  expect(hits.map((h) => key(h.ts, h.line, h.source.rank)), what).toEqual(expected.map((r) => key(r.ts, r.line, r.rank)));
+  const byKey = new Map(rows.map((r) => [key(r.ts, r.line, r.rank), r]));
+  for (const h of hits) {
+    const row = byKey.get(key(h.ts, h.line, h.source.rank))!;
+    expect(h.source).toBe(sources[row.rank]);
+    expect(metaTag(h.seg.meta[h.i]!), what).toBe(row.tag);
+    expect(h.seg.bodyPosAt(h.i), what).toBe(row.bodyPos);
+  }
 }
 
+const queryArb = fc.record({
+  time: timePickArb,
+  tags: fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null) },
+    { weight: 2, arbitrary: fc.integer({ min: 0, max: 5 }).map((t) => [t]) },
+    { weight: 1, arbitrary: fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }) },
+  ),
+  count: fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 3, arbitrary: fc.integer({ min: 2, max: 12 }) }, { weight: 1, arbitrary: fc.constant(400) }),
+  direction: fc.constantFrom<Direction>('nearest', 'nearest', 'before', 'after'),
+  maxDistance: maxDistanceArb,
+});
 
-const key = (h: { ts: number; line: number }, rank: number): string => `${rank}:${h.line}@${h.ts}`;
+type Query = typeof queryArb extends fc.Arbitrary<infer Q> ? Q : never;
 
-/** Rows for one source: mostly increasing timestamps with ties, gaps and late lines. */
-const sourceRows = (rank: number): fc.Arbitrary<Row[]> =>
-  fc
-    .array(
-      fc.record({
-        step: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 1000 })),
-        late: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) }),
-        tag: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.constant(5) }),
-        lineGap: fc.integer({ min: 1, max: 3 }),
-      }),
-      { maxLength: 300 },
-    )
-    .map((steps) => {
-      let clock = 1_000;
-      let line = 0;
-      return steps.map((s, i) => {
-        clock += s.step;
-        line += s.lineGap;
-        return { ts: clock - s.late, tag: s.tag, line, rank, bodyPos: rank * 1e6 + i * 7 };
-      });
-    });
+/** Runs each query against the index and the brute force; tallies the ties that decided answers. */
+function checkQueries(shapes: readonly Shape[], queries: readonly Query[], tally: TieTally, countOne: TieTally): void {
+  const built = shapes.map((shape, rank) => buildSource(shape, rank));
+  const sources = built.map((b) => b.index);
+  const rows = built.flatMap((b) => b.rows);
+  for (const q of queries) {
+    const t = timeFrom(rows, q.time, q.tags);
+    const maxDistance = maxDistanceFrom(rows, t, q.maxDistance);
+    const spec = { t, tags: q.tags, count: q.count, direction: q.direction, maxDistance };
+    const expected = bruteForce(rows, t, q.tags, q.count, q.direction, maxDistance);
+    expectAgrees(sources, rows, findNearest(sources, spec), expected, JSON.stringify({ ...spec, maxDistance: String(maxDistance) }));
+    const use = tiesUsed(rows, t, q.tags, q.count, q.direction, maxDistance);
+    tally.add(use, expected.length);
+    if (q.count === 1) countOne.add(use, expected.length);
+  }
+}
+
+/** The inputs reach every tie rule, in the general merge and in the count=1 paths (issue 18: 0 of 6,000 inputs of the old generators had an equal-distance tie on both sides). */
+function expectTiesReached(tally: TieTally, countOne: TieTally, minimum: { distance: number; source: number; line: number }): void {
+  expect(tally.queries).toBeGreaterThan(1_500);
+  expect(tally.share('empty')).toBeLessThan(0.25);
+  for (const t of [tally, countOne]) {
+    expect(t.share('distance')).toBeGreaterThan(minimum.distance);
+    expect(t.share('source')).toBeGreaterThan(minimum.source);
+    expect(t.share('line')).toBeGreaterThan(minimum.line);
+  }
+}
 
 describe('findNearest agrees with a brute-force scan', () => {
-  it('for every direction, tag filter, count and distance limit', () => {
+  it('for every direction, tag filter, count and distance limit, over 1 to 3 sources', () => {
+    const tally = new TieTally();
+    const countOne = new TieTally();
     fc.assert(
       fc.property(
-        fc.tuple(sourceRows(0), sourceRows(1)),
-        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 64, max: 100 })),
-        fc.integer({ min: 0, max: 3000 }),
-        fc.option(fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 3 }), { nil: null }),
-        fc.integer({ min: 1, max: 12 }),
-        fc.constantFrom<Direction>('nearest', 'before', 'after'),
-        fc.option(fc.integer({ min: 0, max: 500 }), { nil: null }),
-        fc.boolean(),
-        ([a, b], capacity, t, tags, count, direction, maxDistance, oneSource) => {
-          const bySource = oneSource ? [a] : [a, b];
-          const sources = build(bySource, capacity);
-          const hits = findNearest(sources, { t, tags, count, direction, maxDistance: maxDistance ?? Infinity });
-          const expected = bruteForce(bySource.flat(), t, tags, count, direction, maxDistance ?? Infinity);
-          expect(hits.map((h) => key(h, h.source.rank))).toEqual(expected.map((r) => key(r, r.rank)));
-          for (const h of hits) {
-            const row = bySource[h.source.rank]!.find((r) => r.line === h.line)!;
-            expect(metaTag(h.seg.meta[h.i]!)).toBe(row.tag);
-            expect(h.seg.bodyPosAt(h.i)).toBe(row.bodyPos);
-          }
-        },
+        fc.array(shapeArb(), { minLength: 1, maxLength: 3 }),
+        fc.array(queryArb, { minLength: 8, maxLength: 16 }),
+        (shapes, queries) => checkQueries(shapes, queries, tally, countOne),
       ),
-      { numRuns: 600 },
+      { numRuns: 300 },
     );
+    expectTiesReached(tally, countOne, { distance: 0.05, source: 0.02, line: 0.08 });
+  });
+
+  it('the same when the sources share one clock (equal timestamps across sources in every query)', () => {
+    const tally = new TieTally();
+    const countOne = new TieTally();
+    fc.assert(
+      fc.property(
+        shapeArb(),
+        fc.integer({ min: 2, max: 3 }),
+        fc.array(queryArb, { minLength: 8, maxLength: 16 }),
+        // Same seed: the sources' timestamps coincide, their tags and lines differ by rank.
+        (shape, n, queries) => checkQueries(Array.from({ length: n }, () => shape), queries, tally, countOne),
+      ),
+      { numRuns: 150 },
+    );
+    expectTiesReached(tally, countOne, { distance: 0.05, source: 0.1, line: 0.08 });
   });
 
   it('context neighbours are the adjacent entries of the same source in (time, line) order', () => {
     fc.assert(
-      fc.property(sourceRows(0), fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 64, max: 100 })), fc.nat(), fc.integer({ min: 0, max: 6 }), (rows, capacity, pick, n) => {
+      fc.property(shapeArb(), fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 6 }), (shape, picks, n) => {
+        const { rows, index } = buildSource(shape, 0);
         if (rows.length === 0) return;
-        const [source] = build([rows], capacity);
         const sorted = [...rows].sort((x, y) => x.ts - y.ts || x.line - y.line);
-        const at = pick % sorted.length;
-        const target = sorted[at]!;
-        const [hit] = findNearest([source!], { t: target.ts, tags: null, count: sorted.length, direction: 'after', maxDistance: Infinity })
-          .filter((h) => h.line === target.line);
-        expect(hit).toBeDefined();
-        const after = neighbours(hit as Hit, n, true).map((h) => h.line);
-        const before = neighbours(hit as Hit, n, false).map((h) => h.line);
-        expect(after).toEqual(sorted.slice(at + 1, at + 1 + n).map((r) => r.line));
-        expect(before).toEqual(sorted.slice(Math.max(0, at - n), at).map((r) => r.line));
+        for (const pick of picks) {
+          const at = pick % sorted.length;
+          const target = sorted[at]!;
+          const hit = findNearest([index], { t: target.ts, tags: null, count: sorted.length, direction: 'after', maxDistance: 0 }).find((h) => h.line === target.line);
+          expect(hit).toBeDefined();
+          expect(neighbours(hit!, n, true).map((h) => h.line)).toEqual(sorted.slice(at + 1, at + 1 + n).map((r) => r.line));
+          expect(neighbours(hit!, n, false).map((h) => h.line)).toEqual(sorted.slice(Math.max(0, at - n), at).map((r) => r.line));
+        }
       }),
-      { numRuns: 400 },
+      { numRuns: 200 },
     );
   });
 });
 
-describe('the count=1 fast paths (one in-order source) agree with a brute-force scan', () => {
-  /** In-order rows with many equal timestamps and equal distances on both sides. */
-  const inOrder = fc
-    .array(fc.record({ step: fc.oneof(fc.constant(0), fc.constant(2), fc.integer({ min: 0, max: 9 })), tag: fc.integer({ min: 0, max: 5 }) }), { maxLength: 400 })
-    .map((steps) => {
-      let clock = 100;
-      return steps.map((s, i) => ((clock += s.step), { ts: clock, tag: s.tag, line: i + 1, rank: 0, bodyPos: i * 3 }));
-    });
+/** Chunk starts that continue a run of equal timestamps from the chunk before. */
+function tieRunsAcrossChunks(index: SourceIndex): number {
+  const main = index.main;
+  let n = 0;
+  for (let s = main.firstSegment + 1; s < main.segmentCount; s++) {
+    const prev = main.segment(s - 1);
+    if (prev.count > 0 && main.segment(s).ts[0] === prev.ts[prev.count - 1]) n++;
+  }
+  return n;
+}
 
-  it('unfiltered and single-tag nearest', () => {
+describe('the count=1 fast paths (one in-order source, nearest) agree with a brute-force scan', () => {
+  it('unfiltered and single-tag, sealed chunks included', () => {
+    const tally = new TieTally();
+    let crossChunk = 0;
     fc.assert(
       fc.property(
-        inOrder,
-        fc.oneof(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 64, max: 100 })),
-        fc.integer({ min: 0, max: 2000 }),
-        fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
-        fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
-        (rows, capacity, t, tag, maxDistance) => {
-          const sources = build([rows], capacity);
-          expect(sources[0]!.late.entries).toBe(0);
-          const tags = tag === null ? null : [tag];
-          const hits = findNearest(sources, { t, tags, count: 1, direction: 'nearest', maxDistance: maxDistance ?? Infinity });
-          const expected = bruteForce(rows, t, tags, 1, 'nearest', maxDistance ?? Infinity);
-          expect(hits.map((h) => key(h, 0))).toEqual(expected.map((r) => key(r, 0)));
+        shapeArb({ late: false }),
+        fc.array(fc.record({ time: timePickArb, tag: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }), maxDistance: maxDistanceArb }), { minLength: 10, maxLength: 20 }),
+        (shape, queries) => {
+          const { rows, index } = buildSource(shape, 0);
+          expect(index.late.entries).toBe(0);
+          if (tieRunsAcrossChunks(index) > 0) crossChunk++;
+          for (const q of queries) {
+            const tags = q.tag === null ? null : [q.tag];
+            const t = timeFrom(rows, q.time, tags);
+            const maxDistance = maxDistanceFrom(rows, t, q.maxDistance);
+            const expected = bruteForce(rows, t, tags, 1, 'nearest', maxDistance);
+            expectAgrees([index], rows, findNearest([index], { t, tags, count: 1, direction: 'nearest', maxDistance }), expected, JSON.stringify({ t, tags, maxDistance: String(maxDistance) }));
+            tally.add(tiesUsed(rows, t, tags, 1, 'nearest', maxDistance), expected.length);
+          }
         },
       ),
-      { numRuns: 1500 },
+      { numRuns: 300 },
     );
+    expect(tally.queries).toBeGreaterThan(3_000);
+    expect(tally.share('distance')).toBeGreaterThan(0.08);
+    expect(tally.share('line')).toBeGreaterThan(0.05);
+    // Runs of equal timestamps crossing a chunk start (the fast paths hand those to the
+    // general path) occur in many inputs.
+    expect(crossChunk).toBeGreaterThan(20);
   });
 });

@@ -145,39 +145,88 @@ describe('decide', () => {
     expect(decide({ ...CLEAR, dominantCount: 20 }, AUTO).decision).toBe('auto_execute');
   });
 
-  it('never auto_execute unless every hard condition holds (property)', () => {
+  /**
+   * The decision the contract describes, written out independently of decide(): auto_execute
+   * exactly when coverage is complete, one runbook with auto_execute matches, no hard veto
+   * holds and the score reaches max(min_confidence, the floor).
+   */
+  function contractDecision(f: TriageFeatures, rb: { autoExecute: boolean; minConfidence: number } | null, confidence: number): string {
+    const v = DEFAULT_PARAMS.vetoes;
+    if (!f.coverageOk) return 'insufficient_data';
+    const clear =
+      f.errorsInWindow > 0 && rb !== null && rb.autoExecute && f.runbookCandidates === 1 &&
+      f.signatureShare >= v.minShare && f.secondShare < v.maxSecondShare &&
+      f.burstRatio >= v.minBurst && f.dominantBurstZ >= v.minBurstZ && f.dominantBurstRatio >= v.minSignatureBurst &&
+      f.dominantNearestS !== null && f.dominantNearestS <= v.maxNearestS && f.dominantCount >= v.minDominantCount &&
+      confidence >= rb.minConfidence && confidence >= DEFAULT_PARAMS.autoExecuteFloor;
+    return clear ? 'auto_execute' : 'escalate';
+  }
+
+  /** A feature at its clear-incident value most of the time, else just either side of its veto threshold. */
+  const around = (clearValue: number, threshold: number, spread: number): fc.Arbitrary<number> =>
+    fc.oneof({ weight: 4, arbitrary: fc.constant(clearValue) }, { weight: 1, arbitrary: fc.double({ min: threshold - spread, max: threshold + spread, noNaN: true }) });
+
+  const nearThresholds: fc.Arbitrary<TriageFeatures> = fc.record({
+    coverageOk: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    errorsInWindow: fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 10, max: 1000 }) }, { weight: 1, arbitrary: fc.constant(0) }),
+    burstRatio: around(CLEAR.burstRatio, 1, 0.3),
+    dominantBurstZ: around(CLEAR.dominantBurstZ, 3, 2),
+    dominantCount: around(CLEAR.dominantCount, 10, 4),
+    signatureShare: around(CLEAR.signatureShare, 0.5, 0.15),
+    secondShare: around(CLEAR.secondShare, 0.3, 0.1),
+    dominantBurstRatio: around(CLEAR.dominantBurstRatio, 3, 2),
+    dominantNearestS: fc.oneof({ weight: 12, arbitrary: around(0.4, 180, 90) }, { weight: 1, arbitrary: fc.constant(null) }),
+    // 0.55 to 0.85 moves the score through every min_confidence and the floor.
+    runbookFit: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 4, arbitrary: fc.double({ min: 0.55, max: 0.85, noNaN: true }) }, { weight: 1, arbitrary: fc.constant(null) }),
+    runbookCandidates: fc.oneof({ weight: 8, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constant(2) }),
+  });
+
+  /** min_confidence drawn from the score itself (just above or below it), the default, or low (the floor decides). */
+  const policy = fc.record({
+    present: fc.oneof({ weight: 12, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    autoExecute: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    min: fc.oneof(
+      { weight: 3, arbitrary: fc.double({ min: -0.04, max: 0.04, noNaN: true }).map((delta) => ({ delta })) },
+      { weight: 1, arbitrary: fc.constant({ fixed: 0.8 }) },
+      { weight: 1, arbitrary: fc.double({ min: 0, max: 0.45, noNaN: true }).map((fixed) => ({ fixed })) },
+    ),
+  });
+
+  it('auto_execute exactly when every hard condition holds and the score reaches max(min_confidence, floor) (property)', () => {
+    const seen = { auto: 0, justAbove: 0, justBelow: 0, floorDecides: 0, total: 0 };
     fc.assert(
-      fc.property(
-        fc.record({
-          coverageOk: fc.boolean(),
-          errorsInWindow: fc.integer({ min: 0, max: 1000 }),
-          burstRatio: fc.double({ min: 0, max: 1000, noNaN: true }),
-          dominantBurstZ: fc.double({ min: -10, max: 1000, noNaN: true }),
-          dominantCount: fc.double({ min: 0, max: 1000, noNaN: true }),
-          signatureShare: fc.double({ min: 0, max: 1, noNaN: true }),
-          secondShare: fc.double({ min: 0, max: 1, noNaN: true }),
-          dominantBurstRatio: fc.double({ min: 0, max: 1000, noNaN: true }),
-          dominantNearestS: fc.option(fc.double({ min: 0, max: 1000, noNaN: true })),
-          runbookFit: fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
-          runbookCandidates: fc.integer({ min: 0, max: 3 }),
-        }),
-        fc.option(fc.record({ autoExecute: fc.boolean(), minConfidence: fc.double({ min: 0, max: 1, noNaN: true }) })),
-        (f, rb) => {
-          const d = decide(f, rb);
-          if (d.decision === 'auto_execute') {
-            expect(f.coverageOk).toBe(true);
-            expect(rb?.autoExecute).toBe(true);
-            expect(d.confidence).toBeGreaterThanOrEqual(Math.max(rb!.minConfidence, DEFAULT_PARAMS.autoExecuteFloor));
-            expect(f.runbookCandidates).toBe(1);
-          }
-          if (!f.coverageOk) expect(d.decision).toBe('insufficient_data');
-          if (d.decision === 'escalate' && d.blocks.some((b) => b !== 'below_min_confidence' && b !== 'below_floor')) {
-            expect(d.confidence).toBeLessThanOrEqual(DEFAULT_PARAMS.blockCap);
-          }
-          expect(d.confidence).toBeLessThanOrEqual(d.uncapped);
-        },
-      ),
+      fc.property(nearThresholds, policy, (f, p) => {
+        const score = scoreFeatures(f).confidence;
+        const min = 'delta' in p.min ? Math.min(1, Math.max(0, score + p.min.delta)) : p.min.fixed;
+        const rb = p.present ? { autoExecute: p.autoExecute, minConfidence: min } : null;
+        const d = decide(f, rb);
+        expect(d.uncapped).toBe(score);
+        expect(d.decision).toBe(contractDecision(f, rb, score));
+        if (d.decision === 'auto_execute') {
+          expect(d.confidence).toBe(score);
+          expect(d.blocks).toEqual([]);
+        } else if (d.decision === 'escalate' && d.blocks.some((b) => b !== 'below_min_confidence' && b !== 'below_floor')) {
+          expect(d.confidence).toBeLessThanOrEqual(DEFAULT_PARAMS.blockCap);
+        }
+        expect(d.confidence).toBeLessThanOrEqual(d.uncapped);
+        seen.total++;
+        if (d.decision === 'auto_execute') seen.auto++;
+        // Only min_confidence stood between the incident and auto_execute, or only barely did not.
+        const onlyScore = contractDecision(f, rb === null ? null : { ...rb, minConfidence: 0 }, 1) === 'auto_execute';
+        if (onlyScore && rb !== null && Math.abs(score - rb.minConfidence) < 0.05) {
+          if (d.decision === 'auto_execute') seen.justAbove++;
+          else seen.justBelow++;
+        }
+        if (onlyScore && rb !== null && rb.minConfidence < score && score < DEFAULT_PARAMS.autoExecuteFloor) seen.floorDecides++;
+      }),
+      { numRuns: 6_000 },
     );
+    // The assertions above about auto_execute ran, on both sides of each threshold (issue 18:
+    // the old generator produced auto_execute 0 times in 10,000 samples).
+    expect(seen.auto / seen.total).toBeGreaterThan(0.05);
+    expect(seen.justAbove).toBeGreaterThan(100);
+    expect(seen.justBelow).toBeGreaterThan(100);
+    expect(seen.floorDecides).toBeGreaterThan(30);
   });
 });
 

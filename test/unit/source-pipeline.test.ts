@@ -88,7 +88,10 @@ describe('SourcePipeline', () => {
       let q: Promise<void> = Promise.resolve();
       for (let k = 0; k < hops; k++) q = q.then(() => undefined);
       await q.then(() => p.submit(chunk(1)));
-      const idle = await Promise.race([p.idle().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 200))]);
+      // Without threads the pipeline runs on promises alone (no timer outside the retry after
+      // a storage error): by the next macrotask it is idle, or the chunk is stranded. A 200 ms
+      // timer instead could fire first on a machine that paused the process (issue 18).
+      const idle = await Promise.race([p.idle().then(() => true), new Promise<boolean>((resolve) => setImmediate(() => resolve(false)))]);
       if (applied !== 2 || !idle) stranded.push(hops);
     }
     expect(stranded).toEqual([]);

@@ -57,7 +57,8 @@ describe('triage-eval on 30 scenarios', () => {
   let report: EvalReport;
   beforeAll(async () => {
     report = await runEval({ scenarios: 30, seed: 1, mcpCheck: 11 });
-  });
+    // Generating and indexing ~10M log lines: 25 s on a quiet 2-core machine, over 60 s when shared.
+  }, 300_000);
 
   it('makes no wrong auto_execute and auto-executes the clear runbook incidents', () => {
     const m = report.metrics;
@@ -65,6 +66,11 @@ describe('triage-eval on 30 scenarios', () => {
     expect(m.wrongAutoIds).toEqual([]);
     expect(m.clearAutoExecuted.total).toBeGreaterThanOrEqual(5);
     expect(m.clearAutoExecuted.share).toBeGreaterThanOrEqual(0.85);
+    // Late alerts (T 5-12 min after the onset) are reported on their own.
+    expect(m.lateAutoExecuted.total).toBe(report.results.filter((r) => r.family === 'late-alert').length);
+    expect(m.lateAutoExecuted.total).toBeGreaterThanOrEqual(1);
+    expect(m.lateAutoExecuted.share).toBe(1);
+    expect(m.lateWrongAuto).toBe(0);
     expect(evalFailures(report)).toEqual([]);
     // Every auto_execute names the runbook of the signature that burst.
     for (const r of report.results.filter((x) => x.decision === 'auto_execute')) expect(r.runbook).toBe(r.expectedRunbook);
@@ -116,23 +122,40 @@ describe('triage-eval on 30 scenarios', () => {
     const m = report.metrics;
     const failing: EvalReport = {
       ...report,
-      metrics: { ...m, wrongAutoExecute: 1, wrongAutoIds: [4], clearAutoExecuted: { hits: 4, total: 7, share: 4 / 7 } },
+      metrics: { ...m, wrongAutoExecute: 1, wrongAutoIds: [4], clearAutoExecuted: { hits: 4, total: 7, share: 4 / 7 }, lateAutoExecuted: { hits: 1, total: 2, share: 0.5 } },
       mcp: [{ ...report.mcp[0]!, agree: false, problem: 'decision escalate vs auto_execute' }],
     };
     const problems = evalFailures(failing);
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(4);
     expect(problems[0]).toMatch(/1 wrong auto_execute \(at most 0 allowed\): scenarios #4/);
     expect(problems[1]).toMatch(/57.1% of clear runbook incidents auto-executed \(at least 85.0% required\)/);
-    expect(problems[2]).toMatch(/MCP tool disagreed/);
-    expect(evalFailures(failing, { maxWrongAuto: 1, minClearAuto: 0.5 })).toHaveLength(1);
+    expect(problems[2]).toMatch(/50.0% of late-alert incidents auto-executed \(at least 85.0% required\)/);
+    expect(problems[3]).toMatch(/MCP tool disagreed/);
+    expect(evalFailures(failing, { maxWrongAuto: 1, minClearAuto: 0.5, minLateAuto: 0.5 })).toHaveLength(1);
   });
 
   it('renders the tables', () => {
     const text = renderReport(report, { maxWrongAuto: 0, minClearAuto: 0.85 });
     for (const title of ['Confusion matrix', 'Per decision', 'Targets', 'Reliability', 'MCP end-to-end', 'Runtime']) expect(text).toContain(title);
     expect(text).toMatch(/\| wrong auto_execute +\| 0 +\| <= 0 +\| PASS/);
+    expect(text).toMatch(/\| late alerts \(T 5-12 min after the onset\) auto-executed +\| \d+\/\d+ \(100.0%\) +\| >= 85.0% +\| PASS/);
+    expect(text).toMatch(/\| wrong auto_execute among late alerts +\| 0 /);
     expect(text).toContain('Brier label: 1 when auto_execute');
   });
+});
+
+describe('triage-eval --family', () => {
+  it('grades only that family, the same scenarios (ids and all) as in the whole set', async () => {
+    const report = await runEval({ scenarios: 45, seed: 2, families: ['late-alert'], mcpCheck: 0 });
+    const expected = makeScenarios(45, 2).filter((s) => s.family === 'late-alert');
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    expect(report.results.map((r) => r.id)).toEqual(expected.map((s) => s.id));
+    expect(report.options.families).toEqual(['late-alert']);
+    expect(report.metrics.lateAutoExecuted.total).toBe(expected.length);
+    // A late-alert-only set has no clear incidents: that is not held against it.
+    expect(evalFailures(report).some((p) => p.includes('no clear runbook incident'))).toBe(false);
+    expect(renderReport(report)).toContain(`the ${expected.length} late-alert scenarios among the first 45`);
+  }, 300_000);
 });
 
 describe('triage-eval CLI', () => {
@@ -145,6 +168,7 @@ describe('triage-eval CLI', () => {
     [['--scenarios', 'many'], /--scenarios must be an integer/],
     [['--min-clear-auto', '120%'], /--min-clear-auto must be a share such as 0.85 or 85%/],
     [['--frobnicate'], /Unknown option '--frobnicate'/],
+    [['--family', 'late'], /--family must be one of clear, late-alert, /],
   ])('bad flags %j exit 2 with one line naming the flag', async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect(code).toBe(2);

@@ -7,8 +7,10 @@
  *
  * To regenerate after an intended format change (bump WAL_FORMAT_VERSION, keep a reader for
  * the old files, keep the old golden directory as a reading fixture), run:
- *   WAL_GOLDEN_UPDATE=1 npx vitest run test/unit/wal-golden.test.ts
- * which rewrites the current version's fixture files from the writer, then review the diff.
+ *   npm run test:golden-update
+ * which rewrites the current version's fixture files from the writer (and still checks that
+ * they decode to the records below), then review the diff. Anywhere else WAL_GOLDEN_UPDATE is
+ * refused: a suite run that rewrote the files would compare them with themselves (issue 18).
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +24,9 @@ const SEGMENTS = join(GOLDEN, 'segments');
 const SEGMENTS_V1 = fileURLToPath(new URL('../fixtures/wal/golden-v1/segments/', import.meta.url));
 const CHECKPOINT = 'index.ckpt';
 const UPDATE = process.env.WAL_GOLDEN_UPDATE === '1';
+if (UPDATE && process.env.npm_lifecycle_event !== 'test:golden-update') {
+  throw new Error('WAL_GOLDEN_UPDATE=1 is honoured only by `npm run test:golden-update`, never in a test run');
+}
 const NOW = 1_700_000_000_000;
 
 const tmp = tempDir('golden');
@@ -90,6 +95,7 @@ describe('golden files (format version 2)', () => {
       mkdirSync(SEGMENTS, { recursive: true });
       cpSync(out, SEGMENTS, { recursive: true });
       writeFileSync(join(GOLDEN, CHECKPOINT), readFileSync(join(tmp.dir, CHECKPOINT)));
+      return; // nothing to compare: the files are what was just written
     }
     expect(WAL_FORMAT_VERSION).toBe(2);
     expect(files(out)).toEqual(files(SEGMENTS));

@@ -11,6 +11,7 @@ import { CLI, timed } from './processes.js';
 import { count, log, median, ratio, secs, table } from './table.js';
 
 export interface CatchupRow {
+  format: string;
   lines: number;
   bytes: number;
   walOff: number;
@@ -18,6 +19,10 @@ export interface CatchupRow {
   lnav: number | null;
   lnavCount: number | null;
   note: string;
+  /** Per-run times (s), for the spread. */
+  offRuns: number[];
+  onRuns: number[];
+  lnavRuns: number[];
 }
 
 async function lnavLoad(file: string, home: string): Promise<{ ms: number; count: number } | null> {
@@ -27,10 +32,10 @@ async function lnavLoad(file: string, home: string): Promise<{ ms: number; count
   return { ms: r.ms, count: m ? Number(m[1]) : NaN };
 }
 
-export async function runCatchupBench(dir: string, lines: number, runs: number): Promise<CatchupRow> {
-  const file = join(dir, `catchup-${lines}.log`);
-  log(`catch-up bench: writing ${count(lines)} lines`);
-  const stats = await writeLogFile(file, { lines, start: BENCH_START_MS, seed: 5 });
+export async function runCatchupBench(dir: string, lines: number, runs: number, format = 'iso-bracket'): Promise<CatchupRow> {
+  const file = join(dir, format === 'iso-bracket' ? `catchup-${lines}.log` : `catchup-${lines}-${format}.log`);
+  log(`catch-up bench: writing ${count(lines)} ${format} lines`);
+  const stats = await writeLogFile(file, { lines, start: BENCH_START_MS, seed: 5, format });
   const home = mkdtempSync(join(dir, 'lnav-home-'));
   const off: number[] = [];
   const on: number[] = [];
@@ -40,7 +45,7 @@ export async function runCatchupBench(dir: string, lines: number, runs: number):
   // Warm the page cache once so no side pays for the first read from disk.
   await timed('cat', [file], {}, false);
   for (let run = 0; run < runs; run++) {
-    log(`catch-up bench: run ${run + 1}/${runs}`);
+    log(`catch-up bench (${format}): run ${run + 1}/${runs}`);
     const l = await lnavLoad(file, home);
     if (l === null) note = 'lnav not found: apt-get install lnav';
     else {
@@ -57,10 +62,29 @@ export async function runCatchupBench(dir: string, lines: number, runs: number):
     rmSync(dataDir, { recursive: true, force: true });
   }
   rmSync(home, { recursive: true, force: true });
+  if (format !== 'iso-bracket') rmSync(file, { force: true });
   return {
-    lines, bytes: stats.bytes, walOff: median(off) / 1000, walOn: median(on) / 1000,
+    format, lines, bytes: stats.bytes, walOff: median(off) / 1000, walOn: median(on) / 1000,
     lnav: lnav.length > 0 ? median(lnav) / 1000 : null, lnavCount, note,
+    offRuns: off.map((v) => v / 1000), onRuns: on.map((v) => v / 1000), lnavRuns: lnav.map((v) => v / 1000),
   };
+}
+
+const spread = (runs: number[]): string => (runs.length < 2 ? '' : ` (${Math.min(...runs).toFixed(2)}..${Math.max(...runs).toFixed(2)})`);
+
+/** One table of catch-up per format: lnav, WAL off, WAL on, each median (min..max) of the runs. */
+export function formatCatchupTable(rows: CatchupRow[]): string {
+  return table(
+    `Catch-up of ${count(rows[0]?.lines ?? 0)}-line files per format, median wall time (min..max) of ${rows[0]?.offRuns.length ?? 0} runs, shared machine`,
+    ['format', 'MB', 'lnav 0.11 -n', 'ours WAL off', 'vs lnav', 'ours WAL on', 'vs lnav', 'lnav counted', 'target (WAL off)'],
+    rows.map((r) => [
+      r.format, (r.bytes / 1e6).toFixed(0),
+      r.lnav === null ? r.note : secs(r.lnav) + spread(r.lnavRuns),
+      secs(r.walOff) + spread(r.offRuns), r.lnav === null ? '-' : ratio(r.walOff / r.lnav),
+      secs(r.walOn) + spread(r.onRuns), r.lnav === null ? '-' : ratio(r.walOn / r.lnav),
+      r.lnavCount ?? '-', r.format === 'syslog' || r.format === 'combined' ? '<= 1.0x' : '-',
+    ]),
+  );
 }
 
 export function catchupTable(r: CatchupRow): string {

@@ -35,6 +35,13 @@ export const EXTERNAL: Record<string, string> = {
   piscina: 'loads dist/worker.js from its own directory',
   // A native binding: one prebuilt binary per platform, in optional packages (src/wal/crc32c.ts).
   '@node-rs/crc32': 'loads the .node binary of the platform it runs on',
+  // Tracing (src/trace/otel.ts) is loaded only when OTEL_* variables turn it on: left out of
+  // main.js, a start without tracing neither reads nor compiles the SDK and exporters.
+  '@opentelemetry/api': 'loaded only when tracing is on (src/trace)',
+  '@opentelemetry/resources': 'loaded only when tracing is on (src/trace)',
+  '@opentelemetry/sdk-trace-node': 'loaded only when tracing is on (src/trace)',
+  '@opentelemetry/exporter-trace-otlp-proto': 'loaded only when tracing is on with http/protobuf (src/trace)',
+  '@opentelemetry/exporter-trace-otlp-http': 'loaded only when tracing is on with http/json (src/trace)',
 };
 
 /** Every *-worker.ts under src/: the files worker threads are started on. */

@@ -10,7 +10,7 @@ import { evalCatalog } from './catalog.js';
 import { checkThroughMcp, type McpCheck } from './mcp-check.js';
 import { computeMetrics, type Metrics } from './metrics.js';
 import { runScenario, type ScenarioResult } from './run.js';
-import { FAMILIES, FAMILY_EXPECTED, FAMILY_WEIGHTS, type Family, makeScenarios } from './scenarios.js';
+import { FAMILIES, FAMILY_EXPECTED, FAMILY_WEIGHTS, type Family, makeScenarios, type Scenario } from './scenarios.js';
 
 export { evalCatalog, evalCatalogYaml } from './catalog.js';
 export { BRIER_LABEL, computeMetrics, DECISIONS, type Metrics } from './metrics.js';
@@ -24,6 +24,11 @@ export interface EvalOptions {
   scenarios: number;
   /** Seed of the whole set: the same seed and count give the same scenarios. */
   seed: number;
+  /**
+   * Grade only these families' scenarios among the first `scenarios` (same ids and scenarios
+   * as in the whole set; e.g. 2,400 scenarios with late-alert grades its 120 late alerts).
+   */
+  families?: readonly Family[];
   /** Scenarios also checked through the MCP tool (one per family first; default: one per family). */
   mcpCheck?: number;
   /** Triage parameters (default DEFAULT_PARAMS). The MCP check only runs with the defaults. */
@@ -33,7 +38,7 @@ export interface EvalOptions {
 }
 
 export interface EvalReport {
-  options: { scenarios: number; seed: number; mcpCheck: number };
+  options: { scenarios: number; seed: number; mcpCheck: number; families: Family[] | null };
   mix: Array<{ family: Family; weight: number; expected: string; n: number }>;
   metrics: Metrics;
   mcp: McpCheck[];
@@ -42,25 +47,26 @@ export interface EvalReport {
 }
 
 /** The scenario ids checked through MCP: the first of each family, then the next ones in order. */
-function mcpIds(families: readonly Family[], count: number): Set<number> {
+function mcpIds(scenarios: readonly Scenario[], count: number): Set<number> {
   const ids = new Set<number>();
   const seen = new Set<Family>();
-  families.forEach((f, i) => {
-    if (ids.size < count && !seen.has(f)) {
-      seen.add(f);
-      ids.add(i + 1);
+  for (const s of scenarios) {
+    if (ids.size < count && !seen.has(s.family)) {
+      seen.add(s.family);
+      ids.add(s.id);
     }
-  });
-  for (let i = 0; i < families.length && ids.size < count; i++) ids.add(i + 1);
+  }
+  for (let i = 0; i < scenarios.length && ids.size < count; i++) ids.add(scenarios[i]!.id);
   return ids;
 }
 
 export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const started = performance.now();
   const catalog = evalCatalog();
-  const scenarios = makeScenarios(options.scenarios, options.seed);
+  const only = options.families === undefined || options.families.length === 0 ? null : new Set(options.families);
+  const scenarios = makeScenarios(options.scenarios, options.seed).filter((s) => only === null || only.has(s.family));
   const mcpCount = options.params === undefined ? (options.mcpCheck ?? FAMILIES.length) : 0;
-  const check = mcpIds(scenarios.map((s) => s.family), mcpCount);
+  const check = mcpIds(scenarios, mcpCount);
   const results: ScenarioResult[] = [];
   const mcp: McpCheck[] = [];
   for (const scenario of scenarios) {
@@ -80,7 +86,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     n: scenarios.filter((s) => s.family === family).length,
   }));
   return {
-    options: { scenarios: options.scenarios, seed: options.seed, mcpCheck: mcpCount },
+    options: { scenarios: options.scenarios, seed: options.seed, mcpCheck: mcpCount, families: only === null ? null : [...only] },
     mix,
     metrics: computeMetrics(results),
     mcp,
@@ -100,21 +106,30 @@ export interface EvalTargets {
   maxWrongAuto: number;
   /** Share of clear runbook incidents that must auto-execute (default 0.85). */
   minClearAuto: number;
+  /** Share of late-alert incidents (T 5-12 min after the onset) that must auto-execute (default 0.85). */
+  minLateAuto: number;
 }
 
-export const DEFAULT_TARGETS: EvalTargets = { maxWrongAuto: 0, minClearAuto: 0.85 };
+export const DEFAULT_TARGETS: EvalTargets = { maxWrongAuto: 0, minClearAuto: 0.85, minLateAuto: 0.85 };
 
 /** Why the eval fails, one line per missed target; an MCP disagreement fails it too. */
-export function evalFailures(report: EvalReport, targets: EvalTargets = DEFAULT_TARGETS): string[] {
+export function evalFailures(report: EvalReport, given: Partial<EvalTargets> = {}): string[] {
+  const targets: EvalTargets = { ...DEFAULT_TARGETS, ...given };
   const m = report.metrics;
   const out: string[] = [];
   if (m.wrongAutoExecute > targets.maxWrongAuto) {
     out.push(`${m.wrongAutoExecute} wrong auto_execute (at most ${targets.maxWrongAuto} allowed): scenarios #${m.wrongAutoIds.join(', #')}`);
   }
   const share = m.clearAutoExecuted.share;
-  if (share === null) out.push('no clear runbook incident in the set (use at least 5 scenarios)');
-  else if (share < targets.minClearAuto) {
+  // A set narrowed to other families (--family) has no clear incidents to hold to the target.
+  const wantsClear = report.options.families === null || report.options.families.includes('clear');
+  if (share === null && wantsClear) out.push('no clear runbook incident in the set (use at least 5 scenarios)');
+  else if (share !== null && share < targets.minClearAuto) {
     out.push(`${(share * 100).toFixed(1)}% of clear runbook incidents auto-executed (at least ${(targets.minClearAuto * 100).toFixed(1)}% required)`);
+  }
+  const late = m.lateAutoExecuted.share;
+  if (late !== null && late < targets.minLateAuto) {
+    out.push(`${(late * 100).toFixed(1)}% of late-alert incidents auto-executed (at least ${(targets.minLateAuto * 100).toFixed(1)}% required)`);
   }
   const disagree = report.mcp.filter((c) => !c.agree);
   if (disagree.length > 0) out.push(`the MCP tool disagreed with the library on scenarios #${disagree.map((c) => c.id).join(', #')}`);

@@ -67,6 +67,10 @@ export interface Metrics {
   wrongAutoIds: number[];
   /** Family `clear`: one auto-runbook signature bursting over T on a normal baseline. */
   clearAutoExecuted: Share;
+  /** Family `late-alert`: the same, T 5-12 min after the onset (the burst began before the window). */
+  lateAutoExecuted: Share;
+  /** Wrong auto_execute decisions within the late-alert family (counted in wrongAutoExecute too). */
+  lateWrongAuto: number;
   /** Every scenario labelled auto_execute (clear and noisy-clear). */
   labelledAutoExecuted: Share;
   brier: {
@@ -163,6 +167,8 @@ export function computeMetrics(results: readonly ScenarioResult[]): Metrics {
     wrongAutoExecute: wrong.length,
     wrongAutoIds: wrong.map((r) => r.id),
     clearAutoExecuted: autoExecutedRight(results.filter((r) => r.family === 'clear')),
+    lateAutoExecuted: autoExecutedRight(results.filter((r) => r.family === 'late-alert')),
+    lateWrongAuto: wrong.filter((r) => r.family === 'late-alert').length,
     labelledAutoExecuted: autoExecutedRight(results.filter((r) => r.expected === 'auto_execute')),
     brier: { score, label: BRIER_LABEL, baseRate, reference, skill: reference === 0 ? null : 1 - score / reference },
     reliability,

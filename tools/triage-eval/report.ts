@@ -1,5 +1,5 @@
 /** Plain-text tables for the eval report (stdout: the evaluator is not an MCP server). */
-import type { EvalReport, EvalTargets } from './index.js';
+import { DEFAULT_TARGETS, type EvalReport, type EvalTargets } from './index.js';
 import { DECISIONS } from './metrics.js';
 import type { ScenarioResult } from './run.js';
 
@@ -15,9 +15,13 @@ function table(title: string, header: string[], rows: (string | number)[][]): st
 const f3 = (x: number | null): string => (x === null ? '-' : x.toFixed(3));
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
 
-export function renderReport(report: EvalReport, thresholds: EvalTargets): string {
+export function renderReport(report: EvalReport, given: Partial<EvalTargets> = {}): string {
+  const thresholds: EvalTargets = { ...DEFAULT_TARGETS, ...given };
   const m = report.metrics;
-  const out: string[] = [`## Triage eval: ${report.options.scenarios} scenarios, seed ${report.options.seed}`];
+  const families = report.options.families;
+  const out: string[] = [
+    `## Triage eval: ${families === null ? `${report.options.scenarios} scenarios` : `the ${m.total} ${families.join(', ')} scenarios among the first ${report.options.scenarios}`}, seed ${report.options.seed}`,
+  ];
 
   out.push(
     table(
@@ -50,10 +54,14 @@ export function renderReport(report: EvalReport, thresholds: EvalTargets): strin
   const all = m.labelledAutoExecuted;
   const wrongOk = m.wrongAutoExecute <= thresholds.maxWrongAuto;
   const clearOk = clear.share !== null && clear.share >= thresholds.minClearAuto;
+  const late = m.lateAutoExecuted;
+  const lateOk = late.share === null || late.share >= thresholds.minLateAuto;
   out.push(
     table('Targets', ['check', 'value', 'target', 'result'], [
       ['wrong auto_execute', `${m.wrongAutoExecute}${m.wrongAutoIds.length > 0 ? ` (#${m.wrongAutoIds.join(', #')})` : ''}`, `<= ${thresholds.maxWrongAuto}`, wrongOk ? 'PASS' : 'FAIL'],
-      ['clear runbook incidents auto-executed', `${clear.hits}/${clear.total} (${pct(clear.share)})`, `>= ${pct(thresholds.minClearAuto)}`, clearOk ? 'PASS' : 'FAIL'],
+      ['clear runbook incidents auto-executed', `${clear.hits}/${clear.total} (${pct(clear.share)})`, `>= ${pct(thresholds.minClearAuto)}`, clear.total === 0 ? '-' : clearOk ? 'PASS' : 'FAIL'],
+      ['late alerts (T 5-12 min after the onset) auto-executed', `${late.hits}/${late.total} (${pct(late.share)})`, `>= ${pct(thresholds.minLateAuto)}`, late.total === 0 ? '-' : lateOk ? 'PASS' : 'FAIL'],
+      ['wrong auto_execute among late alerts', `${m.lateWrongAuto}`, `<= ${thresholds.maxWrongAuto} (in the total)`, late.total === 0 ? '-' : m.lateWrongAuto <= thresholds.maxWrongAuto ? 'PASS' : 'FAIL'],
       ['all auto_execute-labelled auto-executed', `${all.hits}/${all.total} (${pct(all.share)})`, 'info', ''],
       ['accuracy (all three decisions)', `${m.correct}/${m.total} (${pct(m.accuracy)})`, 'info', ''],
       [

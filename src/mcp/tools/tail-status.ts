@@ -16,6 +16,7 @@ const sourceOutput = z.object({
   name: z.string(),
   path: z.string(),
   format: z.string(),
+  recognized_share: z.number().optional(),
   state: z.enum(['catching_up', 'live', 'stalled', 'missing', 'error']),
   bytes_read: z.number(),
   file_bytes: z.number(),
@@ -51,7 +52,18 @@ const outputSchema = {
     failed: z.boolean(),
     error: z.string().optional(),
   }),
+  upload: z
+    .object({
+      backlog_entries: z.number(),
+      backlog_bytes: z.number(),
+      last_ack_at: z.string().nullable(),
+      uploaded_entries: z.number(),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('An ingest agent shipping its WAL to ClickHouse: what waits for an acknowledgement, and why it waits'),
   index: z.object({
+    backend: z.string().optional(),
     entries: z.number(),
     first_timestamp: z.string().nullable(),
     last_timestamp: z.string().nullable(),
@@ -70,6 +82,7 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       name: src.name,
       path: src.path,
       format: src.format,
+      ...(src.formatShare === undefined ? {} : { recognized_share: Math.round(src.formatShare * 1000) / 1000 }),
       state: src.state,
       bytes_read: src.bytesRead,
       file_bytes: src.fileBytes,
@@ -104,7 +117,19 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       failed: s.wal.error != null,
       ...(s.wal.error == null ? {} : { error: s.wal.error }),
     },
+    ...(s.upload === undefined
+      ? {}
+      : {
+          upload: {
+            backlog_entries: s.upload.backlogEntries,
+            backlog_bytes: s.upload.backlogBytes,
+            last_ack_at: s.upload.lastAckAt === null ? null : new Date(s.upload.lastAckAt).toISOString(),
+            uploaded_entries: s.upload.uploadedEntries,
+            ...(s.upload.error === undefined ? {} : { error: s.upload.error }),
+          },
+        }),
     index: {
+      ...(s.backend === undefined ? {} : { backend: s.backend }),
       entries: s.index.entries,
       first_timestamp: iso(s.index.firstTs),
       last_timestamp: iso(s.index.lastTs),
@@ -120,9 +145,10 @@ export function renderTailStatus(j: TailStatusJson): string {
     const pct = s.file_bytes > 0 ? ` ${Math.min(100, (100 * s.bytes_read) / s.file_bytes).toFixed(1)}%` : '';
     const err = s.error ? ` error: ${s.error}` : '';
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
+    const share = s.recognized_share === undefined ? '' : ` ${Math.round(s.recognized_share * 100)}% recognized`;
     const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
     const missed = s.missed_bytes > 0 || s.missed_files > 0 ? `, MISSED ${s.missed_bytes} bytes in ${s.missed_files} files (deleted or truncated before they were read)` : '';
-    return `${s.name} (${s.path}, ${s.format}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${missed}${err}`;
+    return `${s.name} (${s.path}, ${s.format}${share}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${missed}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
@@ -131,7 +157,9 @@ export function renderTailStatus(j: TailStatusJson): string {
       w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
   const ix = j.index;
-  return [...lines, wal, `index: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
+  const u = j.upload;
+  const upload = u === undefined ? [] : [`upload: ${u.backlog_entries} entries (${u.backlog_bytes} bytes) waiting, ${u.uploaded_entries} uploaded, last ack ${u.last_ack_at ?? '-'}${u.error === undefined ? '' : `, paused: ${u.error}`}`];
+  return [...lines, wal, ...upload, `${ix.backend === 'clickhouse' ? 'clickhouse' : 'index'}: ${ix.entries} entries, ${ix.first_timestamp ?? '-'} .. ${ix.last_timestamp ?? '-'}, ${ix.memory_bytes} bytes`, `uptime ${j.uptime_s}s`].join('\n');
 }
 
 export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps): void {
@@ -140,10 +168,11 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
     {
       title: 'How fresh the log index is',
       description:
-        'Per-source ingestion state (catching_up, live, stalled, missing, error), lag behind the newest ' +
-        'line, lines/s, parse errors, rotations, lines missed (files deleted or truncated before they were ' +
-        'read), plus WAL durability (and whether it failed) and index size. Use it to judge whether ' +
-        'find_nearest_log can already see the moment you care about.',
+        'Per-source ingestion state (catching_up, live, stalled, missing, error), the log format in use ' +
+        '(detected per file, with the share of lines it recognized), lag behind the newest line, lines/s, ' +
+        'parse errors, rotations, lines missed (files deleted or truncated before they were read), plus WAL ' +
+        'durability (and whether it failed) and index size. Use it to judge whether find_nearest_log can ' +
+        'already see the moment you care about.',
       inputSchema: strictInput({ source: sourceInput }),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

@@ -78,6 +78,7 @@ const signatureOutput = z.object({
   burst_ratio: z.number(),
   burst_z: z.number(),
   baseline_count: z.number(),
+  baseline_excluded_s: z.number(),
   nearest_ms: z.number().nullable(),
   examples: z.array(z.string()).optional(),
 });
@@ -113,7 +114,7 @@ const outputSchema = {
     window: z.object({ from: z.string(), to: z.string(), window_s: z.number() }),
     window_errors_per_min: z.number(),
     baseline_errors_per_min: z.number().nullable(),
-    baseline: z.object({ from: z.string(), to: z.string(), span_s: z.number(), errors: z.number() }),
+    baseline: z.object({ from: z.string(), to: z.string(), span_s: z.number(), slice_s: z.number(), errors: z.number(), excluded_s: z.number() }),
     burst_ratio: z.number(),
     burst_z: z.number(),
     dominant_signature: signatureOutput.nullable(),
@@ -161,6 +162,7 @@ function signatureJson(s: SignatureEvidence, withExamples: boolean): z.infer<typ
     burst_ratio: r3(s.burstRatio),
     burst_z: r3(s.burstZ),
     baseline_count: Math.round(s.baselineEstimated),
+    baseline_excluded_s: r3(s.baselineExcludedS),
     nearest_ms: s.nearestMs === null ? null : r3(s.nearestMs),
     ...(withExamples ? { examples: s.examples.map(escapeLogText) } : {}),
   };
@@ -195,7 +197,10 @@ function structuredOf(tr: TriageResult, t: number, reasons: string[], llm: LlmOu
       window: { from: iso(e.window.from), to: iso(e.window.to), window_s: e.windowS },
       window_errors_per_min: r3(e.windowErrorsPerMin),
       baseline_errors_per_min: e.baseline.errorsPerMin === null ? null : r3(e.baseline.errorsPerMin),
-      baseline: { from: iso(e.baseline.from), to: iso(e.baseline.to), span_s: r3(e.baseline.spanS), errors: e.baseline.errors },
+      baseline: {
+        from: iso(e.baseline.from), to: iso(e.baseline.to), span_s: r3(e.baseline.spanS), slice_s: r3(e.baseline.sliceS),
+        errors: e.baseline.errors, excluded_s: r3(e.baseline.excludedS),
+      },
       burst_ratio: r3(e.burstRatio),
       burst_z: r3(e.burstZ),
       dominant_signature: e.dominant === null ? null : signatureJson(e.dominant, true),

@@ -65,7 +65,8 @@ export async function query(config: Config, logger: Logger): Promise<void> {
       },
     ).catch((err: Error) => {
       // A bad argument for the tool (an unknown --tag) is a bad flag here: one line, exit 2.
-      if (err.name === 'ToolInputError' || err.name === 'QueryError') throw new ConfigError(`--${err.message}`);
+      // The message starts with the tool's field name; say the flag's (`fields` is --field).
+      if (err.name === 'ToolInputError' || err.name === 'QueryError') throw new ConfigError(`--${flagOfField(err.message)}`);
       throw err;
     });
     const s = result.structuredContent;
@@ -88,4 +89,12 @@ export async function query(config: Config, logger: Logger): Promise<void> {
   } finally {
     await engine.close();
   }
+}
+
+/** `fields: ...` -> `field: ...`, `max_distance_ms: ...` -> `max-distance-ms: ...`. */
+function flagOfField(message: string): string {
+  const m = /^([a-z_]+)(.*)$/s.exec(message);
+  if (m === null) return message;
+  const name = m[1] === 'fields' ? 'field' : m[1]!.replace(/_/g, '-');
+  return name + m[2]!;
 }

@@ -201,11 +201,12 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
   // query reads a deleted body), and the deletion waits for the WAL's mutex: a kill -9 in
   // between left the files, and the restart served the dropped entries again until the first
   // maintenance pass, one second later (issue 9: `expected 4000 to be 2000`, or 2001 when only
-  // the first of two segments was gone). The policy is applied again before anything is served.
+  // the first of two segments was gone). The policy is applied again before anything is served,
+  // and like every pass it keeps what an agent's uploader has not had acknowledged (keepFrom).
   const retention: RetentionPolicy = { maxAgeMs: config.retentionMs, maxBytes: config.maxWalBytes };
   if (!readOnly) {
     try {
-      await applyRetention(wal, store, retention, logger);
+      await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'retention at start-up failed; maintenance retries it');
     }

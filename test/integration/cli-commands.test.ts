@@ -75,6 +75,12 @@ describe('query over files (in memory)', () => {
     expect(s.status).toBe('ok');
     expect(s.entries).toEqual([expect.objectContaining({ body: 'event 40', tag: 'ERROR', distance_ms: -1000, source: 'app.log' })]);
   });
+
+  it('a text filter the tool refuses is a usage error naming the flag (--field, not the tool\'s `fields`)', async () => {
+    const t = '2024-01-15T10:00:41Z';
+    await expectUsageError(['query', '--source', log, '-t', t, '--field', `k=${'a'.repeat(2000)}`], /^log-triage-mcp: --field: field 'k' needs a string value of at most/);
+    await expectUsageError(['query', '--source', log, '-t', t, '--pattern', '(a'], /^log-triage-mcp: --pattern: /);
+  });
 });
 
 describe('ingest, then query and status over the data dir', () => {

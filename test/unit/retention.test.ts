@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { type Engine, openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
+import { openDurable } from '../../src/store/durable.js';
 import { segmentsToDelete } from '../../src/store/retention.js';
 import type { SegmentInfo } from '../../src/wal/index.js';
 import { waitFor } from '../helpers/ingest-stack.js';
@@ -166,5 +167,28 @@ describe('retention over a real data dir', () => {
     expect(answer.status).toBe('before_retention');
     expect(answer.entries[0]!.body).toMatch(/ seq=2001$/);
     expect(engine.durable!.wal.segments().every((s) => s.maxTs! >= recent * US)).toBe(true);
+  });
+
+  it('the start-up pass keeps what an ingest agent has not had acknowledged (keepFrom), as maintenance does', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ltm-retention-'));
+    const old = Date.now() - 3 * DAY;
+    const recent = Date.now() - 60_000;
+    appendFileSync(join(dir, 'app.log'), '');
+    const filling = await open([]);
+    await feed(filling, 1, 2_000, old);
+    await feed(filling, 2_001, 2_000, recent);
+    await close(filling);
+    const segments = filling.durable!.wal.segments().length;
+    expect(segments).toBeGreaterThan(2);
+
+    // An agent whose uploader has acknowledged nothing (cursor 0): the old segments stay.
+    const config = resolveConfig(['serve', '--source', join(dir, 'app.log'), '--data-dir', join(dir, 'data'), '--segment-bytes', '64KiB', '--retention', '24h']);
+    const durable = await openDurable(config, { ingestStatus: () => [], logger: silentLogger, keepFrom: () => 0 });
+    try {
+      expect(durable.wal.segments().length).toBeGreaterThanOrEqual(segments);
+      expect((await durable.store.coverage()).entries).toBe(4_000);
+    } finally {
+      await durable.close();
+    }
   });
 });

@@ -280,8 +280,16 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'retention-at-start',
     rule: 'entries retention dropped stay dropped after a restart (issue 9)',
     file: 'src/store/durable.ts',
-    from: '      await applyRetention(wal, store, retention, logger);\n    } catch',
+    from: '      await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);\n    } catch',
     to: '      void applyRetention;\n    } catch',
+    tests: ['test/unit/retention.test.ts'],
+  },
+  {
+    name: 'retention-at-start-keep-from',
+    rule: 'retention at start-up keeps what an ingest agent has not had acknowledged',
+    file: 'src/store/durable.ts',
+    from: '      await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);\n    } catch',
+    to: '      await applyRetention(wal, store, retention, logger, Date.now(), Infinity);\n    } catch',
     tests: ['test/unit/retention.test.ts'],
   },
 ];

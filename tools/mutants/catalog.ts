@@ -292,4 +292,13 @@ export const MUTATIONS: readonly Mutation[] = [
     to: '      await applyRetention(wal, store, retention, logger, Date.now(), Infinity);\n    } catch',
     tests: ['test/unit/retention.test.ts'],
   },
+  {
+    name: 'format-per-file',
+    rule: 'each file of a source is read with its own format (a rotated file beside a new one of another format; issues 9 and 10)',
+    file: 'src/ingest/source-follower.ts',
+    from: 'format: new FormatSlot(o.format, (verdict) => this.judged(t, verdict)),',
+    to: 'format: ((o as { slot?: FormatSlot }).slot ??= new FormatSlot(o.format, (verdict) => this.judged(t, verdict))),',
+    tests: ['test/integration/formats-serve.test.ts'],
+    dist: true,
+  },
 ];

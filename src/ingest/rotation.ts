@@ -24,7 +24,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { basename } from 'node:path';
 import { type FileHead, PlainSource } from './file-bytes.js';
-import { copyOfAny, findCopy, holds, UNSURE } from './file-match.js';
+import { copyInProgress, copyOfAny, findCopy, holds, UNSURE } from './file-match.js';
 import { absentTwice, type Candidate, Heads, listSiblings, oldestFirst, openCandidate, sameIdentity, statPath } from './siblings.js';
 import { type FileSetHooks, type FileState, idKey, type SourceResume, type TrackedFile } from './tracked-file.js';
 
@@ -293,6 +293,10 @@ export class FileSet {
         continue;
       }
       if (await copyOfAny(c, located.keys(), heads)) continue;
+      if (await copyInProgress(c, located.keys(), heads)) {
+        this.retryAt ??= Date.now() + RETRY_LOOK_MS;
+        continue;
+      }
       // Last written before the source was first followed: history nobody asked for (the first
       // process may have been stopped before it wrote anything, so this is decided by time).
       const history = this.legacyLook || c.mtimeMs < this.historyBefore;

@@ -324,7 +324,7 @@ export const MUTATIONS: readonly Mutation[] = [
     rule: 'a failed WAL fsync: /healthz answers 503 with the reason (issue 9 item 7)',
     file: 'src/mcp/transports/health.ts',
     from: "    if (this.phase !== 'stopping' && s.wal.error != null) {",
-    to: "    if (this.phase !== 'stopping' && s.wal.error != null && false) {",
+    to: "    if (this.phase !== 'stopping' && s.wal.error != null && s.uptimeS < 0) {",
     tests: ['test/integration/wal-fsync-failure.test.ts'],
     dist: true,
   },

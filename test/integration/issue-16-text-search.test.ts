@@ -3,6 +3,7 @@
  * and fields, and related_log across sources, on three files whose bodies are plain text
  * with key=value pairs, JSON records and logfmt; an unfinished search says so; bad filters are
  * isError results naming the field; after a restart (checkpointed filters) the answers hold.
+ * Then the same filters on files in three other formats (pino, logfmt, combined), detected.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,5 +159,89 @@ describe('issue 16: text search and related_log through a real server', () => {
     } finally {
       await small.close();
     }
+  });
+});
+
+/**
+ * The same filters on the formats services write, each detected per source (--format auto):
+ * pino JSON records (fields by name and by dotted path), logfmt lines (pattern and fields on
+ * the key=value pairs) and an nginx/Apache combined access log (contains on the request line);
+ * related_log follows a request id from the JSON record to the logfmt line.
+ */
+describe('issue 16: text filters on pino, logfmt and combined access logs, formats detected', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ltm-i16f-'));
+  const BASE = Date.parse('2024-01-15T10:00:00.000Z');
+  const pino: string[] = [];
+  const logfmt: string[] = [];
+  const web: string[] = [];
+  const clf = (ms: number): string => {
+    const d = new Date(ms);
+    const two = (n: number): string => String(n).padStart(2, '0');
+    return `${two(d.getUTCDate())}/Jan/2024:${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} +0000`;
+  };
+  for (let i = 0; i < 1000; i++) {
+    const t = BASE + i * 1000;
+    pino.push(JSON.stringify(
+      i === 500
+        ? { level: 50, time: t, pid: 7, hostname: 'web-1', msg: 'payment declined', request_id: 'req-pay-9', http: { status: 502 } }
+        : { level: 30, time: t, pid: 7, hostname: 'web-1', msg: 'handled', request_id: `req-${i}`, http: { status: 200 } },
+    ));
+    logfmt.push(i === 505
+      ? `time=${iso(t + 300)} level=error msg="charge failed" request_id=req-pay-9 amount=12.50`
+      : `time=${iso(t + 300)} level=info msg="job done" job=j-${i} took_ms=${i % 13}`);
+    web.push(i === 510
+      ? `10.0.0.9 - - [${clf(t)}] "POST /checkout?cart=zq77 HTTP/1.1" 502 0 "-" "Mozilla/5.0"`
+      : `10.0.0.${i % 250} - - [${clf(t)}] "GET /items/${i} HTTP/1.1" 200 ${i % 900} "-" "curl/8.4.0"`);
+  }
+  const files = { pino: join(dir, 'pino.log'), worker: join(dir, 'worker.log'), web: join(dir, 'access.log') };
+  writeFileSync(files.pino, pino.join('\n') + '\n');
+  writeFileSync(files.worker, logfmt.join('\n') + '\n');
+  writeFileSync(files.web, web.join('\n') + '\n');
+  const T5 = iso(BASE + 505_000);
+  let client: Client;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ client, close } = await connectStdio([
+      '--scan-budget-ms', '60000', '--source', `pino=${files.pino}`, '--source', `worker=${files.worker}`, '--source', `web=${files.web}`, '--ephemeral',
+    ]));
+    await waitLive(client);
+  });
+  afterAll(async () => close?.());
+
+  const find = async (a: Record<string, unknown>): Promise<Answer> => {
+    const r = await client.callTool({ name: 'find_nearest_log', arguments: { timestamp: T5, ...a } });
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+    return r.structuredContent as Answer;
+  };
+  const where = (a: Answer): string[] => a.entries.map((e) => `${e.source}:${e.line}`);
+
+  it('each source is read in its own format', async () => {
+    const r = await client.callTool({ name: 'tail_status', arguments: {} });
+    const s = r.structuredContent as { sources: { name: string; format: string; entries: number }[] };
+    expect(Object.fromEntries(s.sources.map((x) => [x.name, [x.format, x.entries]]))).toEqual({
+      pino: ['pino', 1000], worker: ['logfmt', 1000], web: ['combined', 1000],
+    });
+  });
+
+  it('contains, pattern and fields find the entries, nearest first, in every format', async () => {
+    const checkout = await find({ contains: 'CHECKOUT?cart=zq77' });
+    expect(where(checkout)).toEqual(['web:511']);
+    const m = checkout.entries[0]!.matches![0]!;
+    expect(checkout.entries[0]!.body.slice(m.start, m.end)).toBe('checkout?cart=zq77');
+    expect(where(await find({ pattern: 'charge failed.*amount=\\d+\\.\\d\\d' }))).toEqual(['worker:506']);
+    // The same request id in a JSON record (5 s before T) and a logfmt line (0.3 s after).
+    expect(where(await find({ fields: { request_id: 'req-pay-9' }, count: 3 }))).toEqual(['worker:506', 'pino:501']);
+    expect(where(await find({ fields: { 'http.status': 502 } }))).toEqual(['pino:501']);
+    expect(where(await find({ fields: { status: '502' }, direction: 'before' }))).toEqual(['pino:501']);
+    expect((await find({ contains: 'zq77', source: 'pino' })).status).toBe('no_match');
+  });
+
+  it('related_log follows the request id from the JSON record to the logfmt line', async () => {
+    const rel = await client.callTool({ name: 'related_log', arguments: { source: 'pino', line: 501, window_s: 60 } });
+    expect(rel.isError, JSON.stringify(rel.content)).toBeFalsy();
+    const r = rel.structuredContent as { ids: { field: string; value: string }[]; entries: Entry[] };
+    expect(r.ids).toEqual([{ field: 'request_id', value: 'req-pay-9' }]);
+    expect(r.entries.map((e) => `${e.source}:${e.line}`)).toEqual(['worker:506']);
   });
 });

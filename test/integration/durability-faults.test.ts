@@ -49,8 +49,10 @@ describe('retention', () => {
     appendSeq(log, 2_001, 2_000, (seq) => recent + seq);
     await waitFor(async () => {
       const st = await tailStatus(s.client);
-      return st.sources[0]!.lines_read === 4_000 && st.index.entries === 2_000 ? st : null;
-    }, DEADLINE_MS, async () => tailStatus(s.client));
+      // The entries leave the index before the file is deleted (under the WAL's mutex): wait for both.
+      const gone = !readdirSync(join(data, 'wal')).includes('0000000000000000.wal');
+      return st.sources[0]!.lines_read === 4_000 && st.index.entries === 2_000 && gone ? st : null;
+    }, DEADLINE_MS, async () => ({ status: await tailStatus(s.client), wal: readdirSync(join(data, 'wal')) }));
     expect(readdirSync(join(data, 'wal'))).not.toContain('0000000000000000.wal');
 
     const check = async (when: string, entries: number): Promise<void> => {

@@ -29,6 +29,7 @@ import {
   type Store,
   type StoreStatus,
   type WalStatus,
+  walFailedMessage,
 } from './store.js';
 
 /** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
@@ -283,17 +284,20 @@ export class EmbeddedStore implements Store {
   async status(source?: string): Promise<StoreStatus> {
     const selected = this.select(source);
     const ingest = new Map((this.options.ingestStatus?.() ?? []).map((s) => [s.name, s]));
+    const wal = this.options.walStatus?.() ?? WAL_OFF;
     const now = this.now();
     const sources: SourceStatus[] = selected.map((index) => {
       const base: IngestStatus = ingest.get(index.name) ?? {
         // A source the data dir holds but this process does not follow: its data, no tailing.
         name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
         bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
-        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0,
+        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0, missedBytes: 0, missedFiles: 0,
         ...this.options.persistedIngest?.get(index.name),
       };
       const last = index.entries === 0 ? null : index.lastTs;
-      return { ...base, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
+      // A failed WAL stops every source, the quiet ones too: say so on each.
+      const failed = wal.error != null ? { state: 'error' as const, error: walFailedMessage(wal.error) } : {};
+      return { ...base, ...failed, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
     });
     const coverage = this.coverageOf(this.indexes);
     let memoryBytes = 0;
@@ -301,7 +305,7 @@ export class EmbeddedStore implements Store {
     return {
       backend: 'embedded',
       sources,
-      wal: this.options.walStatus?.() ?? WAL_OFF,
+      wal,
       lost: this.lost.filter((g) => source === undefined || g.source === source),
       repairedRecords: this.repairedRecords,
       index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },

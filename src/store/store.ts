@@ -111,6 +111,12 @@ export interface SourceStatus {
   /** Lines longer than the line limit (kept up to it), and the bytes skipped past it. */
   longLines: number;
   longLineBytesSkipped: number;
+  /**
+   * Lines that could not be read any more (deleted or truncated before they were read): bytes
+   * when known, and whole files lost. Absent = 0.
+   */
+  missedBytes?: number;
+  missedFiles?: number;
   error?: string;
 }
 
@@ -131,6 +137,16 @@ export interface WalStatus {
   fsyncs?: number;
   fsyncSeconds?: number;
   lastFsyncSeconds?: number | null;
+  /**
+   * Set once an fsync failed: the WAL refuses appends until the process restarts (by design:
+   * a retried fsync can report success for data the kernel dropped). Absent or null = fine.
+   */
+  error?: string | null;
+}
+
+/** What every source says once the WAL failed (tail_status, /healthz). */
+export function walFailedMessage(walError: string): string {
+  return `the WAL failed and ingestion is stopped until log-triage-mcp is restarted: ${walError}`;
 }
 
 /** An ingest agent's shipping of its local log to a remote store (absent for the embedded store). */

@@ -121,8 +121,11 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
 function catchUpBytes(sources: readonly SourceSpec[], resume: Backend['resume'] | undefined): number {
   let total = 0;
   for (const s of sources) {
-    const size = statSync(s.path, { throwIfNoEntry: false })?.size ?? 0;
-    total += Math.max(0, size - (resume?.get(s.name)?.point.position ?? 0));
+    const st = statSync(s.path, { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    // Where the file now at the path was left, if it is one the source has been through.
+    const known = resume?.get(s.name)?.files.find((f) => f.file.dev === st.dev && f.file.ino === st.ino);
+    total += Math.max(0, st.size - (known?.offset ?? 0));
   }
   return total;
 }

@@ -10,7 +10,7 @@ import { TAG_COUNT } from '../parse/levels.js';
 import { TAG_MASK } from '../parse/meta.js';
 import type { SortedSeq } from './segment.js';
 import { FILTER_BLOCK } from '../text/ngram-filter.js';
-import { TimeChunk } from './time-chunk.js';
+import { type ColumnBatch, TimeChunk } from './time-chunk.js';
 
 /** How far back (in entries) a late line may be inserted into the unsealed chunk. */
 export const LATE_WINDOW = 1024;
@@ -89,6 +89,33 @@ export class MainRun implements SortedSeq {
     this.entries++;
     this.lastTs = ts;
     return true;
+  }
+
+  /**
+   * Appends batch entries from `from` on while they arrive in order, chunk after chunk; returns
+   * the index of the first entry left (b.count when all were taken). The entry left is one the
+   * per-entry path must place: earlier than the run's last timestamp (append() then inserts it
+   * in place or refuses it as late).
+   */
+  appendRun(b: ColumnBatch, from: number): number {
+    let i = from;
+    while (i < b.count) {
+      const t = b.ts[i]!;
+      if (t < this.lastTs) return i;
+      let chunk = this.active;
+      if (chunk === undefined || !chunk.fits(b.lineAdd + b.line[i]!, b.bodyAdd + b.bodyStart[i]!)) {
+        chunk?.seal();
+        chunk = new TimeChunk(b.lineAdd + b.line[i]!, b.bodyAdd + b.bodyStart[i]!, this.chunkCapacity);
+        this.pushChunk(chunk, t);
+      }
+      const to = chunk.appendColumns(b, i, b.count);
+      if (to === i) return i;
+      this.entries += to - i;
+      this.lastTs = chunk.lastTs;
+      this.noteTags(chunk);
+      i = to;
+    }
+    return i;
   }
 
   /** Adds a chunk at the end and records its first timestamp; returns its index. */
@@ -220,6 +247,16 @@ export class MainRun implements SortedSeq {
     for (let s = this.firstSegment; s < this.chunks.length; s++) bytes += this.chunks[s]!.memoryBytes();
     for (const list of this.tagChunks) bytes += list.items.byteLength;
     return bytes;
+  }
+
+  /** Notes the active chunk in the membership list of every tag it holds (after a run of appends). */
+  private noteTags(chunk: TimeChunk): void {
+    const s = this.chunks.length - 1;
+    for (let tag = 0; tag < TAG_COUNT; tag++) {
+      if (chunk.tagCount(tag) === 0) continue;
+      const list = this.tagChunks[tag]!;
+      if (list.length === 0 || list.items[list.length - 1] !== s) list.push(s);
+    }
   }
 
   private noteTag(chunk: TimeChunk, meta: number): void {

@@ -5,7 +5,8 @@
  */
 import { LateStore } from './late-store.js';
 import { MainRun } from './main-run.js';
-import { TimeChunk } from './time-chunk.js';
+import { FILTER_GROUP, FILTER_WORDS } from '../text/ngram-filter.js';
+import { type ColumnBatch, TimeChunk } from './time-chunk.js';
 import type { Segment, SortedSeq } from './segment.js';
 
 export class SourceIndex {
@@ -26,6 +27,21 @@ export class SourceIndex {
   /** Adds an entry; `filter` is its group's text filter (words[filterAt..]), if it has one. */
   append(ts: number, meta: number, line: number, bodyPos: number, bodyLen: number, filter?: Uint32Array | null, filterAt = 0): void {
     if (!this.main.append(ts, meta, line, bodyPos, bodyLen, filter, filterAt)) this.late.insert(ts, meta, line, bodyPos, bodyLen);
+  }
+
+  /**
+   * Appends a parsed batch: runs of in-order entries go to the main run column by column, and
+   * each entry that breaks the order takes the per-entry path (in place, or the late store).
+   */
+  appendBatch(b: ColumnBatch): void {
+    let i = 0;
+    while (i < b.count) {
+      i = this.main.appendRun(b, i);
+      if (i >= b.count) break;
+      const start = b.bodyStart[i]!;
+      this.append(b.ts[i]!, b.meta[i]!, b.lineAdd + b.line[i]!, b.bodyAdd + start, b.bodyEnd[i]! - start, b.filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
+      i++;
+    }
   }
 
   get entries(): number {

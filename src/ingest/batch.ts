@@ -16,8 +16,8 @@ export interface IngestBatch {
   chunk: Buffer;
   byteStart: number;
   byteEnd: number;
-  /** Bumped each time the source starts over (a new file after rotation, or truncation). */
-  generation: number;
+  /** Which of the source's files the bytes came from (line numbers run per file). */
+  fileKey: number;
   /** 1-based line number of the chunk's first line. */
   firstLine: number;
   parsed: ParsedChunk;

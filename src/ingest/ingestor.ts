@@ -6,8 +6,9 @@ import { resolveFormat } from '../parse/formats.js';
 import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
 import type { Logger } from '../log.js';
 import type { IngestStatus } from '../model/index.js';
-import type { ParsePool } from './parse-pool.js';
-import { type ResumePoint, SourceFollower } from './source-follower.js';
+import { ParsePool } from './parse-pool.js';
+import type { SourceResume } from './tracked-file.js';
+import { SourceFollower } from './source-follower.js';
 import { type IngestSink, SourcePipeline } from './source-pipeline.js';
 import { SourceTracker } from './source-tracker.js';
 
@@ -21,9 +22,8 @@ export interface IngestorOptions {
   pool: ParsePool;
   sink: IngestSink;
   logger: Logger;
-  /** Per source name: where to continue, and the line number and generation there. */
-  resume?: ReadonlyMap<string, { point: ResumePoint; line: number; generation: number }>;
-
+  /** Per source name: the files it has been through and where each was left. */
+  resume?: ReadonlyMap<string, SourceResume>;
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
@@ -54,13 +54,15 @@ export class Ingestor {
       const onError = (err: Error): void => log.warn({ err: err.message }, 'ingestion error');
       const pipeline = new SourcePipeline(spec.name, options.pool, options.sink, tracker, parseOptions, onError);
       const resume = options.resume?.get(spec.name);
-      if (resume !== undefined) pipeline.setNextLine(resume.generation, resume.line);
       const follower = new SourceFollower({
         path: spec.path,
         format: forced,
         tracker,
         onChunk: (chunk) => pipeline.submit(chunk),
-        ...(resume === undefined ? {} : { resume: resume.point, firstGeneration: resume.generation }),
+        onFiles: async (files) => pipeline.submitFiles(files),
+        allocChunk: ParsePool.allocChunk,
+        onMissed: (fields, message) => log.warn(fields, message),
+        ...(resume === undefined ? {} : { resume }),
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
         ...(options.quietMs === undefined ? {} : { quietMs: options.quietMs }),
         ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
@@ -99,6 +101,8 @@ export class Ingestor {
 
   async stop(): Promise<void> {
     await Promise.all(this.sources.map(async (s) => {
+      // A halted pipeline (the WAL failed) applies nothing more: release a follower waiting for room.
+      if (s.pipeline.halted) s.pipeline.stop();
       await s.follower.stop();
       await s.pipeline.idle();
       s.pipeline.stop();

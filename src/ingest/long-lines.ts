@@ -13,7 +13,10 @@
  * bytes) so the chunk's byte range still covers the source bytes it stands for. A WAL record
  * of such a chunk has a raw block shorter than its byte range (src/wal/FORMAT.md).
  */
-import type { FileHandle } from 'node:fs/promises';
+/** What skip() reads from: a FileHandle, or a ByteSource (file-bytes.ts, plain or gzip). */
+export interface PositionalReader {
+  read(buf: Buffer, off: number, len: number, pos: number): Promise<number | { bytesRead: number }>;
+}
 
 export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
 /** Read size while skipping the rest of a long line (reused; nothing of it is kept). */
@@ -83,11 +86,12 @@ export class LineLimiter {
    * bytes until the long line's newline. Returns the source bytes dropped; `skipping` turns
    * off once the newline is found (the newline itself is left to be read as usual).
    */
-  async skip(fd: FileHandle, from: number, size: number): Promise<number> {
+  async skip(fd: PositionalReader, from: number, size: number): Promise<number> {
     this.scratch ??= Buffer.allocUnsafe(SKIP_READ_BYTES);
     let pos = from;
     while (pos < size) {
-      const { bytesRead } = await fd.read(this.scratch, 0, Math.min(SKIP_READ_BYTES, size - pos), pos);
+      const got = await fd.read(this.scratch, 0, Math.min(SKIP_READ_BYTES, size - pos), pos);
+      const bytesRead = typeof got === 'number' ? got : got.bytesRead;
       if (bytesRead === 0) break;
       const nl = this.scratch.subarray(0, bytesRead).indexOf(10);
       const dropped = nl < 0 ? bytesRead : nl;

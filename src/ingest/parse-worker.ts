@@ -21,5 +21,6 @@ export default function parseTask(task: ParseTask): ArrayBuffer {
   const format = resolveFormat(task.format, task.options);
   if (format === undefined) throw new Error(`unknown format ${task.format}`);
   const chunk = Buffer.from(task.buffer, task.byteOffset, task.length);
-  return move(encodeParsedChunk(withFilters(chunk, format.parseChunk(chunk, task.options)))) as ArrayBuffer;
+  // Views: the columns are copied once, into the buffer that moves to the main thread.
+  return move(encodeParsedChunk(withFilters(chunk, format.parseChunk(chunk, task.options, true)))) as ArrayBuffer;
 }

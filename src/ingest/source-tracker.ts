@@ -31,6 +31,9 @@ export class SourceTracker {
   /** Lines longer than --max-line-bytes, and the bytes skipped past their limit. */
   longLines = 0;
   longLineBytesSkipped = 0;
+  /** Lines that could not be read any more (a gap): bytes when known, and whole files lost. */
+  missedBytes = 0;
+  missedFiles = 0;
   error: string | undefined;
   lastGrowthAt = Date.now();
   private samples: { at: number; lines: number }[] = [];
@@ -59,6 +62,12 @@ export class SourceTracker {
     const now = Date.now();
     this.samples.push({ at: now, lines: this.linesRead });
     while (this.samples.length > 2 && this.samples[0]!.at < now - RATE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Counts a gap: `bytes` when known, and a whole file when `file`. */
+  addMissed(bytes: number | null, file: boolean): void {
+    if (bytes !== null) this.missedBytes += bytes;
+    if (file) this.missedFiles++;
   }
 
   /** An over-long line's bytes past the limit were skipped (`newLine`: the first of a line). */
@@ -115,6 +124,8 @@ export class SourceTracker {
       rotations: this.rotations,
       longLines: this.longLines,
       longLineBytesSkipped: this.longLineBytesSkipped,
+      missedBytes: this.missedBytes,
+      missedFiles: this.missedFiles,
       ...(this.error === undefined ? {} : { error: this.error }),
     };
   }

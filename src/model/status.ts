@@ -29,6 +29,12 @@ export interface SourceStatus {
   /** Lines longer than the line limit (kept up to it), and the bytes skipped past it. */
   longLines: number;
   longLineBytesSkipped: number;
+  /**
+   * Lines that could not be read any more (deleted or truncated before they were read): bytes
+   * when known, and whole files lost. Absent = 0.
+   */
+  missedBytes?: number;
+  missedFiles?: number;
   error?: string;
 }
 
@@ -49,6 +55,11 @@ export interface WalStatus {
   fsyncs?: number;
   fsyncSeconds?: number;
   lastFsyncSeconds?: number | null;
+  /**
+   * Set once an fsync failed: the WAL refuses appends until the process restarts (by design:
+   * a retried fsync can report success for data the kernel dropped). Absent or null = fine.
+   */
+  error?: string | null;
 }
 
 /** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */

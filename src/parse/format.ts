@@ -96,8 +96,12 @@ export interface DetectScore {
 
 /** A format as the rest of the program uses it: the line function plus the shared loop. */
 export interface LogFormat extends LineFormat {
-  /** Parses a chunk that starts at a line boundary into columns. */
-  parseChunk(buf: Buffer, options: ParseOptions): ParsedChunk;
+  /**
+   * Parses a chunk that starts at a line boundary into columns. With `views` the columns may
+   * be views of buffers the next parse on this thread reuses: for a caller that copies them
+   * out at once (the parse worker encodes them for the main thread).
+   */
+  parseChunk(buf: Buffer, options: ParseOptions, views?: boolean): ParsedChunk;
   /**
    * Whether the line starting at buf[pos] starts a new entry. `undefined` when the bytes up to
    * `end` are too few to tell yet (the reader waits for more).

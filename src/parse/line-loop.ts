@@ -53,11 +53,19 @@ function contextFor(options: ParseOptions): ParseContext {
 
 const CONTINUED = '; kept as a continuation of the entry above';
 
-/** Parses a chunk that starts at a line boundary into columns, with `format`'s line rules. */
-export function parseChunkWith(format: LineFormat, buf: Buffer, options: ParseOptions): ParsedChunk {
+/** Reused by every parse on this thread (see ChunkBuilder); parsing is synchronous. */
+let builder: ChunkBuilder | null = null;
+
+/**
+ * Parses a chunk that starts at a line boundary into columns, with `format`'s line rules.
+ * `views`: see LogFormat.parseChunk.
+ */
+export function parseChunkWith(format: LineFormat, buf: Buffer, options: ParseOptions, views = false): ParsedChunk {
   const ctx = contextFor(options);
   const end = buf.length;
-  const cb = new ChunkBuilder(Math.ceil(end / 64));
+  if (builder === null || builder.ts.length < end >>> 6) builder = new ChunkBuilder(Math.ceil(end / 64));
+  const cb = builder;
+  cb.reset();
   let pos = 0;
   let lineIdx = 0;
   let current = -1;
@@ -91,7 +99,7 @@ export function parseChunkWith(format: LineFormat, buf: Buffer, options: ParseOp
     lineIdx++;
     pos = nl + 1;
   }
-  return cb.finish(lineIdx);
+  return cb.finish(lineIdx, views);
 }
 
 /** Whether the line at buf[pos] starts an entry (see LogFormat.isEntryStart). */
@@ -168,7 +176,7 @@ export function defineFormat(spec: LineFormat): LogFormat {
     ...(spec.decideBytes === undefined ? {} : { decideBytes: spec.decideBytes }),
     ...(spec.signature === undefined ? {} : { signature: spec.signature }),
     parseLine: spec.parseLine,
-    parseChunk: (buf, options) => parseChunkWith(spec, buf, options),
+    parseChunk: (buf, options, views) => parseChunkWith(spec, buf, options, views),
     isEntryStart: (buf, pos, end) => isEntryStartWith(spec, buf, pos, end),
     score: (sample, options) => scoreWith(spec, sample, options),
     detect(sample) {

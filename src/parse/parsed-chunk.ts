@@ -66,7 +66,12 @@ export interface CustomFormatSpec {
 export const MAX_ERROR_SAMPLES = 5;
 export const ERROR_SAMPLE_BYTES = 200;
 
-/** Growable column set used while scanning a chunk. */
+/**
+ * Growable column set used while scanning a chunk. One builder is reused for every chunk a
+ * thread parses (reset()) instead of allocating and zeroing fresh columns per 4 MiB chunk and
+ * copying them to exact size: parsing the original format alone took 90-109 ns a line with it
+ * against 98-152 without (4 interleaved runs, CPU time, shared machine, 2026-12-02).
+ */
 export class ChunkBuilder {
   count = 0;
   ts: Float64Array;
@@ -75,9 +80,9 @@ export class ChunkBuilder {
   bodyStart: Uint32Array;
   bodyEnd: Uint32Array;
   errors = 0;
-  readonly errorSamples: ParseErrorSample[] = [];
-  readonly customTags: string[] = [];
-  readonly customTagAt: number[] = [];
+  errorSamples: ParseErrorSample[] = [];
+  customTags: string[] = [];
+  customTagAt: number[] = [];
 
   constructor(capacity: number) {
     const n = Math.max(16, capacity);
@@ -86,6 +91,15 @@ export class ChunkBuilder {
     this.line = new Uint32Array(n);
     this.bodyStart = new Uint32Array(n);
     this.bodyEnd = new Uint32Array(n);
+  }
+
+  /** Empties the builder for the next chunk, keeping its columns. */
+  reset(): void {
+    this.count = 0;
+    this.errors = 0;
+    this.errorSamples = [];
+    this.customTags = [];
+    this.customTagAt = [];
   }
 
   /** Appends an entry and returns its index. */
@@ -118,16 +132,20 @@ export class ChunkBuilder {
     return i;
   }
 
-  finish(lines: number): ParsedChunk {
+  /**
+   * The chunk parsed: exact-size copies of the columns, or (`views`) views of the builder's
+   * own columns, valid until the builder is reset (the parse worker encodes them at once).
+   */
+  finish(lines: number, views = false): ParsedChunk {
     const n = this.count;
-    // Exact-size copies: the result is transferred, and a 2x over-allocation would travel too.
+    const take = <T extends Float64Array | Uint8Array | Uint32Array>(a: T): T => (views ? a.subarray(0, n) : a.slice(0, n)) as T;
     return {
       count: n,
-      ts: this.ts.slice(0, n),
-      meta: this.meta.slice(0, n),
-      line: this.line.slice(0, n),
-      bodyStart: this.bodyStart.slice(0, n),
-      bodyEnd: this.bodyEnd.slice(0, n),
+      ts: take(this.ts),
+      meta: take(this.meta),
+      line: take(this.line),
+      bodyStart: take(this.bodyStart),
+      bodyEnd: take(this.bodyEnd),
       lines,
       customTags: this.customTags,
       customTagAt: this.customTagAt,

@@ -9,8 +9,8 @@
  *                           agent's buffer and an uploader ships it (clickhouse/index.ts)
  */
 import type { Config } from '../config.js';
-import type { ResumePoint } from '../ingest/source-follower.js';
 import type { IngestSink } from '../ingest/source-pipeline.js';
+import type { SourceResume } from '../ingest/tracked-file.js';
 import type { Logger } from '../log.js';
 import type { WalIo } from '../wal/index.js';
 import { MemoryBodyStore } from './body-store.js';
@@ -20,18 +20,12 @@ import { EmbeddedStore, type IngestStatus } from './embedded-store.js';
 import { EphemeralSink } from './ephemeral-sink.js';
 import type { Store } from './store.js';
 
-/** Where a source continues after a restart, and the line number and generation there. */
-export interface ResumeInfo {
-  point: ResumePoint;
-  line: number;
-  generation: number;
-}
-
 export interface Backend {
   store: Store;
   /** Where parsed batches go; null for a process that only queries. */
   sink: IngestSink | null;
-  resume: ReadonlyMap<string, ResumeInfo>;
+  /** Per source name: the files it has been through and where each was left (WAL format 2). */
+  resume: ReadonlyMap<string, SourceResume>;
   /** The data dir side (WAL, checkpoints) when this process has one. */
   durable: Durable | null;
   /** Periodic upkeep (checkpoints, retention); run on a timer. */

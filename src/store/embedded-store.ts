@@ -28,6 +28,7 @@ import {
   type Store,
   type StoreStatus,
   type WalStatus,
+  walFailedMessage,
 } from './store.js';
 
 export type { IngestStatus } from '../model/index.js';
@@ -111,10 +112,7 @@ export class EmbeddedStore implements Store {
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
     const filters = parsed.filters ?? this.filtersFor(parsed, base);
     if (parsed.customTags.length === 0) {
-      for (let i = 0; i < count; i++) {
-        const start = bodyStart[i]!;
-        index.append(ts[i]!, meta[i]!, firstLine + line[i]!, base + start, bodyEnd[i]! - start, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS);
-      }
+      index.appendBatch({ count, ts, meta, line, bodyStart, bodyEnd, lineAdd: firstLine, bodyAdd: base, filters });
       return;
     }
     // Chunk-local custom tag ids become process-wide ones; past the dictionary's room the
@@ -284,17 +282,20 @@ export class EmbeddedStore implements Store {
   async status(source?: string): Promise<StoreStatus> {
     const selected = this.select(source);
     const ingest = new Map((this.options.ingestStatus?.() ?? []).map((s) => [s.name, s]));
+    const wal = this.options.walStatus?.() ?? WAL_OFF;
     const now = this.now();
     const sources: SourceStatus[] = selected.map((index) => {
       const base: IngestStatus = ingest.get(index.name) ?? {
         // A source the data dir holds but this process does not follow: its data, no tailing.
         name: index.name, path: this.options.knownPaths?.get(index.name) ?? '', format: 'unknown', state: 'stalled',
         bytesRead: 0, fileBytes: 0, pendingBytes: 0, linesRead: 0,
-        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0,
+        parseErrors: 0, linesPerSec: 0, rotations: 0, longLines: 0, longLineBytesSkipped: 0, missedBytes: 0, missedFiles: 0,
         ...this.options.persistedIngest?.get(index.name),
       };
       const last = index.entries === 0 ? null : index.lastTs;
-      return { ...base, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
+      // A failed WAL stops every source, the quiet ones too: say so on each.
+      const failed = wal.error != null ? { state: 'error' as const, error: walFailedMessage(wal.error) } : {};
+      return { ...base, ...failed, entries: index.entries, lastEntryTs: last, lagMs: last === null ? null : now - last / 1000 };
     });
     const coverage = this.coverageOf(this.indexes);
     let memoryBytes = 0;
@@ -302,7 +303,7 @@ export class EmbeddedStore implements Store {
     return {
       backend: 'embedded',
       sources,
-      wal: this.options.walStatus?.() ?? WAL_OFF,
+      wal,
       lost: this.lost.filter((g) => source === undefined || g.source === source),
       repairedRecords: this.repairedRecords,
       index: { entries: coverage.entries, firstTs: coverage.firstTs, lastTs: coverage.lastTs, memoryBytes },

@@ -89,6 +89,11 @@ export interface NearestAnswer {
 
 export type { IngestStatus, SourceState, SourceStatus, WalStatus } from '../model/index.js';
 
+/** What every source says once the WAL failed (tail_status, /healthz). */
+export function walFailedMessage(walError: string): string {
+  return `the WAL failed and ingestion is stopped until log-triage-mcp is restarted: ${walError}`;
+}
+
 /** An ingest agent's shipping of its local log to a remote store (absent for the embedded store). */
 export interface UploadStatus {
   /** Entries and WAL bytes written locally, not acknowledged by the remote store yet. */

@@ -44,13 +44,46 @@ for (let b = 0; b < 256; b++) FOLD[b] = b >= 65 && b <= 90 ? b | 32 : b;
  * A body shorter than three bytes adds nothing (and no query can probe it: see needleBits).
  */
 export function addTrigrams(words: Uint32Array, at: number, buf: Uint8Array, start: number, end: number): void {
+  addTrigramsTo(new Int32Array(words.buffer, words.byteOffset, words.length), at, plainBytes(buf), start, end);
+}
+
+/**
+ * addTrigrams on an Int32Array view of the words and a plain Uint8Array of the bytes, four
+ * bytes a turn: the four hashes are independent, so the CPU overlaps them instead of waiting
+ * for each read-modify-write of a word. Building the filters was ~70 % of a parse worker's
+ * CPU in a 10M-line catch-up (2026-12-02); this loop takes 160-195 ns a 68-byte body where
+ * the one-byte loop on the Buffer and Uint32Array took 293-309 (CPU time, 5 runs, shared
+ * 2-core machine under load 6).
+ */
+function addTrigramsTo(w: Int32Array, at: number, buf: Uint8Array, start: number, end: number): void {
   if (end - start < 3) return;
   let g = (FOLD[buf[start]!]! << 8) | FOLD[buf[start + 1]!]!;
-  for (let p = start + 2; p < end; p++) {
+  let p = start + 2;
+  for (; p + 3 < end; p += 4) {
+    const g1 = ((g << 8) | FOLD[buf[p]!]!) & 0xffffff;
+    const g2 = ((g1 << 8) | FOLD[buf[p + 1]!]!) & 0xffffff;
+    const g3 = ((g2 << 8) | FOLD[buf[p + 2]!]!) & 0xffffff;
+    const g4 = ((g3 << 8) | FOLD[buf[p + 3]!]!) & 0xffffff;
+    const a1 = Math.imul(g1, H1) >>> SHIFT;
+    const a2 = Math.imul(g2, H1) >>> SHIFT;
+    const a3 = Math.imul(g3, H1) >>> SHIFT;
+    const a4 = Math.imul(g4, H1) >>> SHIFT;
+    w[at + (a1 >>> 5)]! |= 1 << (a1 & 31);
+    w[at + (a2 >>> 5)]! |= 1 << (a2 & 31);
+    w[at + (a3 >>> 5)]! |= 1 << (a3 & 31);
+    w[at + (a4 >>> 5)]! |= 1 << (a4 & 31);
+    g = g4;
+  }
+  for (; p < end; p++) {
     g = ((g << 8) | FOLD[buf[p]!]!) & 0xffffff;
     const a = Math.imul(g, H1) >>> SHIFT;
-    words[at + (a >>> 5)]! |= 1 << (a & 31);
+    w[at + (a >>> 5)]! |= 1 << (a & 31);
   }
+}
+
+/** The bytes as a plain Uint8Array (a Buffer is a subclass: one element kind for the loop). */
+function plainBytes(buf: Uint8Array): Uint8Array {
+  return buf.constructor === Uint8Array ? buf : new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 /**
@@ -60,8 +93,10 @@ export function addTrigrams(words: Uint32Array, at: number, buf: Uint8Array, sta
 export function buildGroupFilters(buf: Uint8Array, count: number, bodyStart: ArrayLike<number>, bodyEnd: ArrayLike<number>): Uint32Array {
   const groups = Math.ceil(count / FILTER_GROUP);
   const words = new Uint32Array(groups * FILTER_WORDS);
+  const w = new Int32Array(words.buffer);
+  const bytes = plainBytes(buf);
   for (let e = 0; e < count; e++) {
-    addTrigrams(words, ((e / FILTER_GROUP) | 0) * FILTER_WORDS, buf, bodyStart[e]!, bodyEnd[e]!);
+    addTrigramsTo(w, ((e / FILTER_GROUP) | 0) * FILTER_WORDS, bytes, bodyStart[e]!, bodyEnd[e]!);
   }
   return words;
 }

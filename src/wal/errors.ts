@@ -56,6 +56,8 @@ export function isNotFound(err: unknown): boolean {
 export interface WalLogger {
   warn(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
+  /** For a state that needs a person (a failed fsync); warn is used when absent. */
+  error?(obj: object, msg: string): void;
 }
 
-export const silentWalLogger: WalLogger = { warn() {}, info() {} };
+export const silentWalLogger: WalLogger = { warn() {}, info() {}, error() {} };

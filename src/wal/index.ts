@@ -18,13 +18,13 @@
  *   retention.ts      deleting sealed segments; sources.ts the source registry
  *   checkpoint.ts     checkpoint files; io.ts the file operations (injectable); errors.ts WalError
  */
-export { Wal, type WalState, type SourceMark } from './wal.js';
+export { Wal, type WalState } from './wal.js';
 export { DEFAULT_SEGMENT_BYTES, type WalOptions } from './options.js';
 export type { RecoveryReport, TornTail, UnreadTail, CorruptRecordReport } from './recovery.js';
 export type { ReplayOptions, ReplayStats, CorruptFound } from './replay.js';
 export type { SegmentInfo } from './segment-list.js';
 export type {
-  BatchRecord, FileIdentity, FsyncPolicy, SourcePosition, SourceReason, SourceRecord, WalBatch, WalRecord, WalSource,
+  BatchRecord, FileIdentity, FsyncPolicy, SourceFile, SourcePosition, SourceReason, SourceRecord, WalBatch, WalRecord, WalSource,
 } from './types.js';
 export { WalError, type WalErrorCode, type WalLogger } from './errors.js';
 export { nodeIo, type WalIo } from './io.js';

@@ -8,10 +8,16 @@ import { crc32c } from './crc32c.js';
 import { align, bytesOf, dataView, getU64, isU32, isU53, setU64, utf8Decoder, utf8Encoder, ZEROS } from './bytes.js';
 import { corrupt, WalError } from './errors.js';
 import { FRAME_BYTES, type Frame, MAX_RAW_BYTES, recordBytes, TYPE_BATCH, TYPE_SEAL, TYPE_SOURCE, writeFrame } from './frame.js';
-import type { BatchRecord, SealFields, SourceFields, SourceReason, SourceRecord, WalBatch } from './types.js';
+import type { BatchRecord, SealFields, SourceFields, SourceFile, SourceReason, SourceRecord, WalBatch } from './types.js';
 
 export const BATCH_HEADER_BYTES = 64;
 export const SOURCE_HEADER_BYTES = 64;
+/** One file entry of a source record's file list (version 2). */
+export const FILE_ENTRY_BYTES = 56;
+const FLAG_POSITION = 1;
+const FLAG_FILES = 2;
+const FILE_GZIP = 1;
+const FILE_DONE = 2;
 export const SEAL_META_BYTES = 64;
 export const SEAL_RECORD_BYTES = FRAME_BYTES + SEAL_META_BYTES;
 /** ts 8 + line 4 + bodyStart 4 + bodyEnd 4 + meta 1. */
@@ -27,7 +33,7 @@ export interface EncodedRecord {
   rawLen: number;
 }
 
-const REASONS: readonly SourceReason[] = ['register', 'preamble', 'rotated', 'truncated'];
+const REASONS: readonly SourceReason[] = ['register', 'preamble', 'rotated', 'truncated', 'files'];
 
 function badBatch(message: string): WalError {
   return new WalError('WAL_BAD_BATCH', message, '', -1);
@@ -115,28 +121,65 @@ export function encodeSource(s: SourceFields): EncodedRecord {
   if (!isU32(s.sourceId)) throw badBatch(`source id must be a u32, got ${s.sourceId}`);
   const name = utf8Encoder.encode(s.name);
   const path = utf8Encoder.encode(s.path);
-  const metaLen = align(SOURCE_HEADER_BYTES + name.length + path.length, 8);
+  const files = s.files ?? [];
+  const listAt = align(SOURCE_HEADER_BYTES + name.length + path.length, 8);
+  const metaLen = listAt + FILE_ENTRY_BYTES * files.length;
   const buf = new Uint8Array(FRAME_BYTES + metaLen);
-  const dv = dataView(buf, FRAME_BYTES, SOURCE_HEADER_BYTES);
+  const dv = dataView(buf, FRAME_BYTES, metaLen);
   dv.setUint32(0, s.sourceId, true);
   dv.setUint32(4, REASONS.indexOf(s.reason) + 1, true);
   const p = s.position;
+  let flags = s.files === null ? 0 : FLAG_FILES;
   if (p !== null) {
     for (const v of [p.file.dev, p.file.ino, p.offset, p.nextLine]) {
       if (!isU53(v)) throw badBatch(`source position fields must be non-negative safe integers, got ${v}`);
     }
-    dv.setUint32(8, 1, true);
+    flags |= FLAG_POSITION;
     setU64(dv, 16, p.file.dev);
     setU64(dv, 24, p.file.ino);
     setU64(dv, 32, p.offset);
     setU64(dv, 40, p.nextLine);
   }
+  dv.setUint32(8, flags, true);
+  dv.setUint32(12, files.length, true);
   dv.setUint32(48, name.length, true);
   dv.setUint32(52, path.length, true);
+  if (!isU53(s.registeredAt)) throw badBatch(`registeredAt must be a non-negative safe integer, got ${s.registeredAt}`);
+  setU64(dv, 56, s.registeredAt);
   buf.set(name, FRAME_BYTES + SOURCE_HEADER_BYTES);
   buf.set(path, FRAME_BYTES + SOURCE_HEADER_BYTES + name.length);
+  for (let i = 0; i < files.length; i++) encodeFileEntry(dv, listAt + i * FILE_ENTRY_BYTES, files[i]!);
   writeFrame(buf, TYPE_SOURCE, metaLen, 0, crc32c(buf.subarray(FRAME_BYTES)), 0);
   return { type: TYPE_SOURCE, parts: [buf], bytes: buf.length, metaLen, rawLen: 0 };
+}
+
+function encodeFileEntry(dv: DataView, at: number, f: SourceFile): void {
+  for (const v of [f.file.dev, f.file.ino, f.offset, f.nextLine, f.size]) {
+    if (!isU53(v)) throw badBatch(`file entry fields must be non-negative safe integers, got ${v}`);
+  }
+  if (!isU32(f.headLen) || !isU32(f.headCrc)) throw badBatch('file entry head length and CRC must be u32');
+  setU64(dv, at, f.file.dev);
+  setU64(dv, at + 8, f.file.ino);
+  setU64(dv, at + 16, f.offset);
+  setU64(dv, at + 24, f.nextLine);
+  setU64(dv, at + 32, f.size);
+  dv.setUint32(at + 40, f.headLen, true);
+  dv.setUint32(at + 44, f.headCrc, true);
+  dv.setUint32(at + 48, (f.gzip ? FILE_GZIP : 0) | (f.done ? FILE_DONE : 0), true);
+}
+
+function decodeFileEntry(dv: DataView, at: number): SourceFile {
+  const flags = dv.getUint32(at + 48, true);
+  return {
+    file: { dev: u64(dv, at, 'dev'), ino: u64(dv, at + 8, 'ino') },
+    offset: u64(dv, at + 16, 'offset'),
+    nextLine: u64(dv, at + 24, 'nextLine'),
+    size: u64(dv, at + 32, 'size'),
+    headLen: dv.getUint32(at + 40, true),
+    headCrc: dv.getUint32(at + 44, true),
+    gzip: (flags & FILE_GZIP) !== 0,
+    done: (flags & FILE_DONE) !== 0,
+  };
 }
 
 export function encodeSeal(s: SealFields): EncodedRecord {
@@ -233,9 +276,16 @@ export function decodeSource(meta: Uint8Array, frame: Frame, pos: number): Sourc
   if (reason === undefined) throw corrupt(`unknown source reason ${dv.getUint32(4, true)}`, '', -1);
   const nameLen = dv.getUint32(48, true);
   const pathLen = dv.getUint32(52, true);
-  if (align(SOURCE_HEADER_BYTES + nameLen + pathLen, 8) !== meta.length) throw corrupt('source meta length mismatch', '', -1);
-  const known = (dv.getUint32(8, true) & 1) === 1;
+  const flags = dv.getUint32(8, true);
+  const count = dv.getUint32(12, true);
+  const hasList = (flags & FLAG_FILES) !== 0;
+  if (!hasList && count !== 0) throw corrupt('source record lists files without its file-list flag', '', -1);
+  const listAt = align(SOURCE_HEADER_BYTES + nameLen + pathLen, 8);
+  if (listAt + FILE_ENTRY_BYTES * count !== meta.length) throw corrupt('source meta length mismatch', '', -1);
+  const known = (flags & FLAG_POSITION) !== 0;
   const nameAt = SOURCE_HEADER_BYTES;
+  const files: SourceFile[] | null = hasList ? [] : null;
+  for (let i = 0; i < count; i++) files!.push(decodeFileEntry(dv, listAt + i * FILE_ENTRY_BYTES));
   return {
     type: 'source',
     pos,
@@ -247,6 +297,8 @@ export function decodeSource(meta: Uint8Array, frame: Frame, pos: number): Sourc
     position: known
       ? { file: { dev: u64(dv, 16, 'dev'), ino: u64(dv, 24, 'ino') }, offset: u64(dv, 32, 'offset'), nextLine: u64(dv, 40, 'nextLine') }
       : null,
+    files,
+    registeredAt: u64(dv, 56, 'registeredAt'),
   };
 }
 

@@ -106,6 +106,7 @@ export async function recoverSegments(io: WalIo, dir: string, logger: WalLogger,
       const n = await readFully(io, fd, head, 0, SEGMENT_HEADER_BYTES, 0);
       const header = decodeHeader(head.subarray(0, n), seg.path);
       if (header.start !== start) throw corrupt(`segment header says start ${header.start}, its name says ${start}`, seg.path, 16);
+      seg.version = header.version;
       seg.size = await io.fileSize(fd);
     });
     if (found !== GONE) segments.push(seg);

@@ -9,7 +9,9 @@ import { corrupt, ioError, WalError } from './errors.js';
 import { type WalIo, writeFully } from './io.js';
 import type { EncodedRecord } from './record-codec.js';
 
-export const WAL_FORMAT_VERSION = 1;
+export const WAL_FORMAT_VERSION = 2;
+/** The oldest segment version this build reads (FORMAT.md, "Versions"). */
+export const OLDEST_WAL_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 64;
 /** "LTWAL\r\n\x1a": the \r\n and \x1a catch text-mode mangling, as PNG's magic does. */
 export const SEGMENT_MAGIC = Uint8Array.of(0x4c, 0x54, 0x57, 0x41, 0x4c, 0x0d, 0x0a, 0x1a);
@@ -69,7 +71,7 @@ export function decodeHeader(buf: Uint8Array, file: string): SegmentHeader {
       8,
     );
   }
-  if (version !== WAL_FORMAT_VERSION || dv.getUint32(12, true) !== SEGMENT_HEADER_BYTES) {
+  if (version < OLDEST_WAL_VERSION || dv.getUint32(12, true) !== SEGMENT_HEADER_BYTES) {
     throw corrupt(`unsupported segment version ${version} or header length`, file, 8);
   }
   const start = getU64(dv, 16);

@@ -6,6 +6,7 @@
  */
 import { isNotFound, ioError } from './errors.js';
 import type { WalIo } from './io.js';
+import { WAL_FORMAT_VERSION } from './segment-file.js';
 
 /** A segment as retention and status see it. */
 export interface SegmentInfo {
@@ -33,6 +34,8 @@ export class SegmentState {
   /** Corrupt records found in this segment (recovery, replay). */
   corrupt = 0;
   sealed = false;
+  /** Format version in the header (segments this process creates have the current one). */
+  version = WAL_FORMAT_VERSION;
 
   constructor(
     readonly name: string,

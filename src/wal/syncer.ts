@@ -157,12 +157,20 @@ export class Syncer {
     this.failure = new WalError(
       'WAL_FAILED',
       `fsync failed (${typeof code === 'string' ? code : 'error'}: ${err instanceof Error ? err.message : String(err)}); ` +
-        'durability of recent records is unknown, reopen the WAL to recover',
+        'durability of recent records is unknown, so the WAL refuses appends until it is reopened',
       file,
       -1,
       { cause: err },
     );
-    this.o.logger.warn({ err, file }, 'WAL fsync failed; the WAL refuses further appends until reopened');
+    // Retrying the fsync could report success for pages the kernel already dropped: only a
+    // reopen (recovery reads what really reached the disk) is safe. Say so where operators look.
+    const log = this.o.logger.error?.bind(this.o.logger) ?? this.o.logger.warn.bind(this.o.logger);
+    log(
+      { err, file },
+      'WAL fsync failed: ingestion is stopped until log-triage-mcp is restarted (queries keep working). ' +
+        'Check the disk holding the data dir (kernel log, free space), then restart: recovery keeps what reached the disk ' +
+        'and reads the rest again from the source files.',
+    );
     this.disarm();
     for (const w of this.waiters.splice(0)) w.reject(this.failure);
   }

@@ -31,7 +31,8 @@ export interface WalBatch {
   raw: Uint8Array;
 }
 
-export type SourceReason = 'register' | 'preamble' | 'rotated' | 'truncated';
+/** 'rotated' and 'truncated' are version-1 markers: still read, no longer written. */
+export type SourceReason = 'register' | 'preamble' | 'rotated' | 'truncated' | 'files';
 
 /** How far a source was consumed: the next byte and line to read, in which file. */
 export interface SourcePosition {
@@ -40,12 +41,36 @@ export interface SourcePosition {
   nextLine: number;
 }
 
+/**
+ * One file a source has been through (FORMAT.md, "File entries"): where it was left, and its
+ * first bytes' CRC to tell it from another file on the same inode or to recognize a copy.
+ */
+export interface SourceFile {
+  file: FileIdentity;
+  /** Bytes consumed (decompressed bytes for a gzip file). */
+  offset: number;
+  /** 1-based next line; 0 for a file passed over (never read). */
+  nextLine: number;
+  /** Bytes the file held when last looked at (a lower bound). */
+  size: number;
+  /** CRC32C of the file's first headLen bytes (decompressed for gzip); headLen 0 = unknown. */
+  headLen: number;
+  headCrc: number;
+  gzip: boolean;
+  /** Rotated away and read to its end. */
+  done: boolean;
+}
+
 export interface SourceFields {
   sourceId: number;
   reason: SourceReason;
   name: string;
   path: string;
   position: SourcePosition | null;
+  /** The whole file list (version 2), or null for a record that carries none (version 1). */
+  files: SourceFile[] | null;
+  /** When the source was first registered, epoch ms; 0 when not known (version 1). */
+  registeredAt: number;
 }
 
 /** A source as the WAL knows it after open and after every append. */
@@ -55,6 +80,15 @@ export interface WalSource {
   path: string;
   /** Last consumed position, null until the first batch or marker. */
   position: SourcePosition | null;
+  /** The files it has been through and that were on disk at the last look, oldest first. */
+  files: SourceFile[];
+  /**
+   * True when the list was derived from a version-1 position (no file heads, no passed-over
+   * files): the follower then treats files it does not know as old, as version 1 did.
+   */
+  legacy: boolean;
+  /** When the source was first registered, epoch ms; 0 when not known (version 1). */
+  registeredAt: number;
 }
 
 /** Per-segment statistics kept in the seal trailer. */

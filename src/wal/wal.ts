@@ -20,11 +20,11 @@ import { type EncodedRecord, encodeBatch, encodeSeal, encodeSource, SEAL_RECORD_
 import { recoverSegments, type RecoveryReport } from './recovery.js';
 import { type CorruptFound, type ReplayOptions, type ReplayStats, replaySegments } from './replay.js';
 import { deleteSealedPrefix } from './retention.js';
-import { createSegment, segmentName } from './segment-file.js';
+import { createSegment, segmentName, WAL_FORMAT_VERSION } from './segment-file.js';
 import { type SegmentInfo, SegmentList, SegmentState } from './segment-list.js';
-import { isRepairBatch, type SourceTable } from './sources.js';
+import { isRepairBatch, listOf, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
-import type { FileIdentity, FsyncPolicy, SourceFields, WalBatch, WalRecord, WalSource } from './types.js';
+import type { FsyncPolicy, SourceFields, SourceFile, WalBatch, WalRecord, WalSource } from './types.js';
 
 /**
  * The WalStatus every store reports (src/model/status.ts), as this WAL fills it: every
@@ -41,14 +41,6 @@ export interface WalState extends WalStatus {
   endPos: number;
   /** Set once an fsync failed: the WAL refuses appends until reopened. */
   error: string | null;
-}
-
-export interface SourceMark {
-  reason: 'rotated' | 'truncated';
-  file: FileIdentity;
-  /** Where reading restarts in the new file (usually 0). */
-  offset: number;
-  nextLine: number;
 }
 
 /** What open() hands the constructor: the resolved options and what recovery found. */
@@ -146,7 +138,20 @@ export class Wal {
     if (rec.report.tornTails.length > 0 || rec.report.corrupt.length > 0) {
       logger.warn({ tornTails: rec.report.tornTails.length, corrupt: rec.report.corrupt.length }, 'WAL recovered with repairs');
     }
-    return new Wal({ ...resolved, list, activeFd: fd, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
+    const wal = new Wal({ ...resolved, list, activeFd: fd, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
+    if (list.active.version < WAL_FORMAT_VERSION) {
+      // FORMAT.md, recovery step 6: a segment never mixes two versions' records, and an older
+      // build must refuse this directory from now on rather than misread the new records.
+      const from = list.active.version;
+      try {
+        await wal.mutex.runExclusive(() => wal.cut());
+      } catch (err) {
+        await wal.close().catch(() => undefined);
+        throw err;
+      }
+      logger.info({ from, to: WAL_FORMAT_VERSION }, 'WAL: sealed the last segment of the older format and continued in the current one');
+    }
+    return wal;
   }
 
   /**
@@ -164,7 +169,7 @@ export class Wal {
     const { rawPos, durable } = await this.mutex.runExclusive(async () => {
       const { seg, at } = await this.writeRecord(enc);
       seg.addBatch(batch.count, batch.ts);
-      if (!isRepairBatch(this.sourceTable.get(batch.sourceId)?.position ?? null, batch)) {
+      if (!isRepairBatch(this.sourceTable.get(batch.sourceId), batch)) {
         this.sourceTable.applyPosition(batch.sourceId, {
           file: { dev: batch.file.dev, ino: batch.file.ino }, offset: batch.byteEnd, nextLine: batch.firstLine + batch.lines,
         });
@@ -182,26 +187,37 @@ export class Wal {
     if (!isU32(source.id)) throw optionError('source.id', 'a u32', source.id);
     if (typeof source.name !== 'string' || source.name === '') throw optionError('source.name', 'a non-empty string', source.name);
     if (typeof source.path !== 'string') throw optionError('source.path', 'a string', source.path);
-    await this.writeSource(() =>
-      this.sourceTable.differs(source.id, source.name, source.path)
-        ? { sourceId: source.id, reason: 'register', name: source.name, path: source.path, position: this.sourceTable.get(source.id)?.position ?? null }
-        : null,
-    );
+    await this.writeSource(() => {
+      if (!this.sourceTable.differs(source.id, source.name, source.path)) return null;
+      const known = this.sourceTable.get(source.id);
+      return {
+        sourceId: source.id, reason: 'register', name: source.name, path: source.path,
+        position: known?.position ?? null, files: known === undefined ? [] : listOf(known),
+        // A source seen for the first time is registered now; a renamed or moved one keeps its time.
+        registeredAt: known !== undefined && known.registeredAt > 0 ? known.registeredAt : this.now(),
+      };
+    });
   }
 
-  /** Records that a source's file was rotated or truncated and where reading restarts. */
-  async markSource(id: number, mark: SourceMark): Promise<void> {
-    this.checkWritable('markSource');
+  /**
+   * Replaces a source's file list (FORMAT.md, "File entries"): call it after appending the
+   * batches of the bytes the list counts and before any batch of a file it adds.
+   */
+  async recordFiles(id: number, files: readonly SourceFile[]): Promise<void> {
+    this.checkWritable('recordFiles');
     await this.writeSource(() => {
       const s = this.sourceTable.get(id);
       if (s === undefined || !this.sourceTable.has(id)) {
         throw new WalError('WAL_UNKNOWN_SOURCE', `source id ${id} is not registered; call registerSource first`, '', -1);
       }
-      return { sourceId: id, reason: mark.reason, name: s.name, path: s.path, position: { file: { ...mark.file }, offset: mark.offset, nextLine: mark.nextLine } };
+      return {
+        sourceId: id, reason: 'files', name: s.name, path: s.path, position: s.position,
+        files: files.map((f) => ({ ...f, file: { ...f.file } })), registeredAt: s.registeredAt,
+      };
     });
   }
 
-  /** Registered sources with their last consumed position (recovered on open). */
+  /** Registered sources with their last consumed position and file list (recovered on open). */
   sources(): WalSource[] {
     return this.sourceTable.list();
   }

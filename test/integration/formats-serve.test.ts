@@ -5,7 +5,7 @@
  * cross-source query, re-detection after a rotation to another format, an unrecognized file,
  * forced and custom formats, and the DST rule through the CLI (issue 15 item 16).
  */
-import { copyFileSync, mkdtempSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -146,17 +146,26 @@ describe('several formats at once, rotation to another format, unrecognized file
     expect(notes.error).toMatch(/formats: in the --config file/);
   });
 
-  it('detects the format again after a rotation brings a file of another format', async () => {
+  // The format belongs to each file, not to the source: the rotated file, still written to by
+  // a logger that has not reopened its path, is read beside the new one (issue 9 item 4), each
+  // with its own format (issue 10). One format per source parsed either with the other's.
+  it('detects the format again after a rotation brings a file of another format, and keeps the old file\'s', async () => {
     renameSync(files.api, files.api + '.1');
+    appendFileSync(files.api + '.1', '{"level":50,"time":1705314650000,"msg":"pino written after the rename"}\n');
     writeFileSync(files.api, '2024-01-15T10:31:00.000Z [WARN] text after the rotation\n');
-    const s = await until('api re-detected', async () => {
+    const s = await until('api re-detected, both files read', async () => {
       const api = (await status(client)).find((x) => x.name === 'api')!;
-      return api.format === 'iso-bracket' && api.entries === 3 ? api : null;
+      return api.format === 'iso-bracket' && api.entries === 4 ? api : null;
     });
     expect(s.state).not.toBe('error');
+    expect(s.parse_errors).toBe(0);
     const r = await nearest(client, { timestamp: '2024-01-15T10:31:00Z', source: 'api' });
     expect(r.entries[0]!.body).toBe('text after the rotation');
     expect(r.entries[0]!.tag).toBe('WARN');
+    const old = await nearest(client, { timestamp: '2024-01-15T10:30:50Z', source: 'api' });
+    expect(old.entries[0]!.distance_ms).toBe(0);
+    expect(old.entries[0]!.tag).toBe('ERROR');
+    expect(old.entries[0]!.body).toContain('pino written after the rename');
   });
 });
 

@@ -84,10 +84,22 @@ describe('record codec', () => {
   it('decode(encode(source)) gives the source record back', () => {
     const arb = fc.record({
       sourceId: u32,
-      reason: fc.constantFrom('register', 'preamble', 'rotated', 'truncated' as const),
+      reason: fc.constantFrom('register', 'preamble', 'rotated', 'truncated', 'files' as const),
       name: fc.string({ unit: 'grapheme', maxLength: 30 }),
       path: fc.string({ unit: 'grapheme', maxLength: 80 }),
       position: fc.option(fc.record({ file: fc.record({ dev: u53, ino: u53 }), offset: u53, nextLine: u53 }), { nil: null }),
+      // null: a record without a list (version 1); [] and longer lists: version 2.
+      files: fc.option(
+        fc.array(
+          fc.record({
+            file: fc.record({ dev: u53, ino: u53 }), offset: u53, nextLine: u53, size: u53, headLen: u32, headCrc: u32,
+            gzip: fc.boolean(), done: fc.boolean(),
+          }),
+          { maxLength: 6 },
+        ),
+        { nil: null },
+      ),
+      registeredAt: u53,
     });
     fc.assert(
       fc.property(arb, (s: SourceFields) => {

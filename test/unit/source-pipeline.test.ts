@@ -12,9 +12,9 @@ import { SourceTracker } from '../../src/ingest/source-tracker.js';
 import { isoBracketFormat } from '../../src/parse/iso-bracket.js';
 import type { ParseOptions, ParsedChunk } from '../../src/parse/parsed-chunk.js';
 
-function chunk(i: number, generation = 1): FollowedChunk {
+function chunk(i: number, fileKey = 1): FollowedChunk {
   const bytes = Buffer.from(`2024-01-15T00:00:${String(i % 60).padStart(2, '0')}Z [INFO] chunk ${i}\n    at trace ${i}\n`);
-  return { chunk: bytes, byteStart: i * 100, byteEnd: i * 100 + bytes.length, file: { dev: 1, ino: 1 }, generation, format: isoBracketFormat };
+  return { chunk: bytes, byteStart: i * 100, byteEnd: i * 100 + bytes.length, file: { dev: 1, ino: 1 }, fileKey, firstLine: 1, format: isoBracketFormat };
 }
 
 /** A pool whose parses finish in whatever order the test releases them. */

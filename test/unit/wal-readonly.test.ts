@@ -8,8 +8,11 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, u
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/wal/record-codec.js';
-import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
+import { nodeIo, Wal, WAL_FORMAT_VERSION, type SourceFile, type WalBatch, type WalIo } from '../../src/wal/index.js';
 import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
+
+/** A file list entry: source 2 rotated to a new file. */
+const ROTATED_TO: SourceFile = { file: { dev: 2049, ino: 7 }, offset: 0, nextLine: 1, size: 0, headLen: 0, headCrc: 0, gzip: false, done: false };
 
 const dir = useTempDirs();
 
@@ -141,7 +144,7 @@ describe('read-only open beside a live writer', () => {
       const batch = seq[next++]!;
       appended.push({ batch, rawPos: await writer.append(batch) });
     }
-    await writer.markSource(2, { reason: 'rotated', file: { dev: 2049, ino: 7 }, offset: 0, nextLine: 1 });
+    await writer.recordFiles(2, [ROTATED_TO]);
     expect(held.endPos).toBe(heldEnd);
     expect((await replayBatches(held)).map(strip)).toEqual(heldBatches);
     const first = appended[0]!;
@@ -155,7 +158,7 @@ describe('read-only open beside a live writer', () => {
     expect(fresh.sources()).toEqual(writer.sources());
     expect((await replayBatches(fresh)).map(strip)).toEqual(appended.map((a) => expected(a.batch)));
     const sources = (await replayAll(fresh, 0)).filter((r) => r.type === 'source');
-    expect(sources.at(-1)).toMatchObject({ reason: 'rotated', sourceId: 2 });
+    expect(sources.at(-1)).toMatchObject({ reason: 'files', sourceId: 2, files: [ROTATED_TO] });
     await fresh.close();
     await writer.close();
   });
@@ -297,7 +300,7 @@ describe('read-only open of damaged or refused data', () => {
     expect(names.length).toBeGreaterThan(2);
     const first = join(d, names[0]!);
     const buf = readFileSync(first);
-    buf.writeUInt32LE(2, 8);
+    buf.writeUInt32LE(WAL_FORMAT_VERSION + 1, 8);
     buf.writeUInt32LE(crc32c(buf.subarray(0, 60)), 60);
     writeFileSync(first, buf);
     const last = join(d, names.at(-1)!);
@@ -306,7 +309,7 @@ describe('read-only open of damaged or refused data', () => {
     const { io, refused } = readingIo();
     const err = await Wal.open({ dir: d, readOnly: true, io }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'WalError', code: 'WAL_VERSION', file: first, offset: 8 });
-    expect((err as Error).message).toMatch(/format version 2, newer than version 1/);
+    expect((err as Error).message).toContain(`format version ${WAL_FORMAT_VERSION + 1}, newer than version ${WAL_FORMAT_VERSION}`);
 
     buf[9]! ^= 1;
     writeFileSync(first, buf);
@@ -329,7 +332,7 @@ describe('read-only API', () => {
     const calls: [string, () => Promise<unknown>][] = [
       ['append', () => reader.append(makeBatch({ sourceId: 1 }))],
       ['registerSource', () => reader.registerSource({ id: 9, name: 'new', path: '/new' })],
-      ['markSource', () => reader.markSource(1, { reason: 'truncated', file: { dev: 1, ino: 1 }, offset: 0, nextLine: 1 })],
+      ['recordFiles', () => reader.recordFiles(1, [ROTATED_TO])],
       ['deleteSegmentsBefore', () => reader.deleteSegmentsBefore(reader.endPos)],
       ['deleteSealedSegmentsWhere', () => reader.deleteSealedSegmentsWhere(() => true)],
       ['sync', () => reader.sync()],

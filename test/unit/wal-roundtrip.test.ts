@@ -66,16 +66,24 @@ describe('WAL round trip', () => {
     const d = dir('src');
     const wal = await Wal.open({ dir: d });
     const { batches } = await fill(wal, 5, 3);
-    await wal.markSource(7, { reason: 'rotated', file: { dev: 9, ino: 99 }, offset: 0, nextLine: 1 });
+    // Source 7 went through two files: the first read to its end and rotated away, the second
+    // new. The list survives the reopen as written; source 1's batches built its own list.
+    const older = { file: { dev: 9, ino: 98 }, offset: 5000, nextLine: 70, size: 5000, headLen: 256, headCrc: 0xdeadbeef, gzip: true, done: true };
+    const newer = { file: { dev: 9, ino: 99 }, offset: 0, nextLine: 1, size: 12, headLen: 12, headCrc: 7, gzip: false, done: false };
+    await wal.recordFiles(7, [older, newer]);
     await wal.close();
     const again = await Wal.open({ dir: d });
     const lastA = batches.filter((b) => b.sourceId === 1).at(-1)!;
+    const posA = { file: lastA.file, offset: lastA.byteEnd, nextLine: lastA.firstLine + lastA.lines };
+    const lastB = batches.filter((b) => b.sourceId === 7).at(-1)!;
+    // The position stays that of the source's last batch; the list replaced what batches built.
+    const posB = { file: lastB.file, offset: lastB.byteEnd, nextLine: lastB.firstLine + lastB.lines };
     expect(again.sources()).toEqual([
-      { id: 1, name: 'app', path: '/var/log/app.log', position: { file: lastA.file, offset: lastA.byteEnd, nextLine: lastA.firstLine + lastA.lines } },
-      { id: 7, name: 'db', path: '/var/log/db.log', position: { file: { dev: 9, ino: 99 }, offset: 0, nextLine: 1 } },
+      { id: 1, name: 'app', path: '/var/log/app.log', position: posA, legacy: false, registeredAt: expect.any(Number), files: [{ ...posA, size: posA.offset, headLen: 0, headCrc: 0, gzip: false, done: false }] },
+      { id: 7, name: 'db', path: '/var/log/db.log', position: posB, legacy: false, registeredAt: expect.any(Number), files: [older, newer] },
     ]);
     const sources = (await replayAll(again)).filter((r) => r.type === 'source').map((r) => [r.sourceId, r.reason]);
-    expect(sources).toEqual([[1, 'register'], [7, 'register'], [7, 'rotated']]);
+    expect(sources).toEqual([[1, 'register'], [7, 'register'], [7, 'files']]);
     await again.close();
   });
 

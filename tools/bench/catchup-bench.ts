@@ -87,14 +87,22 @@ export function formatCatchupTable(rows: CatchupRow[]): string {
   );
 }
 
+/** Ratio of each run to the lnav run beside it, as min..max (a target is judged on its worst run). */
+function runRatios(ours: number[], lnav: number[]): string {
+  const n = Math.min(ours.length, lnav.length);
+  if (n < 2) return '';
+  const r = Array.from({ length: n }, (_, i) => ours[i]! / lnav[i]!);
+  return ` (${Math.min(...r).toFixed(2)}..${Math.max(...r).toFixed(2)})`;
+}
+
 export function catchupTable(r: CatchupRow): string {
   return table(
-    `Catch-up of a ${count(r.lines)}-line file (${(r.bytes / 1e6).toFixed(0)} MB), median wall time`,
+    `Catch-up of a ${count(r.lines)}-line file (${(r.bytes / 1e6).toFixed(0)} MB), median wall time (min..max) of ${r.offRuns.length} runs; vs lnav: ratio of the medians (min..max of the run-by-run ratios)`,
     ['what', 'time', 'lines/s', 'vs lnav', 'target'],
     [
-      ['lnav 0.11 load (`lnav -n -c ";SELECT count(*) FROM all_logs"`)', r.lnav === null ? r.note : secs(r.lnav), r.lnav === null ? '-' : `${((r.lines / r.lnav) / 1e6).toFixed(2)}M`, '1.00x', `counted ${r.lnavCount ?? '-'}`],
-      ['ours, WAL off (`ingest --ephemeral`)', secs(r.walOff), `${((r.lines / r.walOff) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOff / r.lnav), '<= 1.0x'],
-      ['ours, WAL on, fsync batch (`ingest`)', secs(r.walOn), `${((r.lines / r.walOn) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOn / r.lnav), '<= 1.5x'],
+      ['lnav 0.11 load (`lnav -n -c ";SELECT count(*) FROM all_logs"`)', r.lnav === null ? r.note : secs(r.lnav) + spread(r.lnavRuns), r.lnav === null ? '-' : `${((r.lines / r.lnav) / 1e6).toFixed(2)}M`, '1.00x', `counted ${r.lnavCount ?? '-'}`],
+      ['ours, WAL off (`ingest --ephemeral`)', secs(r.walOff) + spread(r.offRuns), `${((r.lines / r.walOff) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOff / r.lnav) + runRatios(r.offRuns, r.lnavRuns), '<= 0.5x (issue 12)'],
+      ['ours, WAL on, fsync batch (`ingest`)', secs(r.walOn) + spread(r.onRuns), `${((r.lines / r.walOn) / 1e6).toFixed(2)}M`, r.lnav === null ? '-' : ratio(r.walOn / r.lnav) + runRatios(r.onRuns, r.lnavRuns), '<= 0.7x (issue 12)'],
     ],
   );
 }

@@ -31,6 +31,8 @@ const sourceOutput = z.object({
   rotations: z.number(),
   long_lines: z.number(),
   long_line_bytes_skipped: z.number(),
+  missed_bytes: z.number(),
+  missed_files: z.number(),
   error: z.string().optional(),
 });
 
@@ -47,6 +49,8 @@ const outputSchema = {
     corrupt_records: z.number(),
     repaired_records: z.number(),
     lost: z.array(z.object({ source: z.string(), from: z.string().nullable(), to: z.string().nullable(), bytes: z.number(), lines: z.number(), reason: z.string() })),
+    failed: z.boolean(),
+    error: z.string().optional(),
   }),
   upload: z
     .object({
@@ -95,6 +99,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       rotations: src.rotations,
       long_lines: src.longLines,
       long_line_bytes_skipped: src.longLineBytesSkipped,
+      missed_bytes: src.missedBytes ?? 0,
+      missed_files: src.missedFiles ?? 0,
       ...(src.error === undefined ? {} : { error: src.error }),
     })),
     wal: {
@@ -108,6 +114,8 @@ export function tailStatusJson(s: StoreStatus): TailStatusJson {
       corrupt_records: s.wal.corruptRecords,
       repaired_records: s.repairedRecords ?? 0,
       lost: (s.lost ?? []).map((g) => ({ source: g.source, from: iso(g.fromTs), to: iso(g.toTs), bytes: g.bytes, lines: g.lines, reason: g.reason })),
+      failed: s.wal.error != null,
+      ...(s.wal.error == null ? {} : { error: s.wal.error }),
     },
     ...(s.upload === undefined
       ? {}
@@ -139,11 +147,12 @@ export function renderTailStatus(j: TailStatusJson): string {
     const parse = s.parse_errors > 0 ? `, ${s.parse_errors} parse errors` : '';
     const share = s.recognized_share === undefined ? '' : ` ${Math.round(s.recognized_share * 100)}% recognized`;
     const long = s.long_lines > 0 ? `, ${s.long_lines} long lines cut (${s.long_line_bytes_skipped} bytes skipped)` : '';
-    return `${s.name} (${s.path}, ${s.format}${share}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${err}`;
+    const missed = s.missed_bytes > 0 || s.missed_files > 0 ? `, MISSED ${s.missed_bytes} bytes in ${s.missed_files} files (deleted or truncated before they were read)` : '';
+    return `${s.name} (${s.path}, ${s.format}${share}): ${s.state}${pct}, ${s.entries} entries, ${s.lines_per_sec} lines/s, last ${s.last_entry_timestamp ?? '-'}, lag ${lag}, ${s.rotations} rotations${parse}${long}${missed}${err}`;
   });
   const w = j.wal;
   const wal = w.enabled
-    ? `wal: ${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records` +
+    ? `wal: ${w.failed ? `FAILED (${w.error ?? 'fsync error'}), ingestion stopped until restart; ` : ''}${w.segments} segments, ${w.bytes} bytes, ${w.durable_entries} durable, ${w.unsynced_entries} unsynced, fsync ${w.fsync_policy}, last fsync ${w.last_fsync_at ?? '-'}, ${w.corrupt_records} corrupt records` +
       (w.repaired_records > 0 ? `, ${w.repaired_records} re-read from the sources` : '') +
       w.lost.map((g) => `\nlost: ${g.lines} lines of ${g.source} between ${g.from ?? '-'} and ${g.to ?? '-'} (${g.reason})`).join('')
     : 'wal: off (ephemeral)';
@@ -160,9 +169,10 @@ export function registerTailStatusTool(server: McpServer, deps: TailStatusDeps):
       title: 'How fresh the log index is',
       description:
         'Per-source ingestion state (catching_up, live, stalled, missing, error), the log format in use ' +
-        '(detected per file, with the share of lines it recognized), lag behind the newest ' +
-        'line, lines/s, parse errors, rotations, plus WAL durability and index size. Use it to judge ' +
-        'whether find_nearest_log can already see the moment you care about.',
+        '(detected per file, with the share of lines it recognized), lag behind the newest line, lines/s, ' +
+        'parse errors, rotations, lines missed (files deleted or truncated before they were read), plus WAL ' +
+        'durability (and whether it failed) and index size. Use it to judge whether find_nearest_log can ' +
+        'already see the moment you care about.',
       inputSchema: strictInput({ source: sourceInput }),
       outputSchema,
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

@@ -1,10 +1,11 @@
 /**
  * /healthz: 200 once the sources are open and read up to where they stood at startup (the index
- * holds what the files held), 503 before that and while shutting down, with a JSON body saying
- * why. MCP requests are served all along; a load balancer just waits for ready.
+ * holds what the files held), 503 before that, while shutting down, and for good once the WAL
+ * failed (an fsync error: ingestion stops until a restart), with a JSON body saying why. MCP
+ * requests are served all along; a load balancer just waits for ready.
  */
 import type { ServerResponse } from 'node:http';
-import type { Store } from '../../store/store.js';
+import { type Store, walFailedMessage } from '../../store/store.js';
 import { sendJson } from './http-util.js';
 
 export type Phase = 'starting' | 'ready' | 'stopping';
@@ -36,6 +37,11 @@ export class Readiness {
       ...(x.error === undefined ? {} : { error: x.error }),
     }));
     const base = { sources, index: { entries: s.index.entries }, uptime_s: s.uptimeS };
+    if (this.phase !== 'stopping' && s.wal.error != null) {
+      // No Retry-After: waiting does not help, a restart does.
+      sendJson(res, 503, { status: 'failed', reason: `${walFailedMessage(s.wal.error)}; restart the server after checking the disk`, ...base });
+      return;
+    }
     if (this.phase === 'ready') {
       sendJson(res, 200, { status: 'ready', ready_after_ms: (this.readyAt ?? this.since) - this.since, ...base });
       return;

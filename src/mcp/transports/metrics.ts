@@ -32,11 +32,13 @@ export class Metrics {
   private readonly sourceBytes: Counter<'source'>;
   private readonly sourceParseErrors: Counter<'source'>;
   private readonly sourceRotations: Counter<'source'>;
+  private readonly sourceMissedBytes: Counter<'source'>;
+  private readonly sourceMissedFiles: Counter<'source'>;
   private readonly sourceEntries: Gauge<'source'>;
   private readonly sourceLag: Gauge<'source'>;
   private readonly sourceRate: Gauge<'source'>;
   private readonly sourceState: Gauge<'source' | 'state'>;
-  private readonly wal: Record<'enabled' | 'bytes' | 'segments' | 'durable' | 'unsynced' | 'corrupt' | 'lastFsync' | 'lastFsyncSeconds', Gauge>;
+  private readonly wal: Record<'enabled' | 'failed' | 'bytes' | 'segments' | 'durable' | 'unsynced' | 'corrupt' | 'lastFsync' | 'lastFsyncSeconds', Gauge>;
   /** fsync latency as Prometheus sum and count: rate(sum)/rate(count) is the mean latency. */
   private readonly fsyncs: Counter;
   private readonly fsyncSeconds: Counter;
@@ -68,6 +70,16 @@ export class Metrics {
     this.sourceBytes = new Counter({ name: 'log_triage_source_bytes_read_total', help: 'Bytes ingested per source', labelNames: ['source'], registers: r });
     this.sourceParseErrors = new Counter({ name: 'log_triage_source_parse_errors_total', help: 'Lines that could not be parsed, per source', labelNames: ['source'], registers: r });
     this.sourceRotations = new Counter({ name: 'log_triage_source_rotations_total', help: 'File rotations seen per source', labelNames: ['source'], registers: r });
+    this.sourceMissedBytes = new Counter({
+      name: 'log_triage_source_missed_bytes_total',
+      help: 'Bytes of a source that could not be read any more (deleted or truncated before they were read)',
+      labelNames: ['source'], registers: r,
+    });
+    this.sourceMissedFiles = new Counter({
+      name: 'log_triage_source_missed_files_total',
+      help: 'Files of a source deleted (or unreadable) before they were read to their end',
+      labelNames: ['source'], registers: r,
+    });
     this.sourceEntries = new Gauge({ name: 'log_triage_source_entries', help: 'Indexed entries per source', labelNames: ['source'], registers: r });
     this.sourceLag = new Gauge({ name: 'log_triage_source_lag_seconds', help: 'Now minus the newest indexed entry, per source', labelNames: ['source'], registers: r });
     this.sourceRate = new Gauge({ name: 'log_triage_source_lines_per_second', help: 'Recent ingestion rate per source', labelNames: ['source'], registers: r });
@@ -75,6 +87,7 @@ export class Metrics {
     const g = (name: string, help: string): Gauge => new Gauge({ name, help, registers: r });
     this.wal = {
       enabled: g('log_triage_wal_enabled', '1 when a write-ahead log is kept (0 with --ephemeral)'),
+      failed: g('log_triage_wal_failed', '1 once a WAL fsync failed: ingestion is stopped until the server is restarted'),
       bytes: g('log_triage_wal_bytes', 'Bytes in WAL segments on disk'),
       segments: g('log_triage_wal_segments', 'WAL segment files'),
       durable: g('log_triage_wal_durable_entries', 'Entries fsynced to the WAL'),
@@ -114,6 +127,8 @@ export class Metrics {
       this.advance(this.sourceBytes, src.name, 'bytes', src.bytesRead);
       this.advance(this.sourceParseErrors, src.name, 'parse', src.parseErrors);
       this.advance(this.sourceRotations, src.name, 'rot', src.rotations);
+      this.advance(this.sourceMissedBytes, src.name, 'missedBytes', src.missedBytes ?? 0);
+      this.advance(this.sourceMissedFiles, src.name, 'missedFiles', src.missedFiles ?? 0);
       this.sourceEntries.set(l, src.entries);
       this.sourceRate.set(l, src.linesPerSec);
       if (src.lagMs === null) this.sourceLag.remove(l);
@@ -123,6 +138,7 @@ export class Metrics {
       }
     }
     this.wal.enabled.set(s.wal.enabled ? 1 : 0);
+    this.wal.failed.set(s.wal.error != null ? 1 : 0);
     this.wal.bytes.set(s.wal.bytes);
     this.wal.segments.set(s.wal.segments);
     this.wal.durable.set(s.wal.durableEntries);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { Mutex } from 'async-mutex';
 import type { Config } from '../../config.js';
-import type { ResumePoint } from '../../ingest/source-follower.js';
+import type { SourceResume } from '../../ingest/tracked-file.js';
 import { restoreIndex } from '../../index/persist.js';
 import type { Logger } from '../../log.js';
 import { ConfigError } from '../../config.js';
@@ -28,7 +28,8 @@ export interface Durable {
   store: EmbeddedStore;
   sink: WalSink;
   wal: Wal;
-  resume: Map<string, { point: ResumePoint; line: number; generation: number }>;
+  /** Per source name: the files it has been through and where each was left. */
+  resume: Map<string, SourceResume>;
   /** Checkpoint if due, apply retention; run on a timer. */
   maintain(): Promise<void>;
   /** Final checkpoint, WAL fsync and close, lock release. */
@@ -211,21 +212,22 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
     }
   }
 
-  const resume = new Map<string, { point: ResumePoint; line: number; generation: number }>();
+  const resume = new Map<string, SourceResume>();
   for (const s of wal.sources()) {
     const pos = s.position;
-    if (pos === null) continue;
     const end = sink.lastRawEnd.get(s.id);
-    // Only the last batch's raw block holds source bytes: a longer read took in the record's
-    // frame, the tail never matched, and a source whose last batch was one short line (a
-    // quiet log) was read again from 0 at every restart. Unknown length (a checkpoint from
-    // before lastRawLen): no tail, the file size check only.
-    const k = Math.min(RESUME_TAIL_BYTES, pos.offset, sink.lastRawLen.get(s.id) ?? 0);
+    // The last bytes of the source's last batch, which its file must still hold right before
+    // the position. Only that batch's raw block holds source bytes: a longer read took in the
+    // record's frame, the tail never matched, and a source whose last batch was one short line
+    // (a quiet log) was read again from 0 at every restart. Unknown length (a checkpoint from
+    // before lastRawLen): no tail, the file heads and sizes only.
+    const k = pos === null ? 0 : Math.min(RESUME_TAIL_BYTES, pos.offset, sink.lastRawLen.get(s.id) ?? 0);
     const tailBytes = end === undefined || k === 0 ? null : wal.readBody(end - k, k, k);
     resume.set(s.name, {
-      point: { file: pos.file, position: pos.offset, tail: tailBytes === null ? null : Buffer.from(tailBytes).toString('base64') },
-      line: pos.nextLine,
-      generation: 1,
+      files: s.files,
+      legacy: s.legacy,
+      registeredAt: s.registeredAt,
+      tail: pos === null || tailBytes === null ? null : { file: pos.file, position: pos.offset, bytes: Buffer.from(tailBytes) },
     });
   }
 

@@ -3,9 +3,10 @@
  * it every entry it held (3,599 of 3,600 in the probe of issue 15, item 7), while a query for
  * that time answered `ok` with an entry 29 minutes away.
  *
- * A source's batches tile its file: each starts where the one before it ended. During replay
- * GapTracker notices where they do not (a byte range of one file that no surviving record
- * covers). After replay, repairGaps() re-reads each such range from the source file when the
+ * A source's batches tile each of its files: each starts where the one before it in the same
+ * file ended (a source reads a rotated-away file and the new one side by side, so its batches
+ * of two files interleave). During replay GapTracker notices where they do not (a byte range
+ * of one file that no surviving record covers). After replay, repairGaps() re-reads each such range from the source file when the
  * file still holds the same bytes (same identity, and the bytes just before and after the
  * range equal the neighbouring records' raw bytes), parses it and appends it to the WAL as a
  * repair batch (FORMAT.md, "Repair batches"), so the next start finds it there. What cannot be
@@ -57,13 +58,19 @@ const EDGE_BYTES = 64;
 
 const sameFile = (a: FileIdentity, b: FileIdentity): boolean => a.dev === b.dev && a.ino === b.ino;
 
+/** Batches are followed per source and file. */
+const fileKey = (sourceId: number, f: FileIdentity): string => `${sourceId}:${f.dev}:${f.ino}`;
+
 export class GapTracker {
-  private readonly last = new Map<number, BatchEnd>();
+  private readonly last = new Map<string, BatchEnd>();
   readonly gaps: Gap[] = [];
 
-  /** Where a source stood at the checkpoint replay starts from. */
+  /**
+   * Where a source stood at the checkpoint replay starts from (its last batch; a file it read
+   * alongside is followed from its first batch after the checkpoint).
+   */
   seed(sourceId: number, end: BatchEnd): void {
-    this.last.set(sourceId, end);
+    this.last.set(fileKey(sourceId, end.file), end);
   }
 
   /**
@@ -71,7 +78,7 @@ export class GapTracker {
    * it is not the source's newest, so it must not count as its last batch.
    */
   observe(rec: BatchRecord, verbatim: number): boolean {
-    const prev = this.last.get(rec.sourceId);
+    const prev = this.last.get(fileKey(rec.sourceId, rec.file));
     if (prev !== undefined && sameFile(prev.file, rec.file) && rec.byteStart > 0 && rec.byteEnd <= prev.byteEnd) {
       const i = this.gaps.findIndex((g) => g.sourceId === rec.sourceId && sameFile(g.file, rec.file) && g.byteStart === rec.byteStart && g.byteEnd === rec.byteEnd);
       if (i >= 0) this.gaps.splice(i, 1);
@@ -87,7 +94,7 @@ export class GapTracker {
     }
     let lastTs: number | null = null;
     for (let i = 0; i < rec.count; i++) lastTs = Math.max(lastTs ?? -Infinity, rec.ts[i]!);
-    this.last.set(rec.sourceId, {
+    this.last.set(fileKey(rec.sourceId, rec.file), {
       file: rec.file, byteEnd: rec.byteEnd, nextLine: rec.firstLine + rec.lines, lastTs,
       rawEnd: rec.rawPos + rec.rawLen, verbatim,
     });

@@ -6,8 +6,10 @@
  */
 import { Semaphore } from 'async-mutex';
 import type { IngestBatch } from '../../ingest/batch.js';
-import type { IngestSink } from '../../ingest/source-pipeline.js';
-import type { Wal } from '../../wal/index.js';
+import type { KnownFile } from '../../ingest/tracked-file.js';
+import { type IngestSink, SinkHaltedError } from '../../ingest/source-pipeline.js';
+import { type Wal, WalError } from '../../wal/index.js';
+import { walFailedMessage } from '../store.js';
 import type { EmbeddedStore } from '../embedded-store.js';
 
 /**
@@ -46,16 +48,32 @@ export class WalSink implements IngestSink {
     if (id === undefined) throw new Error(`source ${batch.source} has no WAL id`);
     const p = batch.parsed;
     await this.gate.runExclusive(async () => {
-      const rawPos = await this.wal.append({
+      const rawPos = await halting(this.wal.append({
         sourceId: id, file: batch.file, byteStart: batch.byteStart, byteEnd: batch.byteEnd,
         firstLine: batch.firstLine, lines: p.lines, count: p.count, ts: p.ts, meta: p.meta, line: p.line,
         bodyStart: p.bodyStart, bodyEnd: p.bodyEnd, customTags: p.customTags, customTagAt: p.customTagAt,
         parseErrors: p.errors, raw: batch.chunk,
-      });
+      }));
       this.store.indexChunk(batch.source, p, batch.firstLine, rawPos);
       this.lastRawEnd.set(id, rawPos + batch.chunk.length);
       this.lastRawLen.set(id, verbatimTail(batch.chunk.length, batch.byteStart, batch.byteEnd));
       this.entriesSinceCheckpoint += p.count;
     }, 1);
+  }
+
+  async files(source: string, files: KnownFile[]): Promise<void> {
+    const id = this.ids.get(source);
+    if (id === undefined) throw new Error(`source ${source} has no WAL id`);
+    await this.gate.runExclusive(() => halting(this.wal.recordFiles(id, files)), 1);
+  }
+}
+
+/** A failed WAL (WAL_FAILED) stays failed until a restart: the sources stop instead of retrying. */
+async function halting<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof WalError && err.code === 'WAL_FAILED') throw new SinkHaltedError(walFailedMessage(err.message), { cause: err });
+    throw err;
   }
 }

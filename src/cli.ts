@@ -3,10 +3,12 @@
  * The log-triage-mcp command line. Bad flags and unreadable sources print one line on stderr
  * and exit with code 2; everything else logs to stderr through pino.
  *
- * This file imports nothing but the version: `--version` answers before the option parser,
+ * This file imports nothing but the version and the error classes (src/errors.ts, which
+ * imports nothing): `--version` answers before the option parser,
  * the logger or any command is loaded, and every command loads only what it uses (start-up
  * time is paid by every stdio session a client starts, and is part of restart-to-serving).
  */
+import { isUsageError } from './errors.js';
 import { SERVER_VERSION } from './version.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -33,14 +35,6 @@ async function main(argv: string[]): Promise<void> {
     case 'demo':
       return (await import('./commands/demo.js')).demo(config, config.logLevel === 'info' && process.env.LOG_TRIAGE_LOG_LEVEL === undefined ? createLogger('warn') : logger);
   }
-}
-
-/**
- * Start-up errors that are the user's to fix: one line, exit code 2. Matched by name so the
- * modules that define them need not be loaded to recognise them.
- */
-function isUsageError(err: unknown): err is Error {
-  return err instanceof Error && (err.name === 'ConfigError' || err.name === 'RunbookError');
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -9,8 +9,8 @@ import { Ingestor } from './ingest/ingestor.js';
 import { ParsePool } from './ingest/parse-pool.js';
 import type { Logger } from './log.js';
 import { type Backend, openBackend } from './store/backend.js';
-import type { PrefetchedCheckpoint } from './store/checkpoint-prefetch.js';
-import type { Durable } from './store/durable.js';
+import type { PrefetchedCheckpoint } from './store/durable/checkpoint-prefetch.js';
+import type { Durable } from './store/durable/open.js';
 import type { Store } from './store/store.js';
 import type { WalIo } from './wal/index.js';
 

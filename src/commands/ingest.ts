@@ -3,7 +3,8 @@
  * a parse-and-index pass), with a progress bar on stderr. Exits when everything is applied
  * and checkpointed; a later `serve` continues exactly where it stopped.
  */
-import { type Config, ConfigError } from '../config.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
 import { startTracing, tracing } from '../trace/index.js';

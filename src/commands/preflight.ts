@@ -6,7 +6,8 @@
  */
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { ConfigError, type SourceSpec } from '../config.js';
+import type { SourceSpec } from '../config.js';
+import { ConfigError } from '../errors.js';
 
 export interface CheckOptions {
   /** query and ingest: a missing file is an error, not something to wait for. */

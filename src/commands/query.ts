@@ -5,7 +5,8 @@
  */
 import { openEngine } from '../engine.js';
 import type { Logger } from '../log.js';
-import { type Config, ConfigError } from '../config.js';
+import type { Config } from '../config.js';
+import { ConfigError, QueryError, ToolInputError } from '../errors.js';
 import { findNearestLog } from '../mcp/tools/find-nearest-log.js';
 import { searchedNote } from '../mcp/text-filters.js';
 import { unusableSource } from './ingest.js';
@@ -66,7 +67,7 @@ export async function query(config: Config, logger: Logger): Promise<void> {
     ).catch((err: Error) => {
       // A bad argument for the tool (an unknown --tag) is a bad flag here: one line, exit 2.
       // The message starts with the tool's field name; say the flag's (`fields` is --field).
-      if (err.name === 'ToolInputError' || err.name === 'QueryError') throw new ConfigError(`--${flagOfField(err.message)}`);
+      if (err instanceof ToolInputError || err instanceof QueryError) throw new ConfigError(`--${flagOfField(err.message)}`);
       throw err;
     });
     const s = result.structuredContent;

@@ -5,10 +5,11 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Config, ConfigError } from '../config.js';
+import type { Config } from '../config.js';
+import { ConfigError } from '../errors.js';
 import type { Engine } from '../engine.js';
-import { prefetchCheckpoint } from '../store/checkpoint-prefetch.js';
-import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/data-dir.js';
+import { prefetchCheckpoint } from '../store/durable/checkpoint-prefetch.js';
+import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/durable/data-dir.js';
 import type { Logger } from '../log.js';
 import type { ServerDeps } from '../mcp/server.js';
 import type { HttpTransportHandle } from '../mcp/transports/index.js';
@@ -78,7 +79,9 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   const engine = await opening;
   engine.ingestor.start();
   const { createServer } = await server;
-  const deps: ServerDeps = { store: tracing().traceStore(engine.store), bodyCap: config.bodyCap, idFields: config.idFields, ...(runbooks === undefined ? {} : { runbooks }) };
+  // A span around each store query when tracing is on (loaded only then).
+  const store = tracing().enabled ? (await import('../store/traced-store.js')).tracedStore(engine.store, tracing().span.bind(tracing())) : engine.store;
+  const deps: ServerDeps = { store, bodyCap: config.bodyCap, idFields: config.idFields, ...(runbooks === undefined ? {} : { runbooks }) };
   if (config.transport === 'stdio') return serveStdio(engine, createServer, deps, config, logger);
 
   const http = await serveHttp(config, config.transport, engine, deps, logger);

@@ -2,13 +2,11 @@
  * A batch: one parsed chunk of one source, the unit that flows from the reader through the
  * parser to the store (and, with the WAL on, into one WAL record).
  */
+import type { FileIdentity } from '../model/index.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
 
 /** Which file a source's bytes came from, to tell rotation and truncation apart on resume. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-}
+export type { FileIdentity } from '../model/index.js';
 
 export interface IngestBatch {
   /** Configured source name. */

@@ -5,7 +5,7 @@ import type { SourceSpec } from '../config.js';
 import { resolveFormat } from '../parse/formats.js';
 import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
 import type { Logger } from '../log.js';
-import type { IngestStatus } from '../store/embedded-store.js';
+import type { IngestStatus } from '../model/index.js';
 import { ParsePool } from './parse-pool.js';
 import type { SourceResume } from './tracked-file.js';
 import { SourceFollower } from './source-follower.js';

@@ -3,8 +3,8 @@
  * parse errors with the last bad line, rotations and a lines/s rate over the last few seconds.
  */
 import type { ParseErrorSample } from '../parse/parsed-chunk.js';
-import type { IngestStatus } from '../store/embedded-store.js';
-import type { SourceState } from '../store/store.js';
+import type { IngestStatus } from '../model/index.js';
+import type { SourceState } from '../model/index.js';
 
 type ErrorOrigin = 'read' | 'store' | 'detect';
 

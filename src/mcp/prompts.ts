@@ -5,7 +5,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { parseTimestampInput } from '../parse/timestamp.js';
-import { escapeLogText, fenceLogLines } from '../text/untrusted.js';
+import { escapeLogText, fenceLogLines } from '../text/index.js';
 import { MAX_ALERT_CHARS } from '../triage/index.js';
 
 const argsSchema = {

@@ -4,8 +4,37 @@
  */
 import { z } from 'zod';
 import { levelFromName } from '../parse/levels.js';
-import { type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
-import { escapeLogText } from '../text/untrusted.js';
+import { formatTimestamp, type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
+import type { Coverage } from '../store/store.js';
+import { ToolInputError } from '../errors.js';
+import { escapeLogText } from '../text/index.js';
+
+/**
+ * A number field whose every failure (not a number, not an integer, out of range) says the
+ * same thing: the field's name and what is accepted, so a client sees one clear message
+ * whichever check failed.
+ */
+export function numberField(message: string, bounds: { int?: boolean; min?: number; max?: number }): z.ZodNumber {
+  let field = z.number({ error: message });
+  if (bounds.int === true) field = field.int({ error: message });
+  if (bounds.min !== undefined) field = field.min(bounds.min, { error: message });
+  if (bounds.max !== undefined) field = field.max(bounds.max, { error: message });
+  return field;
+}
+
+/** An integer field from min to max: "<name> must be an integer from <min> to <max>". */
+export function intField(name: string, min: number, max: number): z.ZodNumber {
+  return numberField(`${name} must be an integer from ${min} to ${max}`, { int: true, min, max });
+}
+
+/** A whole number of seconds from min to max. */
+export function secondsField(name: string, min: number, max: number): z.ZodNumber {
+  return numberField(`${name} must be an integer number of seconds from ${min} to ${max}`, { int: true, min, max });
+}
+
+export function booleanField(name: string): z.ZodBoolean {
+  return z.boolean({ error: `${name} must be true or false` });
+}
 
 export const timestampInput = z
   .union([z.string().max(64), z.number().int()], {
@@ -53,13 +82,7 @@ export function strictInput<T extends z.ZodRawShape>(shape: T): z.ZodObject<T, z
   });
 }
 
-/** Thrown by handlers for a semantically bad argument; the SDK turns it into an isError result. */
-export class ToolInputError extends Error {
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'ToolInputError';
-  }
-}
+export { ToolInputError } from '../errors.js';
 
 /** Reads the timestamp argument or throws a ToolInputError naming the field. */
 export function requireTimestamp(value: string | number, field = 'timestamp'): number {
@@ -99,3 +122,17 @@ export const coverageOutput = z.object({
   entries: z.number(),
   lag_ms: z.number().nullable(),
 });
+
+export type CoverageJson = z.infer<typeof coverageOutput>;
+
+export function coverageJson(c: Coverage): CoverageJson {
+  return {
+    first_timestamp: c.firstTs === null ? null : formatTimestamp(c.firstTs),
+    last_timestamp: c.lastTs === null ? null : formatTimestamp(c.lastTs),
+    entries: c.entries,
+    lag_ms: c.lagMs === null ? null : Math.round(c.lagMs),
+  };
+}
+
+/** Output shape of the moment a tool was asked about. */
+export const queryOutput = z.object({ timestamp: z.string(), epoch_ms: z.number() });

@@ -16,7 +16,7 @@ import { registerFindNearestLogTool } from './tools/find-nearest-log.js';
 import { registerLogHistogramTool } from './tools/log-histogram.js';
 import { registerRelatedLogTool } from './tools/related-log.js';
 import { registerTailStatusTool } from './tools/tail-status.js';
-import { DEFAULT_ID_FIELDS } from '../text/text-query.js';
+import { DEFAULT_ID_FIELDS } from '../text/index.js';
 import { registerTriageConfidenceTool } from './tools/triage-confidence.js';
 import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 

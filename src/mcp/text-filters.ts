@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { formatTimestamp } from '../parse/timestamp.js';
 import type { Highlight, Searched, TextFilterSpec } from '../store/store.js';
-import { MAX_TERM_CHARS } from '../text/text-query.js';
-import { escapeLogText } from '../text/untrusted.js';
+import { escapeLogText, MAX_TERM_CHARS } from '../text/index.js';
 
 const needle = z.string().min(1, { error: 'contains needs non-empty strings' }).max(MAX_TERM_CHARS, { error: `each contains string is at most ${MAX_TERM_CHARS} characters` });
 

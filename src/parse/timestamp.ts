@@ -39,7 +39,8 @@ function digit(buf: Uint8Array, i: number): number {
 /**
  * Parses `YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|±HH:MM|±HHMM|±HH]` at buf[pos..end).
  * Returns the number of bytes consumed, 0 when the bytes are not such a timestamp.
- * Fixed offsets and a one-entry day cache: 28 ns/line against Date.parse's 162 ns (TARGETS.md).
+ * Fixed offsets and a one-entry day cache: 28 ns/line against Date.parse's 162 ns, measured
+ * when this parser replaced Date.parse (the project's performance targets).
  */
 export function parseIsoBytes(buf: Uint8Array, pos: number, end: number, out: IsoParse): number {
   if (end - pos < 19) return 0;

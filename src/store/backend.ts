@@ -4,7 +4,7 @@
  * Commands and the engine see only this shape, never which backend is behind it.
  *
  *   embedded, --ephemeral   memory only: index + in-memory bodies
- *   embedded                data dir: WAL + checkpoints + index (durable.ts)
+ *   embedded                data dir: WAL + checkpoints + index (durable/open.ts)
  *   clickhouse              the cluster answers queries; with --source, the data dir is the
  *                           agent's buffer and an uploader ships it (clickhouse/index.ts)
  */
@@ -14,8 +14,8 @@ import type { SourceResume } from '../ingest/tracked-file.js';
 import type { Logger } from '../log.js';
 import type { WalIo } from '../wal/index.js';
 import { MemoryBodyStore } from './body-store.js';
-import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
-import { type Durable, openDurable } from './durable.js';
+import type { PrefetchedCheckpoint } from './durable/checkpoint-prefetch.js';
+import { type Durable, openDurable } from './durable/open.js';
 import { EmbeddedStore, type IngestStatus } from './embedded-store.js';
 import { EphemeralSink } from './ephemeral-sink.js';
 import type { Store } from './store.js';

@@ -4,15 +4,14 @@
  * column by column; queries run synchronously on the event loop, so they never observe a
  * half-applied batch.
  */
+import type { IngestStatus } from '../model/index.js';
 import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
 import { entryAtLine } from '../index/source-index.js';
 import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
-import { type Highlight, compileText, hasText } from '../text/text-query.js';
+import { buildGroupFilters, compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
 import { TAG_MASK, metaPrecision } from '../parse/meta.js';
 import type { ParsedChunk } from '../parse/parsed-chunk.js';
-import { decodeCapped } from '../text/untrusted.js';
-import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../text/ngram-filter.js';
 import type { BodyStore } from './body-store.js';
 import {
   type Coverage,
@@ -32,8 +31,7 @@ import {
   walFailedMessage,
 } from './store.js';
 
-/** Runtime status the ingest layer keeps per source; the store adds the index's numbers. */
-export type IngestStatus = Omit<SourceStatus, 'entries' | 'lastEntryTs' | 'lagMs'>;
+export type { IngestStatus } from '../model/index.js';
 
 /**
  * What a data dir remembers of each source's ingestion (checkpoint meta plus the WAL after
@@ -89,7 +87,7 @@ export class EmbeddedStore implements Store {
   private readonly now: () => number;
   /** Entries before this time were dropped by retention. */
   retentionHorizon: number | null = null;
-  /** Entries lost with corrupt WAL records the source files no longer hold (wal-gaps.ts). */
+  /** Entries lost with corrupt WAL records the source files no longer hold (durable/wal-gaps.ts). */
   lost: LostRange[] = [];
   repairedRecords = 0;
   /** Limits of one text search; settable for tests and the CLI. */

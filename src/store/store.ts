@@ -5,8 +5,9 @@
  */
 /** Which side of the query time a search looks at (src/index has the same union). */
 export type Direction = 'nearest' | 'before' | 'after';
+import type { SourceStatus, WalStatus } from '../model/index.js';
 import type { Searched } from '../index/text-scan.js';
-import type { Highlight, TextFilterSpec } from '../text/text-query.js';
+import type { Highlight, TextFilterSpec } from '../text/index.js';
 
 export type { Highlight, Searched, TextFilterSpec };
 
@@ -63,7 +64,7 @@ export interface Coverage {
 
 /**
  * Entries of a source that were lost: a corrupt WAL record whose bytes the source file no
- * longer holds (src/store/wal-gaps.ts). Times are the entries around the hole, epoch us.
+ * longer holds (src/store/durable/wal-gaps.ts). Times are the entries around the hole, epoch us.
  */
 export interface LostRange {
   source: string;
@@ -86,63 +87,7 @@ export interface NearestAnswer {
   searched?: Searched;
 }
 
-export type SourceState = 'catching_up' | 'live' | 'stalled' | 'missing' | 'error';
-
-export interface SourceStatus {
-  name: string;
-  path: string;
-  /** The format in use: forced, or detected from the current file's first lines ('auto' until then). */
-  format: string;
-  /** Share (0..1) of the first lines the detected format recognized; absent when forced. */
-  formatShare?: number;
-  state: SourceState;
-  bytesRead: number;
-  fileBytes: number;
-  /** Bytes read but not indexed yet: the last entry, held until it is complete. */
-  pendingBytes: number;
-  linesRead: number;
-  entries: number;
-  parseErrors: number;
-  lastParseError?: { line: number; reason: string; text: string };
-  linesPerSec: number;
-  lastEntryTs: number | null;
-  lagMs: number | null;
-  rotations: number;
-  /** Lines longer than the line limit (kept up to it), and the bytes skipped past it. */
-  longLines: number;
-  longLineBytesSkipped: number;
-  /**
-   * Lines that could not be read any more (deleted or truncated before they were read): bytes
-   * when known, and whole files lost. Absent = 0.
-   */
-  missedBytes?: number;
-  missedFiles?: number;
-  error?: string;
-}
-
-/**
- * The local write-ahead log of this process: the embedded store's storage, and an ingest
- * agent's buffer in front of a remote store. `enabled: false` when the process has none.
- */
-export interface WalStatus {
-  enabled: boolean;
-  segments: number;
-  bytes: number;
-  durableEntries: number;
-  unsyncedEntries: number;
-  lastFsyncAt: number | null;
-  fsyncPolicy: string;
-  corruptRecords: number;
-  /** fdatasync calls, their total and latest duration in seconds (absent without a WAL). */
-  fsyncs?: number;
-  fsyncSeconds?: number;
-  lastFsyncSeconds?: number | null;
-  /**
-   * Set once an fsync failed: the WAL refuses appends until the process restarts (by design:
-   * a retried fsync can report success for data the kernel dropped). Absent or null = fine.
-   */
-  error?: string | null;
-}
+export type { IngestStatus, SourceState, SourceStatus, WalStatus } from '../model/index.js';
 
 /** What every source says once the WAL failed (tail_status, /healthz). */
 export function walFailedMessage(walError: string): string {
@@ -231,14 +176,4 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** A query argument the store cannot serve (unknown source, tag...): becomes an isError result. */
-export class QueryError extends Error {
-  constructor(
-    /** The input field at fault. */
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-    this.name = 'QueryError';
-  }
-}
+export { QueryError } from '../errors.js';

@@ -12,7 +12,7 @@
  * pattern takes the same flag (RE2's own case folding, which also folds other letters; the
  * filters are not used for patterns).
  */
-import { QueryError } from '../store/store.js';
+import { QueryError } from '../errors.js';
 import { FOLD, needleBits } from './ngram-filter.js';
 import { extractFields, parseTraceparent } from './fields.js';
 import { SafeRegexError, compileSafeRegex, type SafeRegex } from './safe-regex.js';

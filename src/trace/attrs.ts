@@ -2,11 +2,21 @@
  * Span attributes of the background work (ingest batches, WAL fsyncs, checkpoints), built
  * here so each boundary only adds one span() call. Plain objects: cheap when tracing is off.
  */
-import type { IngestBatch } from '../ingest/batch.js';
 import type { Attrs } from './index.js';
 
+/**
+ * What a span says about an ingest batch: the parts of src/ingest's IngestBatch it reads,
+ * named here so that tracing, which ingestion and the WAL import, imports nothing of them.
+ */
+export interface BatchFacts {
+  source: string;
+  firstLine: number;
+  chunk: { length: number };
+  parsed: { count: number; lines: number; errors: number; ts: ArrayLike<number> };
+}
+
 /** An ingest batch: its source, size, parse errors, and how far its newest entry lags now. */
-export function batchAttrs(batch: IngestBatch): Attrs {
+export function batchAttrs(batch: BatchFacts): Attrs {
   const p = batch.parsed;
   const last = p.count > 0 ? p.ts[p.count - 1] : undefined;
   return {

@@ -13,7 +13,7 @@
  * OTEL_BSP_*). Settings this server cannot honour (gRPC, another exporter) are a start-up
  * error rather than silently no traces.
  */
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../errors.js';
 
 export type OtlpProtocol = 'http/protobuf' | 'http/json';
 

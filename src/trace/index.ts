@@ -14,7 +14,6 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Logger } from '../log.js';
-import type { Store } from '../store/store.js';
 import { type TraceSettings, traceSettings } from './config.js';
 
 export { TraceConfigError, traceSettings, type TraceSettings } from './config.js';
@@ -47,8 +46,6 @@ export interface Tracing {
    * A throw ends the span with status ERROR and error.type, and is rethrown.
    */
   span<T>(name: string, attrs: Attrs, fn: (span: SpanHandle) => Promise<T>, options?: SpanOptions): Promise<T>;
-  /** The store with a span around each query (the store itself when tracing is off). */
-  traceStore(store: Store): Store;
   /**
    * Makes `server` trace every MCP message on the transports it connects to (SERVER spans per
    * request, following the OpenTelemetry MCP conventions). Returns the same server.
@@ -63,7 +60,6 @@ const NOOP_SPAN: SpanHandle = { set: () => undefined };
 export const NOOP_TRACING: Tracing = {
   enabled: false,
   span: (_name, _attrs, fn) => fn(NOOP_SPAN),
-  traceStore: (store) => store,
   traceServer: (server) => server,
   shutdown: () => Promise.resolve(),
 };

@@ -16,7 +16,6 @@ import { SERVER_NAME, SERVER_VERSION } from '../version.js';
 import type { TraceSettings } from './config.js';
 import type { Attrs, SpanHandle, SpanOptions, Tracing } from './index.js';
 import { instrumentServer } from './otel-mcp.js';
-import { tracedStore } from './otel-store.js';
 
 /** Drops null and undefined values: OpenTelemetry attributes have no null. */
 export function cleanAttrs(attrs: Attrs): Attributes {
@@ -74,7 +73,6 @@ export async function openTelemetryTracing(settings: TraceSettings, logger: Logg
   const self: Tracing = {
     enabled: true,
     span,
-    traceStore: (store) => tracedStore(store, span),
     traceServer: (server, kind) => instrumentServer(server, kind, tracer),
     shutdown() {
       stopped ??= provider.shutdown().catch((err: Error) => logger.warn({ err: err.message }, 'OpenTelemetry: flushing spans at exit failed'));

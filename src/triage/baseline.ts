@@ -93,7 +93,7 @@ export function sliceCount(spanUs: number): number {
  * Reads within a slice are spread over this many equal parts: a store reads a range oldest
  * first, so 40 lines read from a one-minute slice of a busy service cover its first second
  * only, and a signature that flaps for 25 s at the half-minute was never seen in its baseline
- * (test/unit/triage-baseline.test.ts); four reads of 10 see every 15 s.
+ * (test/property/triage-baseline.property.test.ts); four reads of 10 see every 15 s.
  */
 export const READS_PER_SLICE = 4;
 

@@ -25,29 +25,8 @@
  * number reads as the probability that automatic execution is right, and a blocked one is
  * not; `uncapped` and `clarity` keep what the evidence alone says.
  *
- * Calibration record (tools/triage-eval: 240 labelled scenarios, families and labels in
- * tools/triage-eval/scenarios.ts). Before -> after the changes below, same scenarios, seeds 1/2/3:
- *   wrong auto_execute                       0 / 0 / 0            ->  0 / 0 / 0
- *   clear runbook incidents auto-executed    51 / 54 / 55 of 58   ->  58 / 58 / 58
- *   all auto_execute-labelled auto-executed  69 / 70 / 69 of 84   ->  78 / 78 / 74
- *   closest call: the highest score on a scenario where auto_execute is wrong and only the
- *   score stood in the way (8 lines of a runbook signature on a quiet service)
- *                                            0.73 / 0.79 / 0.76   ->  0.33 / 0.22 / 0.18
- *   Brier score (label: auto_execute right)  0.096 / 0.086 / 0.102 -> 0.022 / 0.019 / 0.025
- * - volume {mid 5, k 0.7} -> {mid 12, k 0.6}, minDominantCount 3 -> 10: a handful of lines is
- *   an anecdote, not an incident to act on without a human. 8 lines came within 0.01 of
- *   min_confidence, and on a service with no other errors they auto-execute (0.84).
- * - minBurst 1.1 -> 1: the all-errors ratio is diluted by steady background errors; every
- *   clear incident still missed after the evidence change below (4 of 58, seed 1) was vetoed
- *   by it at a ratio of 1.07-1.09 while its own signature ran at 200-1400x its baseline. The
- *   per-signature checks (minBurstZ, minSignatureBurst, minDominantCount) carry the "is this
- *   a burst" question; minBurst now only vetoes a window with fewer errors than predicted.
- * - blockCap 0.3 (new; the coverageCap value, below autoExecuteFloor): a manual runbook was
- *   reported at ~0.97 with an escalation (Brier 0.95 each). Brier by cap, seed 1: none 0.090,
- *   0.79 (just under min_confidence) 0.064, 0.5 0.035, 0.3 0.022, 0.1 0.015; 0.3 keeps some
- *   order among blocked results and matches the coverage ceiling.
- * The evidence changed too (evidence.ts NOISE_SD): a signature's excess counts only beyond
- * noise, and the line count the volume check reads is what the sample makes certain.
+ * How the parameters were calibrated, with the figures before and after each change, is
+ * recorded in tools/triage-eval/CALIBRATION.md; `npm run triage-eval` measures them again.
  */
 
 export type Decision = 'auto_execute' | 'escalate' | 'insufficient_data';
@@ -145,6 +124,9 @@ export const DEFAULT_PARAMS: TriageParams = {
   signatureBurst: { mid: 2, k: 2 },
   dominance: { mid: 0.6, k: 12 },
   competition: { mid: 0.3, k: -20 },
+  // volume, blockCap and the minBurst / minDominantCount vetoes: measured reasons in
+  // tools/triage-eval/CALIBRATION.md (a handful of lines is an anecdote; a blocked result
+  // must not read as a likely-right automatic action).
   volume: { mid: 12, k: 0.6 },
   proximity: { mid: 120, k: -0.05 },
   fit: { mid: 0.7, k: 15 },
@@ -239,7 +221,7 @@ function hasHardBlock(blocks: readonly Block[]): boolean {
 }
 
 /**
- * The decision per CONTRACT.md: auto_execute only when a runbook with auto_execute: true
+ * The decision as the README states it (MCP tools, triage_confidence): auto_execute only when a runbook with auto_execute: true
  * matches the dominant error signature and confidence >= its min_confidence, and nothing
  * else blocks it; missing coverage gives insufficient_data; everything else escalates.
  */

@@ -20,7 +20,10 @@ import { formatTimestamp } from '../parse/timestamp.js';
 import type { Coverage, EntryView, RangeQuery, Store } from '../store/store.js';
 import { robustBaseline, sampleRange, sampleSlices, sliceCount } from './baseline.js';
 import { type Runbook, type RunbookCatalog, runbookMatches } from './runbooks.js';
+import { burstRatio, burstSignificance, rankSignatures, type SignatureEvidence } from './burst.js';
 import { type Signature, SignatureMiner } from './signatures.js';
+
+export { burstRatio, burstSignificance, NOISE_SD, type SignatureEvidence } from './burst.js';
 
 /** Tags that count as errors for triage. */
 export const ERROR_TAGS: readonly string[] = ['ERROR', 'FATAL'];
@@ -36,21 +39,6 @@ export const RUNBOOK_MIN_FIT = 0.5;
 /** Dominant lines tested against each runbook: enough for a fraction, bounded in cost. */
 const FIT_LINES = 200;
 const TOP_SIGNATURES = 8;
-/**
- * Standard deviations of noise a count must clear before it is evidence:
- * - a signature's excess (its part of the burst) counts only beyond NOISE_SD of noise. Without
- *   it the positive part of the noise of every steady background signature (Poisson, plus the
- *   sampling of a busy window) counted as burst: measured with tools/triage-eval (240
- *   scenarios, seed 1), 13-20 steady signatures took 25-45 % of the "burst" from clear
- *   incidents at 0.2-0.35x the background error rate, which then read as a weak dominance or
- *   competing signatures; and a handful of new lines in a busy service was escalated as
- *   "competing signatures" rather than as "too few lines".
- * - countLow, the line count the volume check reads, is the estimate less NOISE_SD sampling
- *   deviations (never below the lines actually read): in a busy window 5 lines of a new
- *   signature read at the sampling weight of ~7 are estimated at 37, enough to pass for a
- *   burst (test/unit/triage-evidence.test.ts).
- */
-export const NOISE_SD = 2;
 
 export interface EvidenceOptions {
   /** Incident time, epoch microseconds. */
@@ -69,41 +57,6 @@ export interface EvidenceOptions {
   baselineSampleLimit?: number;
   /** Body bytes read per sampled entry (default 1,024). */
   bodyCap?: number;
-}
-
-export interface SignatureEvidence {
-  id: string;
-  template: string;
-  /** Lines of this signature in the window sample. */
-  sampled: number;
-  /** Estimated lines in the whole window (sampled share times errors_in_window). */
-  estimated: number;
-  /** Lines in the window we are sure of: the estimate less NOISE_SD sampling deviations, at least `sampled`. */
-  countLow: number;
-  /** Share of the window's errors. */
-  share: number;
-  /**
-   * Estimated lines of this signature in its baseline: the baseline less any run of slices
-   * just before the window where it already ran high (see baseline.ts).
-   */
-  baselineEstimated: number;
-  /** Seconds its baseline rate is measured over, and seconds left out as the burst already under way. */
-  baselineSpanS: number;
-  baselineExcludedS: number;
-  /**
-   * Lines above what its baseline rate predicts for the window, beyond NOISE_SD standard
-   * deviations of noise: its part of the burst. Steady signatures get ~0 rather than their noise.
-   */
-  excess: number;
-  /** Share of all signatures' excess (the burst), or of the window's errors when there is no excess. */
-  burstShare: number;
-  /** Its rate in the window over its (smoothed) rate in the baseline. */
-  burstRatio: number;
-  /** Standard deviations its window count sits above what its baseline rate predicts. */
-  burstZ: number;
-  /** Signed distance from T to its nearest line seen, milliseconds. */
-  nearestMs: number | null;
-  examples: readonly string[];
 }
 
 export interface RunbookFit {
@@ -165,30 +118,6 @@ export interface Evidence {
 
 const iso = (us: number): string => formatTimestamp(us, 3);
 
-/**
- * Rate ratio with add-one smoothing on the baseline: a quiet baseline (0 errors in an hour)
- * reads as "one error in the span" instead of dividing by zero, and a short baseline (data
- * started recently) can only support a modest ratio. Spans under a minute count as a minute.
- */
-export function burstRatio(windowCount: number, windowS: number, baselineCount: number, baselineS: number): number {
-  const windowRate = windowCount / (windowS / 60);
-  const baselineRate = (baselineCount + 1) / (Math.max(baselineS, 60) / 60);
-  return windowRate / baselineRate;
-}
-
-/**
- * How many standard deviations the window's error count sits above what the baseline rate
- * predicts (Poisson: the variance equals the mean; same add-one smoothing as burstRatio).
- * Unlike the ratio it is not diluted by steady background noise: 60 new errors/min on top of
- * 60 routine ones is a 2x ratio but z = 19, while 18 errors where 12 were expected is z = 1.7.
- * Per signature it is sharper still: a new signature has an expected count near 0, so even
- * 12/min of it stands out from 60/min of routine errors that hide it in the total.
- */
-export function burstSignificance(windowCount: number, windowS: number, baselineCount: number, baselineS: number): number {
-  const expected = ((baselineCount + 1) * windowS) / Math.max(baselineS, 60);
-  return (windowCount - expected) / Math.sqrt(expected + 1);
-}
-
 async function checkCoverage(store: Store, source: string | undefined, coverage: Coverage, from: number, to: number): Promise<string[]> {
   const problems: string[] = [];
   if (coverage.entries === 0 || coverage.lastTs === null || coverage.firstTs === null) {
@@ -216,35 +145,45 @@ async function checkCoverage(store: Store, source: string | undefined, coverage:
   return problems;
 }
 
-/** Gathers the evidence for an incident at options.t. Throws QueryError for an unknown source. */
-export async function gatherEvidence(store: Store, options: EvidenceOptions): Promise<Evidence> {
-  const { t, source, catalog } = options;
+/** The incident window and the error ranges every phase reads. */
+interface Frame {
+  t: number;
+  windowS: number;
+  bodyCap: number;
+  /** Window [from, to], epoch microseconds; spanS is its length in seconds. */
+  from: number;
+  to: number;
+  spanS: number;
+  /** The window's errors, as a range query (`to` exclusive). */
+  errorRange: RangeQuery;
+  /** `{ source }` when the query names one, spread into every store call. */
+  sourceFilter: { source?: string };
+}
+
+function frameOf(options: EvidenceOptions): Frame {
+  const { t, source } = options;
   const windowS = options.windowS ?? DEFAULT_WINDOW_S;
-  const baselineS = options.baselineS ?? DEFAULT_BASELINE_S;
-  const bodyCap = options.bodyCap ?? 1024;
   const from = t - windowS * US;
   const to = t + WINDOW_AFTER_S * US;
-  const spanS = windowS + WINDOW_AFTER_S;
-  const errorRange: RangeQuery = { from, to: to + 1, tags: ERROR_TAGS, ...(source === undefined ? {} : { source }) };
+  const sourceFilter = source === undefined ? {} : { source };
+  return {
+    t, windowS, bodyCap: options.bodyCap ?? 1024, from, to, spanS: windowS + WINDOW_AFTER_S,
+    errorRange: { from, to: to + 1, tags: ERROR_TAGS, ...sourceFilter }, sourceFilter,
+  };
+}
 
-  const coverage = await store.coverage(source);
-  const coverageProblems = await checkCoverage(store, source, coverage, from, to);
+/** One sampled window error and the signature it was mined into. */
+interface Assigned {
+  entry: EntryView;
+  weight: number;
+  sig: Signature | null;
+}
 
-  // Baseline: the span before the window that data actually exists for.
-  const baselineFrom = Math.max(from - baselineS * US, coverage.firstTs ?? from, coverage.retentionHorizon ?? -Infinity);
-  const baselineFromClamped = Math.min(baselineFrom, from);
-  const baselineSpanS = (from - baselineFromClamped) / US;
-  const baselineRange: RangeQuery = { ...errorRange, from: baselineFromClamped, to: from };
-  const [[errorsInWindow]] = (await store.countInRanges({ edges: [from, to + 1], series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [[number]];
-
-  // Mine the window's errors.
+/** The window's errors, sampled and mined into signatures, with per-signature weights. */
+async function mineWindow(store: Store, f: Frame, errorsInWindow: number, sampleLimit: number) {
   const miner = new SignatureMiner();
-  const sample = await sampleRange(store, errorRange, errorsInWindow, options.sampleLimit ?? 2000, bodyCap);
-  const assigned: Array<{ entry: EntryView; weight: number; sig: Signature | null }> = sample.map(({ entry, weight }) => ({
-    entry,
-    weight,
-    sig: miner.add(entry.body),
-  }));
+  const sample = await sampleRange(store, f.errorRange, errorsInWindow, sampleLimit, f.bodyCap);
+  const assigned: Assigned[] = sample.map(({ entry, weight }) => ({ entry, weight, sig: miner.add(entry.body) }));
   // Estimated window lines per signature. Ids are read after mining: templates (and so ids)
   // can still generalize while lines are added.
   const windowWeight = new Map<string, number>();
@@ -255,11 +194,16 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
     windowWeight.set(sig.id, (windowWeight.get(sig.id) ?? 0) + weight);
     windowSamplingVar.set(sig.id, (windowSamplingVar.get(sig.id) ?? 0) + weight * (weight - 1));
   }
+  return { miner, sampleSize: sample.length, assigned, windowWeight, windowSamplingVar };
+}
 
-  // Baseline occurrences of each signature per slice (match only: the baseline must not
-  // reshape them), with the sampling variance of each estimate (sum of w (w - 1)).
-  const slices = baselineSpanS > 0 ? await sampleSlices(store, baselineRange, sliceCount(from - baselineFromClamped), options.baselineSampleLimit ?? 2400, bodyCap) : [];
-  const baselineErrors = slices.reduce((a, s) => a + s.count, 0);
+/**
+ * The baseline before the window, in slices: all errors, and each signature's occurrences
+ * per slice (match only: the baseline must not reshape them) with the sampling variance of
+ * each estimate (sum of w (w - 1)).
+ */
+async function readBaseline(store: Store, miner: SignatureMiner, range: RangeQuery, spanS: number, sampleLimit: number, bodyCap: number) {
+  const slices = spanS > 0 ? await sampleSlices(store, range, sliceCount(range.to - range.from), sampleLimit, bodyCap) : [];
   const perSlice = new Map<string, { values: number[]; vars: number[] }>();
   slices.forEach((slice, i) => {
     for (const { entry, weight } of slice.sample) {
@@ -271,17 +215,23 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
       series.vars[i]! += weight * (weight - 1);
     }
   });
-  const sliceWeights = slices.map((s) => s.weight);
-  const allErrors = robustBaseline(slices.map((s) => s.count), slices.map(() => 1), [], slices);
-  const noBaseline = { count: 0, samplingVar: 0, spanS: baselineSpanS, excludedS: 0 };
+  return {
+    slices,
+    errors: slices.reduce((a, s) => a + s.count, 0),
+    perSlice,
+    sliceWeights: slices.map((s) => s.weight),
+    allErrors: robustBaseline(slices.map((s) => s.count), slices.map(() => 1), [], slices),
+  };
+}
 
-  // The errors nearest T, for nearest_error and for how close each signature comes to T.
+/** The errors nearest T: nearest_error, and how close each signature comes to T. */
+async function nearestErrors(store: Store, f: Frame, miner: SignatureMiner, assigned: readonly Assigned[]) {
   const near = await store.findNearest({
-    t, tags: ERROR_TAGS, count: 20, direction: 'nearest', context: 0, bodyCap, ...(source === undefined ? {} : { source }),
+    t: f.t, tags: ERROR_TAGS, count: 20, direction: 'nearest', context: 0, bodyCap: f.bodyCap, ...f.sourceFilter,
   });
   const nearestBySig = new Map<string, number>();
   const noteNearest = (id: string, ts: number): void => {
-    const d = (ts - t) / 1000;
+    const d = (ts - f.t) / 1000;
     const prev = nearestBySig.get(id);
     if (prev === undefined || Math.abs(d) < Math.abs(prev)) nearestBySig.set(id, d);
   };
@@ -292,87 +242,84 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
     if (sig !== null) noteNearest(sig.id, entry.ts);
     if (nearestError === null) {
       const { ts, precision, tag, body, truncated, source: src, line } = entry;
-      nearestError = { ts, precision, tag, body, truncated, source: src, line, distanceMs: (ts - t) / 1000, signature: sig?.id ?? null };
+      nearestError = { ts, precision, tag, body, truncated, source: src, line, distanceMs: (ts - f.t) / 1000, signature: sig?.id ?? null };
     }
   }
+  return { nearestError, nearestBySig };
+}
 
-  const windowMin = spanS / 60;
-  const totalWeight = Math.max(1e-9, assigned.reduce((a, s) => a + s.weight, 0));
-  // Two clusters can generalize into the same template, hence the same id: report it once.
-  const seenIds = new Set<string>();
-  const unique = miner.signatures().filter((sig) => !seenIds.has(sig.id) && seenIds.add(sig.id) !== undefined);
-  const signatures: SignatureEvidence[] = unique.map((sig) => {
-    const share = (windowWeight.get(sig.id) ?? 0) / totalWeight;
-    const estimated = share * errorsInWindow;
-    const series = perSlice.get(sig.id);
-    const base = series === undefined ? noBaseline : robustBaseline(series.values, sliceWeights, series.vars, slices);
-    const baselineEstimated = base.count;
-    const scale = base.spanS > 0 ? spanS / base.spanS : 0;
-    const expected = baselineEstimated * scale;
-    // How far the window estimate may stray from `expected` with no change at all: Poisson
-    // noise of the window count, the baseline estimate's own uncertainty (Poisson plus
-    // sampling), window sampling.
-    const noiseSd = Math.sqrt(expected + scale * scale * (baselineEstimated + base.samplingVar) + (windowSamplingVar.get(sig.id) ?? 0));
-    const sampled = assigned.reduce((n, a) => n + (a.sig?.id === sig.id ? 1 : 0), 0);
-    return {
-      id: sig.id,
-      template: sig.template,
-      sampled,
-      estimated,
-      countLow: Math.max(sampled, estimated - NOISE_SD * Math.sqrt(windowSamplingVar.get(sig.id) ?? 0)),
-      share,
-      baselineEstimated,
-      baselineSpanS: base.spanS,
-      baselineExcludedS: base.excludedS,
-      excess: Math.max(0, estimated - expected - NOISE_SD * noiseSd),
-      burstShare: 0,
-      burstRatio: burstRatio(estimated, spanS, baselineEstimated, base.spanS),
-      burstZ: burstSignificance(estimated, spanS, baselineEstimated, base.spanS),
-      nearestMs: nearestBySig.get(sig.id) ?? null,
-      examples: sig.examples,
-    };
-  });
-  // Rank by contribution to the burst; with less than one line of excess in all there is no
-  // burst to apportion, and plain shares stand in (weak_burst then blocks anyway).
-  const totalExcess = signatures.reduce((a, s) => a + s.excess, 0);
-  for (const sig of signatures) sig.burstShare = totalExcess >= 1 ? sig.excess / totalExcess : sig.share;
-  signatures.sort((a, b) => b.burstShare - a.burstShare || b.sampled - a.sampled);
-  const dominant = signatures[0] ?? null;
-
-  // Which runbooks describe the dominant signature: tested on its actual lines, not on the
-  // masked template, since patterns are written against real messages (\d+s, ids...).
+/**
+ * Which runbooks describe the dominant signature: tested on its actual lines, not on the
+ * masked template, since patterns are written against real messages (\d+s, ids...).
+ */
+function fitRunbooks(catalog: RunbookCatalog, dominant: SignatureEvidence | null, assigned: readonly Assigned[]): RunbookFit[] {
   const runbookFits: RunbookFit[] = [];
-  if (dominant !== null && catalog.size > 0) {
-    const lines = assigned.filter((a) => a.sig?.id === dominant.id).slice(0, FIT_LINES);
-    for (const runbook of catalog.runbooks) {
-      let matched = 0;
-      for (const { entry } of lines) if (runbookMatches(runbook, entry.tag, entry.body)) matched++;
-      const fit = lines.length === 0 ? 0 : matched / lines.length;
-      if (fit >= RUNBOOK_MIN_FIT) runbookFits.push({ runbook, matched, tested: lines.length, fit });
-    }
-    // Stable: best fit first, catalog order on ties.
-    runbookFits.sort((a, b) => b.fit - a.fit);
+  if (dominant === null || catalog.size === 0) return runbookFits;
+  const lines = assigned.filter((a) => a.sig?.id === dominant.id).slice(0, FIT_LINES);
+  for (const runbook of catalog.runbooks) {
+    let matched = 0;
+    for (const { entry } of lines) if (runbookMatches(runbook, entry.tag, entry.body)) matched++;
+    const fit = lines.length === 0 ? 0 : matched / lines.length;
+    if (fit >= RUNBOOK_MIN_FIT) runbookFits.push({ runbook, matched, tested: lines.length, fit });
   }
+  // Stable: best fit first, catalog order on ties.
+  runbookFits.sort((a, b) => b.fit - a.fit);
+  return runbookFits;
+}
 
-  // Error profile over the window: where the burst sits relative to T.
+/** Error profile over the window: where the burst sits relative to T. */
+async function errorProfile(store: Store, f: Frame): Promise<Evidence['profile']> {
+  const { from, to, t } = f;
   const bucketUs = Math.ceil((to + 1 - from) / PROFILE_BUCKETS);
   const profileEdges = Array.from({ length: PROFILE_BUCKETS + 1 }, (_, i) => Math.min(to + 1, from + i * bucketUs));
-  const [counts] = (await store.countInRanges({ edges: profileEdges, series: [ERROR_TAGS], ...(source === undefined ? {} : { source }) })) as [number[]];
+  const [counts] = (await store.countInRanges({ edges: profileEdges, series: [ERROR_TAGS], ...f.sourceFilter })) as [number[]];
   let peak = -1;
   counts.forEach((c, i) => {
     if (c > 0 && (peak < 0 || c > counts[peak]!)) peak = i;
   });
+  return { bucketS: bucketUs / US, counts, peakOffsetS: peak < 0 ? null : (from + (peak + 0.5) * bucketUs - t) / US };
+}
+
+/**
+ * Gathers the evidence for an incident at options.t. Throws QueryError for an unknown source.
+ * The phases, in the order they query the store: coverage, the window's error count, the
+ * window's signatures, the baseline, the nearest errors, then (in memory) the ranking and
+ * the runbook fits, and last the error profile.
+ */
+export async function gatherEvidence(store: Store, options: EvidenceOptions): Promise<Evidence> {
+  const f = frameOf(options);
+  const { t, from, to, spanS } = f;
+  const baselineS = options.baselineS ?? DEFAULT_BASELINE_S;
+
+  const coverage = await store.coverage(options.source);
+  const coverageProblems = await checkCoverage(store, options.source, coverage, from, to);
+
+  // Baseline: the span before the window that data actually exists for.
+  const baselineFrom = Math.min(from, Math.max(from - baselineS * US, coverage.firstTs ?? from, coverage.retentionHorizon ?? -Infinity));
+  const baselineSpanS = (from - baselineFrom) / US;
+  const [[errorsInWindow]] = (await store.countInRanges({ edges: [from, to + 1], series: [ERROR_TAGS], ...f.sourceFilter })) as [[number]];
+
+  const window = await mineWindow(store, f, errorsInWindow, options.sampleLimit ?? 2000);
+  const baseline = await readBaseline(
+    store, window.miner, { ...f.errorRange, from: baselineFrom, to: from }, baselineSpanS, options.baselineSampleLimit ?? 2400, f.bodyCap,
+  );
+  const { allErrors } = baseline;
+  const { nearestError, nearestBySig } = await nearestErrors(store, f, window.miner, window.assigned);
+  const signatures = rankSignatures(spanS, errorsInWindow, window, baseline, nearestBySig, baselineSpanS);
+  const dominant = signatures[0] ?? null;
+  const runbookFits = fitRunbooks(options.catalog, dominant, window.assigned);
+  const profile = await errorProfile(store, f);
 
   return {
     t,
-    windowS,
+    windowS: f.windowS,
     window: { from, to },
     baseline: {
-      from: baselineFromClamped,
+      from: baselineFrom,
       to: from,
       spanS: baselineSpanS,
-      sliceS: slices.length === 0 ? 0 : baselineSpanS / slices.length,
-      errors: baselineErrors,
+      sliceS: baseline.slices.length === 0 ? 0 : baselineSpanS / baseline.slices.length,
+      errors: baseline.errors,
       errorsPerMin: allErrors.spanS > 0 ? allErrors.count / (allErrors.spanS / 60) : null,
       excludedS: allErrors.excludedS,
     },
@@ -381,23 +328,19 @@ export async function gatherEvidence(store: Store, options: EvidenceOptions): Pr
     coverageProblems,
     nearestError,
     errorsInWindow,
-    windowErrorsPerMin: errorsInWindow / windowMin,
+    windowErrorsPerMin: errorsInWindow / (spanS / 60),
     burstRatio: burstRatio(errorsInWindow, spanS, allErrors.count, allErrors.spanS),
     burstZ: burstSignificance(errorsInWindow, spanS, allErrors.count, allErrors.spanS),
-    sampleSize: sample.length,
-    sampled: sample.length < errorsInWindow,
+    sampleSize: window.sampleSize,
+    sampled: window.sampleSize < errorsInWindow,
     signatures: signatures.slice(0, TOP_SIGNATURES),
-    distinctSignatures: miner.size + (miner.overflow > 0 ? 1 : 0),
+    distinctSignatures: window.miner.size + (window.miner.overflow > 0 ? 1 : 0),
     dominant,
     signatureShare: dominant?.share ?? 0,
     secondShare: signatures[1]?.share ?? 0,
     burstShare: dominant?.burstShare ?? 0,
     secondBurstShare: signatures[1]?.burstShare ?? 0,
     runbookFits,
-    profile: {
-      bucketS: bucketUs / US,
-      counts,
-      peakOffsetS: peak < 0 ? null : (from + (peak + 0.5) * bucketUs - t) / US,
-    },
+    profile,
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The runbook catalog (`--runbooks FILE`, YAML or JSON; format in CONTRACT.md).
+ * The runbook catalog (`--runbooks FILE`, YAML or JSON; format in the README, "Runbook catalog").
  *
  * Validated once at startup with zod: every object is strict, so a misspelt key such as
  * `auto_exectue` is an error rather than a silently ignored safety setting. Every error names
@@ -10,15 +10,11 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LEVEL_NAMES, levelFromName } from '../parse/levels.js';
-import { compileSafeRegex, type SafeRegex } from '../text/safe-regex.js';
+import { compileSafeRegex, type SafeRegex } from '../text/index.js';
 
-/** A catalog that cannot be used; the message is one line naming the runbook and field. */
-export class RunbookError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RunbookError';
-  }
-}
+import { RunbookError } from '../errors.js';
+
+export { RunbookError } from '../errors.js';
 
 export interface Runbook {
   id: string;

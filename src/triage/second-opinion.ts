@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { formatTimestamp } from '../parse/timestamp.js';
-import { escapeLogText, fenceLogLines } from '../text/untrusted.js';
+import { escapeLogText, fenceLogLines } from '../text/index.js';
 import type { DecisionResult, Opinion } from './confidence.js';
 import type { Evidence } from './evidence.js';
 import { formatOffset } from './reasons.js';

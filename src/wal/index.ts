@@ -18,7 +18,7 @@
  *   retention.ts      deleting sealed segments; sources.ts the source registry
  *   checkpoint.ts     checkpoint files; io.ts the file operations (injectable); errors.ts WalError
  */
-export { Wal, type WalStatus } from './wal.js';
+export { Wal, type WalState } from './wal.js';
 export { DEFAULT_SEGMENT_BYTES, type WalOptions } from './options.js';
 export type { RecoveryReport, TornTail, UnreadTail, CorruptRecordReport } from './recovery.js';
 export type { ReplayOptions, ReplayStats, CorruptFound } from './replay.js';

@@ -1,10 +1,8 @@
 /** The WAL's public data shapes (what goes in with append, what comes out of replay). */
 
-/** Which file a source's bytes came from (same shape as ingest/batch.ts FileIdentity). */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-}
+import type { FileIdentity } from '../model/index.js';
+
+export type { FileIdentity, FsyncPolicy } from '../model/index.js';
 
 /** One parsed chunk of one source: the unit of a batch record. */
 export interface WalBatch {
@@ -138,5 +136,3 @@ export interface SourceRecord extends Located, SourceFields {
 }
 
 export type WalRecord = BatchRecord | SourceRecord;
-
-export type FsyncPolicy = 'batch' | 'always' | 'off';

@@ -9,12 +9,13 @@
  * writer owns the directory: recovery runs in memory only, the view ends at the last valid
  * record seen at open, and every method that would change the files throws WAL_READ_ONLY.
  */
+import type { WalStatus } from '../model/index.js';
 import { Mutex } from 'async-mutex';
 import { isU32 } from './bytes.js';
 import { ioError, WalError, type WalLogger } from './errors.js';
 import { FRAME_BYTES } from './frame.js';
 import { type WalIo, writeFully } from './io.js';
-import { optionError, resolveOptions, type WalOptions } from './options.js';
+import { optionError, type ResolvedOptions, resolveOptions, type WalOptions } from './options.js';
 import { type EncodedRecord, encodeBatch, encodeSeal, encodeSource, SEAL_RECORD_BYTES } from './record-codec.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
 import { type CorruptFound, type ReplayOptions, type ReplayStats, replaySegments } from './replay.js';
@@ -25,24 +26,31 @@ import { isRepairBatch, listOf, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
 import type { FsyncPolicy, SourceFields, SourceFile, WalBatch, WalRecord, WalSource } from './types.js';
 
-/** Same fields as the store's WalStatus (store/store.ts), plus positions and the last error. */
-export interface WalStatus {
+/**
+ * The WalStatus every store reports (src/model/status.ts), as this WAL fills it: every
+ * optional field present, the policy typed, plus the positions it spans.
+ */
+export interface WalState extends WalStatus {
   enabled: true;
-  segments: number;
-  bytes: number;
-  durableEntries: number;
-  unsyncedEntries: number;
-  lastFsyncAt: number | null;
   /** fdatasync calls made, their total and latest duration in seconds. */
   fsyncs: number;
   fsyncSeconds: number;
   lastFsyncSeconds: number | null;
   fsyncPolicy: FsyncPolicy;
-  corruptRecords: number;
   firstPos: number;
   endPos: number;
   /** Set once an fsync failed: the WAL refuses appends until reopened. */
   error: string | null;
+}
+
+/** What open() hands the constructor: the resolved options and what recovery found. */
+interface WalParts extends ResolvedOptions {
+  list: SegmentList;
+  /** The active segment's descriptor; -1 when opened read-only. */
+  activeFd: number;
+  sourceTable: SourceTable;
+  corrupt: Set<number>;
+  recovery: RecoveryReport;
 }
 
 export class Wal {
@@ -52,26 +60,36 @@ export class Wal {
   /** Offset of a partial record a failed write left behind, when truncating it failed too. */
   private pendingTruncate: number | null = null;
 
-  private constructor(
-    readonly dir: string,
-    private readonly io: WalIo,
-    private readonly list: SegmentList,
-    private activeFd: number,
-    private readonly sourceTable: SourceTable,
-    private readonly corrupt: Set<number>,
-    /** What open found and repaired. */
-    readonly recovery: RecoveryReport,
-    readonly fsyncPolicy: FsyncPolicy,
-    readonly segmentBytes: number,
-    private readonly logger: WalLogger,
-    private readonly now: () => number,
-    batchEntries: number,
-    batchIntervalMs: number,
-    /** Opened with readOnly: no active descriptor, nothing is ever written. */
-    readonly readOnly: boolean,
-  ) {
+  readonly dir: string;
+  /** What open found and repaired. */
+  readonly recovery: RecoveryReport;
+  readonly fsyncPolicy: FsyncPolicy;
+  readonly segmentBytes: number;
+  /** Opened with readOnly: no active descriptor, nothing is ever written. */
+  readonly readOnly: boolean;
+  private readonly io: WalIo;
+  private readonly list: SegmentList;
+  private activeFd: number;
+  private readonly sourceTable: SourceTable;
+  private readonly corrupt: Set<number>;
+  private readonly logger: WalLogger;
+  private readonly now: () => number;
+
+  private constructor(parts: WalParts) {
+    this.dir = parts.dir;
+    this.recovery = parts.recovery;
+    this.fsyncPolicy = parts.policy;
+    this.segmentBytes = parts.segmentBytes;
+    this.readOnly = parts.readOnly;
+    this.io = parts.io;
+    this.list = parts.list;
+    this.activeFd = parts.activeFd;
+    this.sourceTable = parts.sourceTable;
+    this.corrupt = parts.corrupt;
+    this.logger = parts.logger;
+    this.now = parts.now;
     this.syncer = new Syncer({
-      policy: fsyncPolicy, batchEntries, intervalMs: batchIntervalMs, now, logger,
+      policy: parts.policy, batchEntries: parts.batchEntries, intervalMs: parts.batchIntervalMs, now: parts.now, logger: parts.logger,
       doSync: () => this.io.fdatasync(this.activeFd),
       activeFile: () => this.list.active.path,
     });
@@ -83,13 +101,14 @@ export class Wal {
    * "Read-only opens"); a newer format or a damaged header is refused all the same.
    */
   static async open(options: WalOptions): Promise<Wal> {
-    const { dir, readOnly, policy, segmentBytes, batchEntries, batchIntervalMs, maxOpen, io, logger, now } = resolveOptions(options);
+    const resolved = resolveOptions(options);
+    const { dir, readOnly, segmentBytes, maxOpen, io, logger, now } = resolved;
     if (readOnly) {
       const rec = await recoverSegments(io, dir, logger, true);
       const list = new SegmentList(io, maxOpen);
       list.items.push(...rec.segments);
       if (rec.report.corrupt.length > 0) logger.warn({ corrupt: rec.report.corrupt.length }, 'WAL opened read-only; corrupt records skipped');
-      return new Wal(dir, io, list, -1, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, true);
+      return new Wal({ ...resolved, list, activeFd: -1, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
     }
     await io.mkdirp(dir).catch((err: unknown) => {
       throw ioError(err, 'creating the WAL directory', dir, -1);
@@ -119,7 +138,7 @@ export class Wal {
     if (rec.report.tornTails.length > 0 || rec.report.corrupt.length > 0) {
       logger.warn({ tornTails: rec.report.tornTails.length, corrupt: rec.report.corrupt.length }, 'WAL recovered with repairs');
     }
-    const wal = new Wal(dir, io, list, fd, rec.sources, rec.corrupt, rec.report, policy, segmentBytes, logger, now, batchEntries, batchIntervalMs, false);
+    const wal = new Wal({ ...resolved, list, activeFd: fd, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
     if (list.active.version < WAL_FORMAT_VERSION) {
       // FORMAT.md, recovery step 6: a segment never mixes two versions' records, and an older
       // build must refuse this directory from now on rather than misread the new records.
@@ -284,7 +303,7 @@ export class Wal {
     await this.syncer.syncAll();
   }
 
-  status(): WalStatus {
+  status(): WalState {
     let entries = 0;
     for (const s of this.list.items) entries += s.entries;
     const unsynced = Math.min(entries, this.syncer.unsyncedEntries);

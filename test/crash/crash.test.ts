@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CrashReport } from '../../tools/crash-test.js';
-import { CRASH_TEST, requireBuilt } from './helpers.js';
+import { CRASH_TEST, requireBuilt } from '../helpers/crash.js';
 
 function crashTest(args: string[]): Promise<{ code: number | null; report: CrashReport | null; stderr: string }> {
   return new Promise((resolve) => {

@@ -19,7 +19,7 @@ import { Ingestor } from '../../src/ingest/ingestor.js';
 import { ParsePool } from '../../src/ingest/parse-pool.js';
 import type { IngestSink } from '../../src/ingest/source-pipeline.js';
 import { MemoryBodyStore } from '../../src/store/body-store.js';
-import { type Durable, openDurable } from '../../src/store/durable.js';
+import { type Durable, openDurable } from '../../src/store/durable/open.js';
 import { EmbeddedStore, type IngestStatus } from '../../src/store/embedded-store.js';
 import { EphemeralSink } from '../../src/store/ephemeral-sink.js';
 import type { EntryView } from '../../src/store/store.js';

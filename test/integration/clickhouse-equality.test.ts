@@ -10,10 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine.js';
 import { writeLogFile } from '../../src/generate/index.js';
-import { findNearestLog } from '../../src/mcp/tools/find-nearest-log.js';
-import { logHistogram } from '../../src/mcp/tools/log-histogram.js';
-import { tailStatusJson } from '../../src/mcp/tools/tail-status.js';
-import { triageConfidence } from '../../src/mcp/tools/triage-confidence.js';
+import { findNearestLog, logHistogram, tailStatusJson, triageConfidence } from '../../src/mcp/index.js';
 import { formatTimestamp } from '../../src/parse/timestamp.js';
 import { parseRunbookCatalog } from '../../src/triage/index.js';
 import { CLUSTER, ClickHouseCluster, clickhouseSkipReason } from '../helpers/clickhouse-cluster.js';
@@ -94,7 +91,7 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
         fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5_000 })), { nil: undefined }),
         async (t, tag, count, direction, context, source, maxMs) => {
           const args = {
-            timestamp: formatTimestamp(t, 6), count, direction, context,
+            timestamp: formatTimestamp(t, 6), count, direction, context, case_sensitive: false,
             ...(tag === undefined ? {} : { tag }), ...(source === undefined ? {} : { source }), ...(maxMs === undefined ? {} : { max_distance_ms: maxMs }),
           };
           const [x, y] = await Promise.all([findNearestLog({ store: ch.store, bodyCap: 300 }, args), findNearestLog({ store: emb.store, bodyCap: 300 }, args)]);
@@ -117,7 +114,7 @@ describe.skipIf(skip !== null)('ClickHouse store = embedded store, every tool (2
     for (const ts of seconds) {
       for (const direction of ['nearest', 'before', 'after'] as const) {
         for (const offset of [0, -1, 1]) {
-          const args = { timestamp: formatTimestamp(ts + offset, 6), count: 30, direction, context: 2 };
+          const args = { timestamp: formatTimestamp(ts + offset, 6), count: 30, direction, context: 2, case_sensitive: false };
           const [x, y] = await Promise.all([findNearestLog({ store: ch.store, bodyCap: 80 }, args), findNearestLog({ store: emb.store, bodyCap: 80 }, args)]);
           const stampsHere = y.structuredContent.entries.map((e) => e.epoch_ms);
           if (offset === 0) expect(new Set(stampsHere).size).toBeLessThan(stampsHere.length); // ties are in play

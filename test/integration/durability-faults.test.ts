@@ -18,7 +18,7 @@ import { createServer } from '../../src/mcp/server.js';
 import { nodeIo, WAL_FORMAT_VERSION, type WalIo } from '../../src/wal/index.js';
 import {
   appendSeq, BASE_MS, DEADLINE_MS, faults, nearest, requireBuilt, runCli, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
-} from '../crash/helpers.js';
+} from '../helpers/crash.js';
 
 const CLEAN_EXIT = { code: 0, signal: null };
 const DAY_MS = 86_400_000;

@@ -13,7 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { nodeIo, Wal, type WalIo } from '../../src/wal/index.js';
 import {
   appendSeq, DEADLINE_MS, faults, requireBuilt, seqLines, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
-} from '../crash/helpers.js';
+} from '../helpers/crash.js';
 
 const NONE = { lost: 0, duplicated: 0, corrupt: 0, wrongLine: 0, samples: [] };
 const CLEAN_EXIT = { code: 0, signal: null };

@@ -11,7 +11,7 @@ import { closeSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync }
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   appendSeq, BASE_MS, faults, nearest, requireBuilt, seqLine, seqLines, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
-} from '../crash/helpers.js';
+} from '../helpers/crash.js';
 import { connectHttp, startServe, type ServeProcess } from '../helpers/cli.js';
 import { rotateRename } from '../helpers/logrotate.js';
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   appendSeq, faults, nearest, requireBuilt, type Served, tailStatus, verdict, waitFor, waitIndexed, useServeFixtures,
-} from '../crash/helpers.js';
+} from '../helpers/crash.js';
 import { copyTruncate, gunzipTo, gzipFile, rotateRename } from '../helpers/logrotate.js';
 
 const NONE = { lost: 0, duplicated: 0, corrupt: 0, wrongLine: 0, samples: [] };

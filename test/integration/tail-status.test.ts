@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestBatch } from '../../src/ingest/batch.js';
 import type { IngestSink } from '../../src/ingest/source-pipeline.js';
-import { tailStatusJson } from '../../src/mcp/tools/tail-status.js';
+import { tailStatusJson } from '../../src/mcp/index.js';
 import {
   SINKS, type Stack, allEntries, countAll, expectExactlyOnce, openStack, physicalLines, runWriter, sleep, waitFor,
 } from '../helpers/ingest-stack.js';

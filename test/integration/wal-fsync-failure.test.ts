@@ -12,7 +12,7 @@ import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { appendSeq, BASE_MS, faults, nearest, requireBuilt, tailStatus, tempDir, verdict, waitFor } from '../crash/helpers.js';
+import { appendSeq, BASE_MS, faults, nearest, requireBuilt, tailStatus, tempDir, verdict, waitFor } from '../helpers/crash.js';
 import { connectHttp, startServe, type ServeProcess } from '../helpers/cli.js';
 
 const SHIM_SOURCE = fileURLToPath(new URL('../fixtures/fault/fail-fsync.c', import.meta.url));

@@ -12,8 +12,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { type Engine, openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
-import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from '../../src/store/checkpointer.js';
-import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths } from '../../src/store/data-dir.js';
+import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from '../../src/store/durable/checkpointer.js';
+import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths } from '../../src/store/durable/data-dir.js';
 import { listCheckpoints } from '../../src/wal/index.js';
 import { waitFor } from '../helpers/ingest-stack.js';
 

@@ -145,3 +145,19 @@ describe('--help', () => {
     expect(statusOptions).not.toContain('--source VALUE');
   });
 });
+
+describe('several bad options: the first in reading order is the one reported', () => {
+  // resolveConfig reads in phases (command, flags, sources, then each value); the error a user
+  // sees first must not change when those phases move (issue 11, item 5).
+  it.each<[string, string[], RegExp]>([
+    ['an unknown command before any flag', ['nonsense', '--port', 'x'], /^unknown command 'nonsense'/],
+    ['a flag that does not apply before a bad value', ['status', '--fsync', 'x'], /^--fsync does not apply to 'status'/],
+    ['sources before values', ['serve', '--source', 'a=/x', '--source', 'a=/y', '--port', 'x'], /^--source name 'a' is used twice/],
+    ['timezone before fsync', ['serve', ...SRC, '--fsync', 'x', '--timezone', 'Mars/Olympus'], /^--timezone 'Mars\/Olympus'/],
+    ['fsync before port', ['serve', ...SRC, '--port', 'x', '--fsync', 'x'], /^--fsync 'x' is not one of/],
+    ['values before the checks across options', ['query', '--max-distance-ms', '-1'], /^--max-distance-ms '-1' must be a non-negative number/],
+  ])('%s', (_name, argv, message) => {
+    expect(() => resolveConfig(argv, {})).toThrow(ConfigError);
+    expect(() => resolveConfig(argv, {})).toThrow(message);
+  });
+});

@@ -1,5 +1,5 @@
 /**
- * The 64 KiB response budget (CONTRACT.md: "A whole response stays under 64 KiB"), through a
+ * The 64 KiB response budget (the README, MCP tools: a whole response stays under 64 KiB), through a
  * real MCP client and server over an in-memory transport: find_nearest_log shrinks in the
  * documented order (bodies, then context, then count) and only as far as it must, keeping the
  * nearest entries in order; triage_confidence drops its log-derived extras first and never

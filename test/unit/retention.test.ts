@@ -12,8 +12,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { type Engine, openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
-import { openDurable } from '../../src/store/durable.js';
-import { segmentsToDelete } from '../../src/store/retention.js';
+import { openDurable } from '../../src/store/durable/open.js';
+import { segmentsToDelete } from '../../src/store/durable/retention.js';
 import type { SegmentInfo } from '../../src/wal/index.js';
 import { waitFor } from '../helpers/ingest-stack.js';
 

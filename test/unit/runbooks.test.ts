@@ -44,7 +44,7 @@ function errorFor(runbooks: unknown): string {
 }
 
 describe('runbook catalog: loading', () => {
-  it('reads the CONTRACT example with defaults applied and the regex precompiled', () => {
+  it('reads the README example catalog with defaults applied and the regex precompiled', () => {
     const catalog = parseRunbookCatalog(GOOD_YAML);
     expect(catalog.size).toBe(2);
     const db = catalog.get('db-timeout')!;

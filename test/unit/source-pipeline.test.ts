@@ -1,5 +1,5 @@
 /**
- * The ordered pipeline between a follower and the sink: parse results are applied in file
+ * The source pipeline (src/ingest/source-pipeline.ts) between a follower and the sink: parse results are applied in file
  * order whatever order they finish in, at most MAX_IN_FLIGHT chunks wait, and no chunk is
  * left behind however its submit() interleaves with the pump finishing.
  */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkpointSection, listCheckpoints, loadLatestCheckpoint, nodeIo, pruneCheckpoints, readCheckpoint, writeCheckpoint,
 } from '../../src/wal/index.js';
-import { errnoError, useTempDirs } from '../fixtures/wal/helpers.js';
+import { errnoError, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, makeBatch, makeStream, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
+import { errnoError, expected, makeBatch, makeStream, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal } from '../../src/wal/index.js';
-import { countingIo, errnoError, gate, makeBatch, replayBatches, useTempDirs } from '../fixtures/wal/helpers.js';
+import { countingIo, errnoError, gate, makeBatch, replayBatches, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCheckpoint, type SourceFile, Wal, WAL_FORMAT_VERSION, type WalBatch, writeCheckpoint } from '../../src/wal/index.js';
-import { expected, makeBatch, replayAll, strip, tempDir } from '../fixtures/wal/helpers.js';
+import { expected, makeBatch, replayAll, strip, tempDir } from '../helpers/wal.js';
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/wal/golden-v2/', import.meta.url));
 const SEGMENTS = join(GOLDEN, 'segments');

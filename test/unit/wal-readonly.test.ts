@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch } from '../../src/wal/record-codec.js';
 import { nodeIo, Wal, WAL_FORMAT_VERSION, type SourceFile, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
+import { errnoError, expected, gate, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 
 /** A file list entry: source 2 rotated to a new file. */
 const ROTATED_TO: SourceFile = { file: { dev: 2049, ino: 7 }, offset: 0, nextLine: 1, size: 0, headLen: 0, headCrc: 0, gzip: false, done: false };

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Wal, WAL_FORMAT_VERSION, type WalBatch } from '../../src/wal/index.js';
-import { expected, makeStream, replayAll, replayBatches, strip, tempDir } from '../fixtures/wal/helpers.js';
+import { expected, makeStream, replayAll, replayBatches, strip, tempDir } from '../helpers/wal.js';
 
 const root = tempDir('recovery');
 afterAll(() => root.cleanup());

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BodyStore } from '../../src/store/body-store.js';
 import { parseSegmentName, Wal, type WalBatch } from '../../src/wal/index.js';
-import { expected, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../fixtures/wal/helpers.js';
+import { expected, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: prints the TARGETS.md rows, ours beside the references measured in the
+ * `npm run bench`: prints the rows of the performance targets (README, Benchmarks), ours beside the references measured in the
  * same run. Quote ratios: absolute times drift between machines and runs.
  *
  *   node dist/tools/bench/index.js [--quick | --full] [--only startup,query,stdio,catchup,live,restart,parse,formats,clickhouse,text]
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       print(parseTable(runParseBench(quick ? 100_000 : 400_000, runs), runs));
     }
     if (only.has('formats')) {
-      // Catch-up of the formats TARGETS.md names (pino JSON, syslog 3164, combined access) beside lnav.
+      // Catch-up of the formats the performance targets name (pino JSON, syslog 3164, combined access) beside lnav.
       const rows: CatchupRow[] = [];
       for (const format of ['iso-bracket', 'pino', 'syslog', 'combined']) rows.push(await runCatchupBench(dir, catchupLines, quick ? 1 : 3, format));
       print(formatCatchupTable(rows));

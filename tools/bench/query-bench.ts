@@ -17,7 +17,7 @@ export const QUERY_RUNS = 3;
 /**
  * Batches of 1,000 queries per variant, run in blocks of BLOCK batches that take turns (the
  * order rotating each round). Within a block a variant runs warm, as a server answering a
- * burst of queries does, and as TARGETS.md measured its layouts; the turns spread bursts of
+ * burst of queries does, and as the performance targets measured their layouts; the turns spread bursts of
  * load from other processes on this shared machine over every variant alike. Measured on
  * the shared VM: turns of single batches (every structure cold at each turn) put ours at
  * 0.58-0.61x the plain lower bound at 10M; warm blocks at about 0.45x.

@@ -1,5 +1,5 @@
 /**
- * The references of TARGETS.md, rebuilt here so they run side by side with ours in one run:
+ * The reference designs the performance targets were set against, rebuilt here so they run side by side with ours in one run:
  *
  * - plain: a lower bound over one Float64Array of every timestamp, then the closer of the two
  *   neighbours (the "naive Node.js lower-bound search" row);

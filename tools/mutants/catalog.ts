@@ -22,9 +22,9 @@ export interface Mutation {
   dist?: boolean;
 }
 
-const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/unit/late-store.test.ts'];
-const PERSIST_TESTS = ['test/unit/persist.test.ts'];
-const TRIAGE_TESTS = ['test/unit/confidence.test.ts', 'test/unit/triage-evidence.test.ts'];
+const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/property/late-store.property.test.ts'];
+const PERSIST_TESTS = ['test/property/persist.property.test.ts'];
+const TRIAGE_TESTS = ['test/property/confidence.property.test.ts', 'test/unit/triage-evidence.test.ts'];
 
 export const MUTATIONS: readonly Mutation[] = [
   {
@@ -199,7 +199,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'checkpoint-period',
     rule: 'a checkpoint every 60 s when anything changed',
-    file: 'src/store/checkpointer.ts',
+    file: 'src/store/durable/checkpointer.ts',
     from: '(n > 0 && since >= this.policy.everyMs)',
     to: '(n > 0 && since >= this.policy.everyMs * 2)',
     tests: ['test/unit/checkpoints.test.ts'],
@@ -210,7 +210,7 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/text/untrusted.ts',
     from: '  while (end > 0 && end > maxBytes - 4 && (bytes[end]! & 0xc0) === 0x80) end--;',
     to: '  while (false && end > 0 && end > maxBytes - 4 && (bytes[end]! & 0xc0) === 0x80) end--;',
-    tests: ['test/unit/untrusted-text.test.ts'],
+    tests: ['test/property/untrusted-text.property.test.ts'],
   },
   {
     name: 'budget-order',
@@ -263,7 +263,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'retention-age',
     rule: '--retention deletes segments whose newest entry is older than the horizon, no others',
-    file: 'src/store/retention.ts',
+    file: 'src/store/durable/retention.ts',
     from: 's.maxTs / 1000 < nowMs - policy.maxAgeMs',
     to: 's.minTs! / 1000 < nowMs - policy.maxAgeMs',
     tests: ['test/unit/retention.test.ts'],
@@ -279,7 +279,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'retention-at-start',
     rule: 'entries retention dropped stay dropped after a restart (issue 9)',
-    file: 'src/store/durable.ts',
+    file: 'src/store/durable/open.ts',
     from: '      await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);\n    } catch',
     to: '      void applyRetention;\n    } catch',
     tests: ['test/unit/retention.test.ts'],
@@ -287,7 +287,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'retention-at-start-keep-from',
     rule: 'retention at start-up keeps what an ingest agent has not had acknowledged',
-    file: 'src/store/durable.ts',
+    file: 'src/store/durable/open.ts',
     from: '      await applyRetention(wal, store, retention, logger, Date.now(), options.keepFrom?.() ?? Infinity);\n    } catch',
     to: '      await applyRetention(wal, store, retention, logger, Date.now(), Infinity);\n    } catch',
     tests: ['test/unit/retention.test.ts'],

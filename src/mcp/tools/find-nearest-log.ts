@@ -1,16 +1,18 @@
 /**
- * find_nearest_log: the entries nearest to an incident timestamp (CONTRACT.md).
+ * find_nearest_log: the entries nearest to an incident timestamp (README: MCP tools).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
-import type { Coverage, EntryView, EntryWithContext, NearestAnswer, Store } from '../../store/store.js';
-import { escapeLogText, fenceLogLines } from '../../text/untrusted.js';
+import type { EntryView, EntryWithContext, Store } from '../../store/store.js';
+import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
-import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, strictInput } from '../schemas.js';
+import {
+  checkTags, coverageJson, coverageOutput, intField, numberField, queryOutput, requireTimestamp, sourceInput, strictInput, tagInput, tagList, timestampInput,
+} from '../schemas.js';
 import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
-import { type SearchedJson, matchOutput, matchesJson, searchedJson, searchedNote, searchedOutput, textInputs, textSpec } from '../text-filters.js';
+import { matchOutput, matchesJson, searchedJson, searchedNote, searchedOutput, textInputs, textSpec } from '../text-filters.js';
 
 export interface FindNearestDeps {
   store: Store;
@@ -21,28 +23,18 @@ export interface FindNearestDeps {
 const inputSchema = {
   timestamp: timestampInput,
   tag: tagInput,
-  count: z
-    .number({ error: 'count must be an integer from 1 to 100' })
-    .int({ error: 'count must be an integer from 1 to 100' })
-    .min(1, { error: 'count must be an integer from 1 to 100' })
-    .max(100, { error: 'count must be an integer from 1 to 100' })
+  count: intField('count', 1, 100)
     .default(1)
     .describe('How many entries to return, 1 to 100 (default 1).'),
   direction: z
     .enum(['nearest', 'before', 'after'], { error: "direction must be 'nearest', 'before' or 'after'" })
     .default('nearest')
     .describe("'nearest' (default) by absolute distance; 'before' = at or before the time, newest first; 'after' = at or after, oldest first."),
-  context: z
-    .number({ error: 'context must be an integer from 0 to 50' })
-    .int({ error: 'context must be an integer from 0 to 50' })
-    .min(0, { error: 'context must be an integer from 0 to 50' })
-    .max(50, { error: 'context must be an integer from 0 to 50' })
+  context: intField('context', 0, 50)
     .default(0)
     .describe('Unfiltered neighbouring entries of the same source to include before and after each hit, 0 to 50 (default 0).'),
   source: sourceInput,
-  max_distance_ms: z
-    .number({ error: 'max_distance_ms must be a non-negative number of milliseconds' })
-    .min(0, { error: 'max_distance_ms must be a non-negative number of milliseconds' })
+  max_distance_ms: numberField('max_distance_ms must be a non-negative number of milliseconds', { min: 0 })
     .optional()
     .describe('Ignore entries farther than this from the timestamp, in milliseconds.'),
   ...textInputs,
@@ -51,7 +43,7 @@ const inputSchema = {
 const contextEntry = z.object({ timestamp: z.string(), tag: z.string(), body: z.string(), line: z.number() });
 
 const outputSchema = {
-  query: z.object({ timestamp: z.string(), epoch_ms: z.number() }),
+  query: queryOutput,
   status: z.enum(['ok', 'empty', 'no_match', 'not_yet_ingested', 'before_retention']),
   entries: z.array(
     z.object({
@@ -88,20 +80,11 @@ const DESCRIPTION =
 
 const roundMs = (us: number): number => Math.round(us) / 1000;
 
-export function coverageJson(c: Coverage): z.infer<typeof coverageOutput> {
-  return {
-    first_timestamp: c.firstTs === null ? null : formatTimestamp(c.firstTs),
-    last_timestamp: c.lastTs === null ? null : formatTimestamp(c.lastTs),
-    entries: c.entries,
-    lag_ms: c.lagMs === null ? null : Math.round(c.lagMs),
-  };
-}
-
 function contextJson(e: EntryView): z.infer<typeof contextEntry> {
   return { timestamp: formatTimestamp(e.ts, e.precision), tag: escapeLogText(e.tag), body: escapeLogText(e.body), line: e.line };
 }
 
-function entryJson(e: EntryWithContext, t: number) {
+function entryJson(e: EntryWithContext, t: number): Structured['entries'][number] {
   const matches = e.highlights === undefined ? undefined : matchesJson(e.body, e.highlights);
   return {
     timestamp: formatTimestamp(e.ts, e.precision),
@@ -119,16 +102,10 @@ function entryJson(e: EntryWithContext, t: number) {
   };
 }
 
-type Structured = {
-  query: { timestamp: string; epoch_ms: number };
-  status: NearestAnswer['status'];
-  entries: ReturnType<typeof entryJson>[];
-  coverage: z.infer<typeof coverageOutput>;
-  query_us: number;
-  searched?: SearchedJson;
-  notes?: string[];
-  lost?: { source: string; from: string | null; to: string | null; lines: number; reason: string }[];
-};
+type Structured = z.infer<z.ZodObject<typeof outputSchema>>;
+
+/** The arguments after parsing (defaults applied). */
+export type FindNearestArgs = z.infer<z.ZodObject<typeof inputSchema>>;
 
 function formatDistance(ms: number): string {
   const sign = ms < 0 ? '-' : '+';
@@ -154,20 +131,6 @@ export function renderNearest(s: Structured): string {
   const searched = s.searched === undefined ? '' : `\n${searchedNote(s.searched, s.entries.length)}`;
   const notes = (s.notes?.length ? '\n' + s.notes.map((n) => `note: ${n}`).join('\n') : '') + searched;
   return lines.length === 0 ? head + notes : `${head}\n${fenceLogLines(lines)}${notes}`;
-}
-
-export interface FindNearestArgs {
-  timestamp: string | number;
-  tag?: string | string[];
-  count: number;
-  direction: 'nearest' | 'before' | 'after';
-  context: number;
-  source?: string;
-  max_distance_ms?: number;
-  contains?: string | string[];
-  case_sensitive?: boolean;
-  pattern?: string;
-  fields?: Record<string, string | number | boolean>;
 }
 
 /** Runs the query and shapes the result, shrinking it until it fits in 64 KiB. */
@@ -270,6 +233,6 @@ export function registerFindNearestLogTool(server: McpServer, deps: FindNearestD
       // Hosts with MCP Apps render the incident view beside the result; others ignore it.
       _meta: INCIDENT_VIEW_TOOL_META,
     },
-    async (args) => findNearestLog(deps, args as FindNearestArgs),
+    async (args) => findNearestLog(deps, args),
   );
 }

@@ -10,8 +10,9 @@ import { z } from 'zod';
 import { LEVEL_NAMES, levelFromName } from '../../parse/levels.js';
 import { formatTimestamp, MAX_EPOCH_MS } from '../../parse/timestamp.js';
 import type { Store } from '../../store/store.js';
-import { checkTags, coverageOutput, requireTimestamp, sourceInput, tagInput, tagList, timestampInput, ToolInputError, strictInput } from '../schemas.js';
-import { coverageJson } from './find-nearest-log.js';
+import {
+  checkTags, coverageJson, coverageOutput, intField, queryOutput, requireTimestamp, sourceInput, strictInput, tagInput, tagList, timestampInput, ToolInputError,
+} from '../schemas.js';
 import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 
 export interface LogHistogramDeps {
@@ -20,13 +21,6 @@ export interface LogHistogramDeps {
 
 export const MAX_BUCKETS = 240;
 const US = 1_000_000;
-
-const intField = (name: string, min: number, max: number) =>
-  z
-    .number({ error: `${name} must be an integer from ${min} to ${max}` })
-    .int({ error: `${name} must be an integer from ${min} to ${max}` })
-    .min(min, { error: `${name} must be an integer from ${min} to ${max}` })
-    .max(max, { error: `${name} must be an integer from ${min} to ${max}` });
 
 const inputSchema = {
   timestamp: timestampInput,
@@ -42,7 +36,7 @@ const inputSchema = {
 };
 
 const outputSchema = {
-  query: z.object({ timestamp: z.string(), epoch_ms: z.number() }),
+  query: queryOutput,
   bucket_s: z.number(),
   /** Index of the bucket that holds the timestamp. */
   incident_bucket: z.number(),
@@ -81,14 +75,8 @@ function canonicalTag(tag: string): string {
   return level >= 0 ? LEVEL_NAMES[level]! : tag.toUpperCase();
 }
 
-export interface LogHistogramArgs {
-  timestamp: string | number;
-  bucket_s: number;
-  buckets_before: number;
-  buckets_after: number;
-  tag?: string | string[];
-  source?: string;
-}
+/** The arguments after parsing (defaults applied). */
+export type LogHistogramArgs = z.infer<z.ZodObject<typeof inputSchema>>;
 
 export async function logHistogram(deps: LogHistogramDeps, args: LogHistogramArgs): Promise<CallToolResult & { structuredContent: Structured }> {
   const t = requireTimestamp(args.timestamp);
@@ -149,6 +137,6 @@ export function registerLogHistogramTool(server: McpServer, deps: LogHistogramDe
       // Hosts with MCP Apps render the incident view beside the result; others ignore it.
       _meta: INCIDENT_VIEW_TOOL_META,
     },
-    async (args) => logHistogram(deps, args as LogHistogramArgs),
+    async (args) => logHistogram(deps, args),
   );
 }

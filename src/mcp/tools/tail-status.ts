@@ -1,11 +1,11 @@
 /**
- * tail_status: how fresh the index is, per source, plus the WAL and the index (CONTRACT.md).
+ * tail_status: how fresh the index is, per source, plus the WAL and the index (README: MCP tools).
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { formatTimestamp } from '../../parse/timestamp.js';
 import type { Store, StoreStatus } from '../../store/store.js';
-import { escapeLogText } from '../../text/untrusted.js';
+import { escapeLogText } from '../../text/index.js';
 import { sourceInput, strictInput } from '../schemas.js';
 
 export interface TailStatusDeps {

@@ -25,7 +25,7 @@ import {
 } from '../store.js';
 import type { ClickHouseConnection } from './connection.js';
 import { contextRows, nearestRows, type SourceSpan, type TextSearch } from './nearest.js';
-import { type CompiledText, type Highlight, compileText, hasText } from '../../text/text-query.js';
+import { type CompiledText, type Highlight, compileText, hasText } from '../../text/index.js';
 import { entryColumns, type EntryRow, viewOf } from './rows.js';
 import type { Tables } from './schema.js';
 import { int, str, strList } from './sql.js';

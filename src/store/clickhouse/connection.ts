@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { ConfigError } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 
 export interface ConnectionOptions {

@@ -12,11 +12,12 @@
  * and the uploader ships the WAL to ClickHouse under host-qualified source names.
  */
 import { hostname } from 'node:os';
-import { type Config, ConfigError } from '../../config.js';
+import type { Config } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { IngestSink } from '../../ingest/source-pipeline.js';
 import type { Logger } from '../../log.js';
 import type { Backend, BackendOptions } from '../backend.js';
-import { openDurable } from '../durable.js';
+import { openDurable } from '../durable/open.js';
 import { ClickHouseStore, type LocalView } from './clickhouse-store.js';
 import { ClickHouseConnection, ClickHouseError } from './connection.js';
 import { ensureSchema, tablesOf } from './schema.js';

@@ -12,7 +12,7 @@ import type { ClickHouseConnection } from './connection.js';
 import { compareInSource, entryColumns, type EntryRow } from './rows.js';
 import type { Tables } from './schema.js';
 import { int, str, strList } from './sql.js';
-import { MAX_MATCH_BYTES } from '../../text/text-query.js';
+import { MAX_MATCH_BYTES } from '../../text/index.js';
 
 export interface SourceSpan {
   name: string;

@@ -4,7 +4,7 @@
  * and capped exactly as the embedded store does (decodeCapped on the same bytes), never
  * re-encoded on the way.
  */
-import { decodeCapped } from '../../text/untrusted.js';
+import { decodeCapped } from '../../text/index.js';
 import type { EntryView } from '../store.js';
 import { int } from './sql.js';
 

@@ -2,7 +2,7 @@
  * Creating the tables on first use (SCHEMA.md): one table of each kind, or with a cluster a
  * local table per shard and a Distributed table over them.
  */
-import { ConfigError } from '../../config.js';
+import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ClickHouseConnection } from './connection.js';
 import { ClickHouseError } from './connection.js';

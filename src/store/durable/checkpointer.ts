@@ -4,12 +4,12 @@
  * held only while references are collected) and written while ingestion continues: sealed
  * chunks never change, the rest is copied. The newest two checkpoints are kept.
  */
-import type { Logger } from '../log.js';
-import { type SpanHandle, tracing } from '../trace/index.js';
-import { snapshotIndex, type SourceSnapshot } from '../index/persist.js';
-import { pruneCheckpoints, type Wal, writeCheckpoint } from '../wal/index.js';
-import type { EmbeddedStore, PersistedIngest } from './embedded-store.js';
-import type { LostRange } from './store.js';
+import type { Logger } from '../../log.js';
+import { type SpanHandle, tracing } from '../../trace/index.js';
+import { snapshotIndex, type SourceSnapshot } from '../../index/persist.js';
+import { pruneCheckpoints, type Wal, writeCheckpoint } from '../../wal/index.js';
+import type { EmbeddedStore, PersistedIngest } from '../embedded-store.js';
+import type { LostRange } from '../store.js';
 import type { BatchEnd } from './wal-gaps.js';
 import { APPLY_PERMITS, type WalSink } from './wal-sink.js';
 
@@ -32,7 +32,7 @@ export interface CheckpointMeta {
   ingest?: Record<string, PersistedIngest>;
   /** Per source name, where its last batch ended (replay checks the next one continues there). */
   batchEnds?: Record<string, BatchEnd>;
-  /** Entries lost with corrupt WAL records that could not be re-read (wal-gaps.ts). */
+  /** Entries lost with corrupt WAL records that could not be re-read (wal-gaps.ts, beside this file). */
   lost?: LostRange[];
 }
 

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../../errors.js';
 
 /** Checkpoint file names: this prefix, then 16 hex digits of the WAL position they cover. */
 export const CHECKPOINT_PREFIX = 'index-';

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findNearestLog } from '../../src/mcp/tools/find-nearest-log.js';
+import { findNearestLog } from '../../src/mcp/index.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
 import { MemoryBodyStore } from '../../src/store/body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
@@ -55,12 +55,12 @@ describe('find_nearest_log body cap', () => {
     store.indexChunk('app', parseIsoBracketChunk(buf, { timezone: 'UTC' }), 1, (store.bodies as MemoryBodyStore).appendChunk(buf));
     // 81 and 82: inside 中 (bytes 80-82); 84..86: inside the first 😀 (bytes 83-86).
     for (const cap of [64, 65, 81, 82, 84, 85, 86, 87]) {
-      const r = await findNearestLog({ store, bodyCap: cap }, { timestamp: '2024-01-15T10:00:00Z', count: 1, direction: 'nearest', context: 0 });
+      const r = await findNearestLog({ store, bodyCap: cap }, { timestamp: '2024-01-15T10:00:00Z', count: 1, direction: 'nearest', context: 0, case_sensitive: false });
       const e = r.structuredContent.entries[0]!;
       expect(e.truncated, `cap ${cap}`).toBe(true);
       expect(e.body, `cap ${cap}`).toBe(expectedCut(body, cap));
     }
-    const whole = await findNearestLog({ store, bodyCap: 2048 }, { timestamp: '2024-01-15T10:00:00Z', count: 1, direction: 'nearest', context: 0 });
+    const whole = await findNearestLog({ store, bodyCap: 2048 }, { timestamp: '2024-01-15T10:00:00Z', count: 1, direction: 'nearest', context: 0, case_sensitive: false });
     expect(whole.structuredContent.entries[0]).toMatchObject({ body, truncated: false });
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FRAME_BYTES, readFrame, TYPE_BATCH } from '../../src/wal/frame.js';
 import { decodeBatch, decodeSeal, decodeSource, encodeBatch, encodeSeal, encodeSource } from '../../src/wal/record-codec.js';
 import type { SourceFields, WalBatch } from '../../src/wal/types.js';
-import { expected, makeBatch, plain, strip } from '../fixtures/wal/helpers.js';
+import { expected, makeBatch, plain, strip } from '../helpers/wal.js';
 
 /** Concatenates a record's parts the way writev lays them out, in a fresh aligned buffer. */
 function bytesOf(parts: Uint8Array[]): Uint8Array {

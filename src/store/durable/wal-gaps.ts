@@ -14,13 +14,13 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LineLimiter } from '../ingest/long-lines.js';
-import type { Logger } from '../log.js';
-import { detectFormat, resolveFormat } from '../parse/formats.js';
-import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
-import type { BatchRecord, FileIdentity, Wal } from '../wal/index.js';
-import type { EmbeddedStore } from './embedded-store.js';
-import type { LostRange } from './store.js';
+import { LineLimiter } from '../../ingest/long-lines.js';
+import type { Logger } from '../../log.js';
+import { detectFormat, resolveFormat } from '../../parse/formats.js';
+import type { CustomFormatSpec, ParseOptions } from '../../parse/parsed-chunk.js';
+import type { BatchRecord, FileIdentity, Wal } from '../../wal/index.js';
+import type { EmbeddedStore } from '../embedded-store.js';
+import type { LostRange } from '../store.js';
 
 /** The end of a source's last batch seen in replay. */
 export interface BatchEnd {

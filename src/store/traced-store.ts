@@ -1,12 +1,14 @@
 /**
  * A Store with a span around each query, children of the MCP request that made them. It
- * wraps the Store interface, so the embedded engine and ClickHouse are traced alike.
+ * wraps the Store interface, so the embedded engine and ClickHouse are traced alike. Used
+ * only when tracing is on (commands/serve.ts loads it then); it lives with the Store so that
+ * src/trace, which the WAL and ingestion import, imports nothing of the store.
  *
  * Attributes (log_triage.*, the project's namespace): the query's source, tags, range and
  * limits going in; status, entries returned or counted, and the ingestion lag coming out.
  */
-import type { Coverage, EntryView, NearestAnswer, NearestQuery, RangeCountQuery, RangeEntriesQuery, RangeQuery, Store, StoreStatus } from '../store/store.js';
-import type { Attrs, Tracing } from './index.js';
+import type { Attrs, Tracing } from '../trace/index.js';
+import type { Coverage, EntryView, NearestAnswer, NearestQuery, RangeCountQuery, RangeEntriesQuery, RangeQuery, Store, StoreStatus } from './store.js';
 
 const iso = (us: number): string | null => (Number.isFinite(us) ? new Date(Math.floor(us / 1000)).toISOString() : null);
 

@@ -4,9 +4,9 @@
  * so a query never reads a deleted body; queries are synchronous, so none can be half-way
  * through when the entries disappear.
  */
-import type { Logger } from '../log.js';
-import type { SegmentInfo, Wal } from '../wal/index.js';
-import type { EmbeddedStore } from './embedded-store.js';
+import type { Logger } from '../../log.js';
+import type { SegmentInfo, Wal } from '../../wal/index.js';
+import type { EmbeddedStore } from '../embedded-store.js';
 
 export interface RetentionPolicy {
   /** Delete segments whose newest entry is older than this (milliseconds). */

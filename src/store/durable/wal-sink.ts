@@ -5,12 +5,12 @@
  * sees every appended batch indexed and none half-done.
  */
 import { Semaphore } from 'async-mutex';
-import type { IngestBatch } from '../ingest/batch.js';
-import type { KnownFile } from '../ingest/tracked-file.js';
-import { type IngestSink, SinkHaltedError } from '../ingest/source-pipeline.js';
-import { type Wal, WalError } from '../wal/index.js';
-import { walFailedMessage } from './store.js';
-import type { EmbeddedStore } from './embedded-store.js';
+import type { IngestBatch } from '../../ingest/batch.js';
+import type { KnownFile } from '../../ingest/tracked-file.js';
+import { type IngestSink, SinkHaltedError } from '../../ingest/source-pipeline.js';
+import { type Wal, WalError } from '../../wal/index.js';
+import { walFailedMessage } from '../store.js';
+import type { EmbeddedStore } from '../embedded-store.js';
 
 /**
  * Permits of the apply semaphore; a checkpoint acquires all of them. Each source applies one

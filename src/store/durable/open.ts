@@ -6,17 +6,17 @@
  */
 import { existsSync } from 'node:fs';
 import { Mutex } from 'async-mutex';
-import type { Config } from '../config.js';
-import type { SourceResume } from '../ingest/tracked-file.js';
-import { restoreIndex } from '../index/persist.js';
-import type { Logger } from '../log.js';
-import { ConfigError } from '../config.js';
-import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoint, Wal, WalError, type WalIo } from '../wal/index.js';
+import type { Config } from '../../config.js';
+import type { SourceResume } from '../../ingest/tracked-file.js';
+import { restoreIndex } from '../../index/persist.js';
+import type { Logger } from '../../log.js';
+import { ConfigError } from '../../config.js';
+import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoint, Wal, WalError, type WalIo } from '../../wal/index.js';
 import type { PrefetchedCheckpoint } from './checkpoint-prefetch.js';
 import { CHECKPOINT_VERSION, type CheckpointMeta, Checkpointer } from './checkpointer.js';
 import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths, lockDataDir } from './data-dir.js';
-import type { IngestStatus, PersistedIngest } from './embedded-store.js';
-import { EmbeddedStore } from './embedded-store.js';
+import type { IngestStatus, PersistedIngest } from '../embedded-store.js';
+import { EmbeddedStore } from '../embedded-store.js';
 import { applyRetention, type RetentionPolicy } from './retention.js';
 import { GapTracker, repairGaps } from './wal-gaps.js';
 import { verbatimTail, WalSink } from './wal-sink.js';

@@ -250,7 +250,9 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
           check([a, b], capacity, batch, unfiltered, spec, tPick, tOffset, null, count, direction, null, { entries: 1e9, ms: 1e9 });
         },
       ),
-      { numRuns: 80 },
+      // 80 runs skipped blocks in 21-33 of them (8 seeds): the floor of a fifth (16) failed about
+      // 1 run in 15. At 240 runs the floors sit 3.5-4.5 standard deviations under the mean.
+      { numRuns: 240 },
     );
     expect(stats.hits).toBeGreaterThan(stats.runs / 25);
     expect(stats.skipped).toBeGreaterThan(stats.runs / 5);

@@ -162,8 +162,10 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
       CLI, 'serve', '--store', 'clickhouse', '--clickhouse-url', cluster.url(0), '--clickhouse-database', 'restart', '--clickhouse-cluster', CLUSTER,
       '--source', `app=${log}`, '--data-dir', join(dir, 'agent-restart'), '--agent-name', 'h2',
     ];
-    // Small inserts, so a kill lands between two of them.
-    const env = { ...process.env, LOG_TRIAGE_CLICKHOUSE_INSERT_BYTES: String(16 * 1024), LOG_TRIAGE_LOG_LEVEL: 'warn' };
+    // Small inserts, so a kill lands between two of them: 4 KiB of WAL each, about 1,500 inserts
+    // for the file. With 16 KiB (about 375) a quiet machine shipped the whole file before the
+    // first count could see the table (2026-12-02: 'expected 0 to be greater than 0').
+    const env = { ...process.env, LOG_TRIAGE_CLICKHOUSE_INSERT_BYTES: String(4 * 1024), LOG_TRIAGE_LOG_LEVEL: 'warn' };
     const uploaded = async (): Promise<number> => Number(await cluster.sql(0, "SELECT count() FROM restart.log_entries WHERE source = 'h2/app'"));
     let previous = 0;
     let midUpload = 0;

@@ -84,7 +84,7 @@ export class EntryReader {
       const lines = this.o.lines;
       if (lines.skipping) {
         // The rest of an over-long line: read past it without keeping it.
-        if ((await lines.skip(this.src, from, size)) > 0) {
+        if ((await lines.skipRest(this.src, from, size)) > 0) {
           grew = true;
           this.lastGrowthAt = Date.now();
         }

@@ -13,7 +13,7 @@
  * bytes) so the chunk's byte range still covers the source bytes it stands for. A WAL record
  * of such a chunk has a raw block shorter than its byte range (src/wal/FORMAT.md).
  */
-/** What skip() reads from: a FileHandle, or a ByteSource (file-bytes.ts, plain or gzip). */
+/** What skipRest() reads from: a FileHandle, or a ByteSource (file-bytes.ts, plain or gzip). */
 export interface PositionalReader {
   read(buf: Buffer, off: number, len: number, pos: number): Promise<number | { bytesRead: number }>;
 }
@@ -86,7 +86,7 @@ export class LineLimiter {
    * bytes until the long line's newline. Returns the source bytes dropped; `skipping` turns
    * off once the newline is found (the newline itself is left to be read as usual).
    */
-  async skip(fd: PositionalReader, from: number, size: number): Promise<number> {
+  async skipRest(fd: PositionalReader, from: number, size: number): Promise<number> {
     this.scratch ??= Buffer.allocUnsafe(SKIP_READ_BYTES);
     let pos = from;
     while (pos < size) {

@@ -32,7 +32,7 @@ async function follow(file: Buffer, max: number, reads: number[]): Promise<{ out
     const from = position + held.length + lim.elided;
     if (from >= file.length) break;
     if (lim.skipping) {
-      await lim.skip(fd, from, Math.min(file.length, from + (reads[k++ % reads.length] ?? 1)));
+      await lim.skipRest(fd, from, Math.min(file.length, from + (reads[k++ % reads.length] ?? 1)));
       continue;
     }
     const want = Math.min(file.length - from, reads[k++ % reads.length] ?? 1);

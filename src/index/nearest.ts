@@ -33,8 +33,18 @@ function hitOf(source: SourceIndex, c: Cursor): Hit {
   return new Hit(source, c.seg, c.i, c.ts);
 }
 
-/** True when cursor a's entry comes before cursor b's in the result order. */
-function before(a: Cursor, b: Cursor, direction: Direction, t: number): boolean {
+/** What the result order looks at: an entry's time, its source's rank and its line. */
+export interface Ordered {
+  readonly ts: number;
+  readonly sourceRank: number;
+  readonly line: number;
+}
+
+/**
+ * True when a's entry comes before b's in the result order (distance, earlier first, source
+ * rank, line). The one statement of the rule: the text search's merge (text-scan.ts) uses it too.
+ */
+export function before(a: Ordered, b: Ordered, direction: Direction, t: number): boolean {
   if (direction === 'nearest') {
     const da = Math.abs(a.ts - t);
     const db = Math.abs(b.ts - t);

@@ -25,7 +25,7 @@ import { FILTER_BLOCK, mayContain } from '../text/ngram-filter.js';
 import { type CompiledText, type Highlight } from '../text/text-query.js';
 import { countInRange } from './count.js';
 import { Hit } from './hit.js';
-import type { Direction } from './nearest.js';
+import { before, type Direction } from './nearest.js';
 import type { Segment, SortedSeq } from './segment.js';
 import type { SourceIndex } from './source-index.js';
 
@@ -253,19 +253,6 @@ class ScanCursor {
   }
 }
 
-/** Same order as nearest.ts: distance, earlier first, source rank, line. */
-function before(a: ScanCursor, b: ScanCursor, direction: Direction, t: number): boolean {
-  if (direction === 'nearest') {
-    const da = Math.abs(a.ts - t);
-    const db = Math.abs(b.ts - t);
-    if (da !== db) return da < db;
-    if (a.ts !== b.ts) return a.ts < b.ts;
-  } else if (a.ts !== b.ts) {
-    return direction === 'before' ? a.ts > b.ts : a.ts < b.ts;
-  }
-  if (a.sourceRank !== b.sourceRank) return a.sourceRank < b.sourceRank;
-  return a.line < b.line;
-}
 
 /** How often (in bodies read) the clock is checked against the budget. */
 const CLOCK_EVERY = 32;

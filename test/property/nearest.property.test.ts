@@ -60,9 +60,9 @@ function checkQueries(shapes: readonly Shape[], queries: readonly Query[], tally
 }
 
 /** The inputs reach every tie rule, in the general merge and in the count=1 paths (issue 18: 0 of 6,000 inputs of the old generators had an equal-distance tie on both sides). */
-function expectTiesReached(tally: TieTally, countOne: TieTally, minimum: { distance: number; source: number; line: number }): void {
+function expectTiesReached(tally: TieTally, countOne: TieTally, minimum: { distance: number; source: number; line: number }, maxEmpty = 0.25): void {
   expect(tally.queries).toBeGreaterThan(1_500);
-  expect(tally.share('empty')).toBeLessThan(0.25);
+  expect(tally.share('empty')).toBeLessThan(maxEmpty);
   for (const t of [tally, countOne]) {
     expect(t.share('distance')).toBeGreaterThan(minimum.distance);
     expect(t.share('source')).toBeGreaterThan(minimum.source);
@@ -98,7 +98,9 @@ describe('findNearest agrees with a brute-force scan', () => {
       ),
       { numRuns: 150 },
     );
-    expectTiesReached(tally, countOne, { distance: 0.05, source: 0.1, line: 0.08 });
+    // Empty answers: 20-24 % of the queries over 8 seeds here (13-17 % in the test above), so
+    // the 25 % bound of the other properties failed about 1 run in 9.
+    expectTiesReached(tally, countOne, { distance: 0.05, source: 0.1, line: 0.08 }, 0.35);
   });
 
   it('context neighbours are the adjacent entries of the same source in (time, line) order', () => {

@@ -97,6 +97,26 @@ describe('retention over a real data dir', () => {
 
   const US = 1000;
 
+  /**
+   * 2,000 entries three days old, then 2,000 a minute old, in a data dir closed without a
+   * retention policy. Its final checkpoint indexes the old entries and their segments are on
+   * disk: what a kill -9 right after retention dropped the entries, before it deleted the
+   * files, leaves.
+   */
+  async function fillOldAndRecent(): Promise<{ old: number; recent: number; segments: number }> {
+    dir = mkdtempSync(join(tmpdir(), 'ltm-retention-'));
+    const old = Date.now() - 3 * DAY;
+    const recent = Date.now() - 60_000;
+    appendFileSync(join(dir, 'app.log'), '');
+    const filling = await open([]);
+    await feed(filling, 1, 2_000, old);
+    await feed(filling, 2_001, 2_000, recent);
+    const segments = filling.durable!.wal.segments().length;
+    await close(filling);
+    return { old, recent, segments };
+  }
+
+
   it('age and size limits together: old segments go by age, then the oldest recent ones until the WAL fits; the horizon is exact', async () => {
     dir = mkdtempSync(join(tmpdir(), 'ltm-retention-'));
     const old = Date.now() - 3 * DAY;
@@ -146,16 +166,7 @@ describe('retention over a real data dir', () => {
   });
 
   it('a reopened data dir applies the policy before the first answer (a crash between dropping and deleting)', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ltm-retention-'));
-    const old = Date.now() - 3 * DAY;
-    const recent = Date.now() - 60_000;
-    appendFileSync(join(dir, 'app.log'), '');
-    const filling = await open([]);
-    await feed(filling, 1, 2_000, old);
-    await feed(filling, 2_001, 2_000, recent);
-    // Its final checkpoint indexes the old entries, and their segments are on disk: what a
-    // kill -9 right after retention dropped the entries, before it deleted the files, leaves.
-    await close(filling);
+    const { old, recent } = await fillOldAndRecent();
 
     // Not started, and no maintenance pass has run: only the open applied the policy.
     const engine = await open(['--retention', '24h'], false);
@@ -170,15 +181,7 @@ describe('retention over a real data dir', () => {
   });
 
   it('the start-up pass keeps what an ingest agent has not had acknowledged (keepFrom), as maintenance does', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ltm-retention-'));
-    const old = Date.now() - 3 * DAY;
-    const recent = Date.now() - 60_000;
-    appendFileSync(join(dir, 'app.log'), '');
-    const filling = await open([]);
-    await feed(filling, 1, 2_000, old);
-    await feed(filling, 2_001, 2_000, recent);
-    await close(filling);
-    const segments = filling.durable!.wal.segments().length;
+    const { segments } = await fillOldAndRecent();
     expect(segments).toBeGreaterThan(2);
 
     // An agent whose uploader has acknowledged nothing (cursor 0): the old segments stay.

@@ -92,7 +92,17 @@ export function readMember(buf: Uint8Array, p: number, end: number): number {
   }
   c = buf[++p];
   while (c === 32 || c === 9) c = buf[++p];
+  return readValue(buf, p, end);
+}
+
+/**
+ * Reads the value that starts at buf[p] (its first byte, p < end) into `member`'s value fields
+ * and returns the index after it; -1 on bad JSON. readMember's second half, also called alone
+ * by a reader that already knows the key (json.ts replays a record's layout).
+ */
+export function readValue(buf: Uint8Array, p: number, end: number): number {
   if (p >= end) return -1;
+  const c = buf[p];
   if (c === 34) {
     let q = p + 1;
     for (;;) {

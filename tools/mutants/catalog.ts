@@ -309,6 +309,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/ngram-filter.property.test.ts'],
   },
   {
+    name: 'json-layout-gap',
+    rule: "a JSON line's member is replayed from the line before only when its key bytes all match (issue 10, parse speed)",
+    file: 'src/parse/formats/json.ts',
+    from: '      if (m < layout.gap[i]!) {',
+    to: '      if (m < 1) {',
+    tests: ['test/property/json-layout.property.test.ts'],
+  },
+  {
+    name: 'json-layout-number-end',
+    rule: 'a number replayed whole must be followed by the same delimiter (4 then 42 on the next line)',
+    file: 'src/parse/formats/json.ts',
+    from: 'JSON_LITERAL ? size + 1 : size;',
+    to: 'JSON_LITERAL ? size : size;',
+    tests: ['test/property/json-layout.property.test.ts'],
+  },
+  {
     name: 'json-quote-back-skip',
     rule: 'reading a JSON record backwards stops at every quote (bunyan time after the message)',
     file: 'src/parse/json-scan.ts',

@@ -270,7 +270,10 @@ export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, ou
       if (m === whole) {
         next = p + layout.size[i]!;
       } else {
-        next = readValue(buf, p + layout.gap[i]!, end);
+        // Blanks after the colon are skipped as readMember skips them (`"a": 1` after `"a":1`).
+        let v = p + layout.gap[i]!;
+        while (buf[v] === 32 || buf[v] === 9) v++;
+        next = readValue(buf, v, end);
         if (next < 0) break;
       }
       i++;

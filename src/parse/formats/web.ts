@@ -17,8 +17,54 @@ import { type ZoneParse, zoneAt } from '../zones.js';
 
 const zone: ZoneParse = { offsetMinutes: 0, length: 0 };
 
-/** `dd/Mon/yyyy:HH:MM:SS[.frac] ±zzzz` at p: sets out.us / precision, returns the index after it or 0. */
+/**
+ * The last `dd/Mon/yyyy:HH:MM:SS ±zzzz]` read (27 bytes with the bracket) and its time: access
+ * logs write many lines a second, and a line whose 27 bytes are the same bytes has the same
+ * time, so the date arithmetic is skipped (clf 4.8M -> see the README's table).
+ */
+const LAST_BYTES = 27;
+const last = { bytes: new Uint8Array(LAST_BYTES), view: null as DataView | null, us: 0, precision: 0, ctx: null as ParseContext | null };
+last.view = new DataView(last.bytes.buffer);
+let lineBuf: Uint8Array | null = null;
+let lineView: DataView<ArrayBufferLike> | null = null;
+
+/** Whether buf[p, p + 27) holds the bytes of the last timestamp cached (p + 27 <= end). */
+function sameAsLast(buf: Uint8Array, p: number): boolean {
+  if (buf !== lineBuf) {
+    lineBuf = buf;
+    lineView = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  const a = lineView!;
+  const b = last.view!;
+  return a.getUint32(p) === b.getUint32(0) && a.getUint32(p + 4) === b.getUint32(4) && a.getUint32(p + 8) === b.getUint32(8)
+    && a.getUint32(p + 12) === b.getUint32(12) && a.getUint32(p + 16) === b.getUint32(16) && a.getUint32(p + 20) === b.getUint32(20)
+    && a.getUint16(p + 24) === b.getUint16(24) && buf[p + 26] === 93;
+}
+
+/**
+ * `dd/Mon/yyyy:HH:MM:SS[.frac] ±zzzz` at p: sets out.us / precision, returns the index after it
+ * or 0. A timestamp of 26 bytes closed by `]` is read from bytes alone (its zone ends at the
+ * bracket), so its time is cached for the next line (see `last`).
+ */
 function clfTimestamp(buf: Uint8Array, p: number, end: number, out: LineOut, ctx: ParseContext): number {
+  if (last.ctx === ctx && p + LAST_BYTES <= end && sameAsLast(buf, p)) {
+    out.us = last.us;
+    out.precision = last.precision;
+    return p + LAST_BYTES - 1;
+  }
+  const after = readClfTimestamp(buf, p, end, out, ctx);
+  if (after === p + LAST_BYTES - 1 && buf[after] === 93) {
+    for (let k = 0; k < LAST_BYTES; k++) last.bytes[k] = buf[p + k]!;
+    last.us = out.us;
+    last.precision = out.precision;
+    last.ctx = ctx;
+  } else {
+    last.ctx = null;
+  }
+  return after;
+}
+
+function readClfTimestamp(buf: Uint8Array, p: number, end: number, out: LineOut, ctx: ParseContext): number {
   if (end - p < 20) return 0;
   if (buf[p + 2] !== 47 || buf[p + 6] !== 47 || buf[p + 11] !== 58 || buf[p + 14] !== 58 || buf[p + 17] !== 58) return 0;
   const day = num2(buf, p);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/parse/context.js';
 import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
 import { forgetJsonLayout, jsonFormats, jsonLayoutSize } from '../../src/parse/formats/json.js';
+import { TAG_NONE, TAG_WARN } from '../../src/parse/levels.js';
 
 const parseLine = jsonFormats.find((f) => f.name === 'json')!.parseLine;
 
@@ -47,6 +48,8 @@ const EDIT = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), at: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), member: MEMBER }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('sep' as const), sep: SEPARATORS }) },
+  // A bare quote inside the last time's digits: broken JSON, read as the ordinary walk reads it.
+  { weight: 1, arbitrary: fc.constant({ kind: 'rawquote' as const }) },
   // A blank after a colon where the line before had none (readMember skips it).
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pad' as const), at: fc.nat() }) },
   {
@@ -87,6 +90,10 @@ describe('JSON layout replay', () => {
           else if (edit.kind === 'insert') members.splice(edit.at % (members.length + 1), 0, edit.member);
           else if (edit.kind === 'sep') sep = edit.sep;
           let line = render(members, sep);
+          if (edit.kind === 'rawquote') {
+            const i = line.lastIndexOf('.');
+            if (i >= 0) line = line.slice(0, i) + '"' + line.slice(i + 1);
+          }
           if (edit.kind === 'pad') {
             const colons = [...line.matchAll(/:/g)].map((m) => m.index);
             const i = colons[edit.at % Math.max(1, colons.length)];
@@ -113,5 +120,17 @@ describe('JSON layout replay', () => {
     );
     // The replay ran: most runs ended with a layout learned (a test that never replays proves nothing).
     expect(replayed).toBeGreaterThan(1300);
+  });
+
+  it('takes no level from an unnamed field read backwards (issue 10: a trailing "pid":3 was ERROR)', () => {
+    const out = newLineOut();
+    for (const line of ['{"time":"2024-01-15T10:30:45Z","msg":"x","pid":3}', '{"time":"2024-01-15T10:30:45Z","msg":"x","name":"error"}']) {
+      const buf = Buffer.from(line);
+      expect(parseLine(buf, 0, buf.length, out, DEFAULT_CONTEXT)).toBe(ENTRY);
+      expect(out.tag).toBe(TAG_NONE);
+    }
+    const buf = Buffer.from('{"msg":"x","pid":3,"level":"warn","time":"2024-01-15T10:30:45Z"}');
+    expect(parseLine(buf, 0, buf.length, out, DEFAULT_CONTEXT)).toBe(ENTRY);
+    expect(out.tag).toBe(TAG_WARN);
   });
 });

@@ -167,6 +167,7 @@ const layout = {
 /** Forgets the layout, so the next line is walked the ordinary way (tests compare the two). */
 export function forgetJsonLayout(): void {
   layout.n = 0;
+  tail.n = 0;
 }
 
 /** Members the layout holds (tests check that lines are replayed at all). */
@@ -227,11 +228,89 @@ function messageNext(buf: Uint8Array, p: number, end: number): boolean {
 /** Reads the record from its end back towards p, taking fields, until both are found. */
 function takeBackwards(buf: Uint8Array, p: number, end: number, out: LineOut, ctx: ParseContext): void {
   let q = objectEnd(buf, p, end);
+  let j = 0;
+  let replay = true;
   while (q > p && !(st.haveTime && st.haveLevel)) {
-    q = readMemberBack(buf, p, q);
-    if (q < 0) break;
-    take(buf, roleOf(buf, member.keyStart, member.keyEnd), out, ctx);
+    if (replay && j < tail.n) {
+      const r = tailMatch(buf, p, q, j);
+      if (r >= 0) {
+        q = r;
+        const role = tail.role[j]!;
+        j++;
+        if (role !== 0) take(buf, role, out, ctx);
+        continue;
+      }
+      replay = false;
+    }
+    const r = readMemberBack(buf, p, q);
+    if (r < 0) break;
+    const role = roleOf(buf, member.keyStart, member.keyEnd);
+    recordTail(buf, j, r, q, role);
+    j++;
+    q = r;
+    // Only the fields named in KEYS count, as forwards: a trailing `"pid":3` is not a level.
+    if (role !== 0) take(buf, role, out, ctx);
   }
+}
+
+/**
+ * The members the last backward read took, from the end (bunyan's `"v":0` then its time), as
+ * `layout` holds the forward ones: slot j holds member j's bytes from the `,` before it to
+ * where the read started, with a hole for a wanted string value (a time: same length, other
+ * digits). readMemberBack reads a member from those bytes alone, so equal bytes and a hole
+ * without a quote read the same; at the first difference the ordinary backward read goes on.
+ */
+const TAIL_SLOTS = 4;
+const tail = {
+  n: 0,
+  bytes: new Uint8Array(TAIL_SLOTS * SLOT_BYTES),
+  size: new Uint8Array(TAIL_SLOTS),
+  /** The string value's content [holeStart, holeEnd) from the member's start; equal: no hole. */
+  holeStart: new Uint8Array(TAIL_SLOTS),
+  holeEnd: new Uint8Array(TAIL_SLOTS),
+  role: new Uint8Array(TAIL_SLOTS),
+};
+
+function recordTail(buf: Uint8Array, j: number, r: number, q: number, role: number): void {
+  if (j >= TAIL_SLOTS) return;
+  tail.n = j;
+  const size = q - r;
+  if (size >= SLOT_BYTES) return;
+  for (let k = 0; k < size; k++) tail.bytes[j * SLOT_BYTES + k] = buf[r + k]!;
+  tail.size[j] = size;
+  const hole = role !== 0 && member.kind === JSON_STRING;
+  tail.holeStart[j] = hole ? member.valStart - r : 0;
+  tail.holeEnd[j] = hole ? member.valEnd - r : 0;
+  tail.role[j] = role;
+  tail.n = j + 1;
+}
+
+/**
+ * Replays tail slot j on the member ending at q: fills `member` (value fields) and returns the
+ * index of the `,` or `{` before it, as readMemberBack would; -1 when the bytes differ.
+ */
+function tailMatch(buf: Uint8Array, lo: number, q: number, j: number): number {
+  const size = tail.size[j]!;
+  const r = q - size;
+  if (r <= lo) return -1;
+  const at = j * SLOT_BYTES;
+  const hs = tail.holeStart[j]!;
+  const he = tail.holeEnd[j]!;
+  const bytes = tail.bytes;
+  let k = 0;
+  for (; k < hs; k++) if (buf[r + k] !== bytes[at + k]) return -1;
+  // The hole: any bytes but a quote (the one closing the value must be where it was).
+  for (; k < he; k++) if (buf[r + k] === 34) return -1;
+  for (; k < size; k++) if (buf[r + k] !== bytes[at + k]) return -1;
+  if (he > hs) {
+    member.kind = JSON_STRING;
+    member.valStart = r + hs;
+    member.valEnd = r + he;
+  } else if (tail.role[j] !== 0) {
+    // A wanted value without a hole (a number): the bytes are the recorded ones; read it again.
+    if (readMemberBack(buf, lo, q) !== r) return -1;
+  }
+  return r;
 }
 
 /**

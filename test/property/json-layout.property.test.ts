@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/parse/context.js';
 import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
-import { forgetJsonLayout, jsonFormats, jsonLayoutSize } from '../../src/parse/formats/json.js';
+import { jsonFormats } from '../../src/parse/formats/json.js';
+import { forgetJsonLayout, jsonLayoutSize } from '../../src/parse/formats/json-layout.js';
 import { TAG_NONE, TAG_WARN } from '../../src/parse/levels.js';
 
 const parseLine = jsonFormats.find((f) => f.name === 'json')!.parseLine;

@@ -319,7 +319,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'json-layout-number-end',
     rule: 'a number replayed whole must be followed by the same delimiter (4 then 42 on the next line)',
-    file: 'src/parse/formats/json.ts',
+    file: 'src/parse/formats/json-layout.ts',
     from: 'JSON_LITERAL ? size + 1 : size;',
     to: 'JSON_LITERAL ? size : size;',
     tests: ['test/property/json-layout.property.test.ts'],

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/parse/context.js';
 import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
 import { jsonFormats } from '../../src/parse/formats/json.js';
+import { dockerFormat, forgetDockerLayout } from '../../src/parse/formats/wrapped.js';
 import { forgetJsonLayout, jsonLayoutSize } from '../../src/parse/formats/json-layout.js';
 import { TAG_NONE, TAG_WARN } from '../../src/parse/levels.js';
 
@@ -133,5 +134,47 @@ describe('JSON layout replay', () => {
     const buf = Buffer.from('{"msg":"x","pid":3,"level":"warn","time":"2024-01-15T10:30:45Z"}');
     expect(parseLine(buf, 0, buf.length, out, DEFAULT_CONTEXT)).toBe(ENTRY);
     expect(out.tag).toBe(TAG_WARN);
+  });
+});
+
+describe("Docker json-file tail replay", () => {
+  it('reads every record exactly as the ordinary backward read does', () => {
+    const TIMES = fc.constantFrom('2024-01-15T10:30:45.123456789Z', '2024-01-15T10:30:46.000000001Z', '2024-01-15T10:30:45.1Z', '2024-01-15T10:30:45"123456789Z', 'x', '');
+    const RECORD = fc.tuple(
+      fc.constantFrom('[ERROR] failed\\n', 'partial', 'a\\"b\\n', '","stream":"stdout', ''),
+      fc.constantFrom('stdout', 'stderr', 'std"ut', 'out'),
+      TIMES,
+      fc.constantFrom('', ',"attrs":{}', ' '),
+      fc.option(fc.tuple(fc.nat(), fc.constantFrom(...'"\\,:{} 0'.split('')))),
+    ).map(([log, stream, time, extra, mutation]) => {
+      let line = `{"log":"${log}","stream":"${stream}","time":"${time}"${extra}}`;
+      if (mutation !== null) {
+        const i = mutation[0] % line.length;
+        line = line.slice(0, i) + mutation[1] + line.slice(i + 1);
+      }
+      return line;
+    });
+    fc.assert(
+      fc.property(fc.array(RECORD, { minLength: 1, maxLength: 12 }), (lines) => {
+        const buf = Buffer.from(lines.join('\n'));
+        const ranges: [number, number][] = [];
+        let pos = 0;
+        for (const line of lines) {
+          ranges.push([pos, pos + Buffer.byteLength(line)]);
+          pos += Buffer.byteLength(line) + 1;
+        }
+        const read = (replay: boolean): Result[] => {
+          const out = newLineOut();
+          forgetDockerLayout();
+          return ranges.map(([a, e]) => {
+            if (!replay) forgetDockerLayout();
+            const kind = dockerFormat.parseLine(buf, a, e, out, DEFAULT_CONTEXT);
+            return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, out.bodyEnd, kind === MALFORMED ? out.reason : ''];
+          });
+        };
+        expect(read(true)).toEqual(read(false));
+      }),
+      { numRuns: 1500 },
+    );
   });
 });

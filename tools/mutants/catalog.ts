@@ -349,6 +349,14 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/clf-time-cache.property.test.ts'],
   },
   {
+    name: 'json-tail-hole-quote',
+    rule: 'a JSON tail member is replayed only when its value hole holds no quote (Docker time, bunyan time)',
+    file: 'src/parse/formats/json-layout.ts',
+    from: '  for (; k < he; k++) if (buf[r + k] === 34) return -1;',
+    to: '  for (; k < he; k++) if (buf[r + k] === 0) return -1;',
+    tests: ['test/property/json-layout.property.test.ts'],
+  },
+  {
     name: 'json-quote-back-skip',
     rule: 'reading a JSON record backwards stops at every quote (bunyan time after the message)',
     file: 'src/parse/json-scan.ts',

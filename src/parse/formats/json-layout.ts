@@ -96,17 +96,23 @@ export function record(buf: Uint8Array, i: number, p: number, next: number, role
  * without a quote read the same; at the first difference the ordinary backward read goes on.
  */
 const TAIL_SLOTS = 4;
-export const tail = {
-  n: 0,
-  bytes: new Uint8Array(TAIL_SLOTS * SLOT_BYTES),
-  size: new Uint8Array(TAIL_SLOTS),
-  /** The string value's content [holeStart, holeEnd) from the member's start; equal: no hole. */
-  holeStart: new Uint8Array(TAIL_SLOTS),
-  holeEnd: new Uint8Array(TAIL_SLOTS),
-  role: new Uint8Array(TAIL_SLOTS),
-};
+export function newTail() {
+  return {
+    n: 0,
+    bytes: new Uint8Array(TAIL_SLOTS * SLOT_BYTES),
+    size: new Uint8Array(TAIL_SLOTS),
+    /** The string value's content [holeStart, holeEnd) from the member's start; equal: no hole. */
+    holeStart: new Uint8Array(TAIL_SLOTS),
+    holeEnd: new Uint8Array(TAIL_SLOTS),
+    role: new Uint8Array(TAIL_SLOTS),
+  };
+}
+export type Tail = ReturnType<typeof newTail>;
 
-export function recordTail(buf: Uint8Array, j: number, r: number, q: number, role: number): void {
+/** The JSON formats' tail (json.ts); Docker's json-file keeps its own (wrapped.ts). */
+export const tail = newTail();
+
+export function recordTail(tail: Tail, buf: Uint8Array, j: number, r: number, q: number, role: number): void {
   if (j >= TAIL_SLOTS) return;
   tail.n = j;
   const size = q - r;
@@ -124,7 +130,7 @@ export function recordTail(buf: Uint8Array, j: number, r: number, q: number, rol
  * Replays tail slot j on the member ending at q: fills `member` (value fields) and returns the
  * index of the `,` or `{` before it, as readMemberBack would; -1 when the bytes differ.
  */
-export function tailMatch(buf: Uint8Array, lo: number, q: number, j: number): number {
+export function tailMatch(tail: Tail, buf: Uint8Array, lo: number, q: number, j: number): number {
   const size = tail.size[j]!;
   const r = q - size;
   if (r <= lo) return -1;

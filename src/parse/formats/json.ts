@@ -152,7 +152,7 @@ function takeBackwards(buf: Uint8Array, p: number, end: number, out: LineOut, ct
   let replay = true;
   while (q > p && !(st.haveTime && st.haveLevel)) {
     if (replay && j < tail.n) {
-      const r = tailMatch(buf, p, q, j);
+      const r = tailMatch(tail, buf, p, q, j);
       if (r >= 0) {
         q = r;
         const role = tail.role[j]!;
@@ -165,7 +165,7 @@ function takeBackwards(buf: Uint8Array, p: number, end: number, out: LineOut, ct
     const r = readMemberBack(buf, p, q);
     if (r < 0) break;
     const role = roleOf(buf, member.keyStart, member.keyEnd);
-    recordTail(buf, j, r, q, role);
+    recordTail(tail, buf, j, r, q, role);
     j++;
     q = r;
     // Only the fields named in KEYS count, as forwards: a trailing `"pid":3` is not a level.

@@ -20,6 +20,7 @@
 import type { ParseContext } from '../context.js';
 import { CONTINUATION, ENTRY, KNOWN_CONTINUATION, type LineFormat, type LineKind, type LineOut, MALFORMED } from '../format.js';
 import { JSON_STRING, ascii, bytesEqual, member, objectEnd, objectStart, readMember, readMemberBack } from '../json-scan.js';
+import { newTail, recordTail, tailMatch } from './json-layout.js';
 import { sniffLevel } from '../level-sniff.js';
 import { type IsoParse, parseIsoBytes } from '../timestamp.js';
 
@@ -81,15 +82,35 @@ const STREAM = ascii('stream');
  * when the record is laid out otherwise (the general walk then reads it).
  */
 const logRange = { start: 0, end: 0 };
+/** Docker's time and stream members as last read (see dockerTail). */
+const dockerLayout = newTail();
+
+/** Forgets them, so the next record is read the ordinary way (tests compare the two). */
+export function forgetDockerLayout(): void {
+  dockerLayout.n = 0;
+}
 function dockerTail(buf: Uint8Array, start: number, end: number): boolean {
   if (!startsWith(buf, start, end, LOG_OPEN)) return false;
   let q = objectEnd(buf, start, end);
   if (q < 0) return false;
-  q = readMemberBack(buf, start, q);
-  if (q < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, TIME)) return false;
+  // The time and stream members as the line before had them (json-layout's tail replay: the same
+  // bytes around a time of the same length), else read and checked (docker-json 0.32-0.36x of the
+  // original format's speed without it, three runs, load ~10, 2026-12-02).
+  let r = dockerLayout.n >= 1 ? tailMatch(dockerLayout, buf, start, q, 0) : -1;
+  if (r < 0) {
+    r = readMemberBack(buf, start, q);
+    if (r < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, TIME)) return false;
+    recordTail(dockerLayout, buf, 0, r, q, 1);
+  }
+  q = r;
   if (parseIsoBytes(buf, member.valStart, member.valEnd, ts) === 0) return false;
-  q = readMemberBack(buf, start, q);
-  if (q < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, STREAM)) return false;
+  r = dockerLayout.n >= 2 ? tailMatch(dockerLayout, buf, start, q, 1) : -1;
+  if (r < 0) {
+    r = readMemberBack(buf, start, q);
+    if (r < 0 || member.kind !== JSON_STRING || !bytesEqual(buf, member.keyStart, member.keyEnd, STREAM)) return false;
+    recordTail(dockerLayout, buf, 1, r, q, 2);
+  }
+  q = r;
   // q is the comma after the log value's closing quote.
   if (buf[q - 1] !== 34 || q - 1 < start + LOG_OPEN.length) return false;
   logRange.start = start + LOG_OPEN.length;

@@ -77,7 +77,7 @@ describe('JSON layout replay', () => {
     let replayed = 0;
     fc.assert(
       fc.property(fc.array(MEMBER, { minLength: 1, maxLength: 8 }), SEPARATORS, fc.array(EDIT, { minLength: 1, maxLength: 12 }), (first, sep0, edits) => {
-        let members = first;
+        let members: [string, unknown][] = first;
         let sep = sep0;
         const lines: string[] = [render(members, sep)];
         for (const edit of edits) {

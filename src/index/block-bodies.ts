@@ -4,8 +4,7 @@
  * together in the WAL, and with `contains` one search of the whole block per needle.
  */
 import type { BodyStore } from './body-store.js';
-import { FILTER_BLOCK, FOLD } from '../text/ngram-filter.js';
-import { type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/text-query.js';
+import { FILTER_BLOCK, FOLD, type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/index.js';
 import type { Segment } from './segment.js';
 
 /**

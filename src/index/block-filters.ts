@@ -4,7 +4,7 @@
  * complete. The text search skips a block whose filter rules its terms out (text-scan.ts);
  * TimeChunk keeps one of these beside its columns and tells it each entry it takes.
  */
-import { FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, orFilter } from '../text/ngram-filter.js';
+import { FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, orFilter } from '../text/index.js';
 
 /**
  * A chunk's text filters as checkpoints hold them: one trigram filter per FILTER_BLOCK entries

@@ -22,8 +22,7 @@
  * entry index, per-tag entry lists, lowerBound/upperBound by time. Anything added per chunk
  * (text filters, say) belongs beside these, sealed with them and checkpointed with them.
  */
-import { TAG_COUNT } from '../parse/levels.js';
-import { TAG_MASK } from '../parse/meta.js';
+import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { BlockFilters, type ChunkFilters } from './block-filters.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';

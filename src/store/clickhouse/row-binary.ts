@@ -3,8 +3,7 @@
  * record's columns and raw block: no per-row object, no string for the body (its bytes are
  * copied from the raw block). Strings are a LEB128 length and the bytes; integers little-endian.
  */
-import { FIRST_CUSTOM_TAG, LEVEL_NAMES, TAG_NONE, TAG_OTHER } from '../../parse/levels.js';
-import { TAG_MASK, metaPrecision } from '../../parse/meta.js';
+import { FIRST_CUSTOM_TAG, LEVEL_NAMES, TAG_NONE, TAG_OTHER, TAG_MASK, metaPrecision } from '../../parse/index.js';
 import type { BatchRecord } from '../../wal/index.js';
 
 const TWO_32 = 4294967296;

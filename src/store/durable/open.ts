@@ -10,8 +10,8 @@
 import { existsSync } from 'node:fs';
 import { Mutex } from 'async-mutex';
 import type { Config } from '../../config.js';
-import type { SourceResume } from '../../ingest/tracked-file.js';
-import { restoreIndex } from '../../index/persist.js';
+import type { SourceResume } from '../../ingest/index.js';
+import { restoreIndex } from '../../index/index.js';
 import type { Logger } from '../../log.js';
 import { ConfigError } from '../../config.js';
 import { type Checkpoint, checkpointSection, loadLatestCheckpoint, parseCheckpoint, Wal, WalError, type WalIo } from '../../wal/index.js';

@@ -269,11 +269,11 @@ export function scanNearest(sources: readonly SourceIndex[], spec: ScanSpec, bod
   for (const source of sources) {
     for (const seq of source.sequences()) {
       if (direction !== 'before') {
-        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance, new BlockBodies(bodies, spec.text)).seek(t, true));
+        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance, new BlockBodies(bodies, spec.text, true)).seek(t, true));
         owners.push(source);
       }
       if (direction !== 'after') {
-        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance, new BlockBodies(bodies, spec.text)).seek(t, direction === 'before'));
+        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance, new BlockBodies(bodies, spec.text, false)).seek(t, direction === 'before'));
         owners.push(source);
       }
     }

@@ -301,6 +301,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/append-batch.property.test.ts'],
   },
   {
+    name: 'text-in-place-shift',
+    rule: 'the byte loop that rules bodies out before test() never skips past an occurrence (issue 16, 5 % token)',
+    file: 'src/index/block-bodies.ts',
+    from: '  for (let k = 0; k < m - 1; k++) shift[needle[k]!] = Math.min(m - 1 - k, 255);',
+    to: '  for (let k = 0; k < m - 1; k++) shift[needle[k]!] = Math.min(m - k, 255);',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
+    name: 'text-in-place-any-needle',
+    rule: 'related_log rules a body out only when it holds none of the id values (issue 16)',
+    file: 'src/index/block-bodies.ts',
+    from: '    for (let k = 0; k < anyNeedles.length; k++) if (holds(bytes, start, end, anyNeedles[k]!, table)) return true;',
+    to: '    for (let k = 0; k < 1; k++) if (holds(bytes, start, end, anyNeedles[k]!, table)) return true;',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
     name: 'trigram-four-a-turn',
     rule: 'the unrolled filter build sets the bit of every trigram (no false "cannot match")',
     file: 'src/text/ngram-filter.ts',

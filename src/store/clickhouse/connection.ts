@@ -106,9 +106,9 @@ export class ClickHouseConnection {
   }
 
   /** Rows of a SELECT, as objects (JSONEachRow). */
-  async rows<T>(sql: string): Promise<T[]> {
+  async rows<T>(sql: string, settings: Record<string, number> = {}): Promise<T[]> {
     try {
-      const rs = await this.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: READ_SETTINGS });
+      const rs = await this.client.query({ query: sql, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS, ...settings } });
       return await rs.json<T>();
     } catch (err) {
       throw this.wrap(err);

@@ -17,7 +17,7 @@ import type { Logger } from '../../log.js';
 import type { SourceState, UploadStatus } from '../store.js';
 import type { BatchRecord, Wal } from '../../wal/index.js';
 import type { ClickHouseConnection } from './connection.js';
-import { customTagsOf, RowBinaryWriter, writeBatch } from './row-binary.js';
+import { customTagsOf, encodedString, RowBinaryWriter, writeBatch } from './row-binary.js';
 import type { Tables } from './schema.js';
 import { int, str, strList } from './sql.js';
 import type { UploadState } from './upload-state.js';
@@ -79,6 +79,10 @@ export class Uploader {
   private error: string | undefined;
   private lastAckAt: number | null = null;
   private uploadedEntries = 0;
+  /** Writers free for the next round: two alternate (one is sent while the next is filled). */
+  private readonly spareWriters: RowBinaryWriter[] = [];
+  /** Source names as RowBinary strings, encoded once. */
+  private readonly encodedNames = new Map<string, Uint8Array>();
   /** Entries in the WAL past the cursor: counted at start, then kept up by notify and acks. */
   private backlogEntries = 0;
 
@@ -159,12 +163,16 @@ export class Uploader {
         }
         next = this.prepare(round.reached);
         next.catch(() => undefined);
-        await this.send(round);
+        try {
+          await this.send(round);
+        } finally {
+          this.release(round.writer);
+        }
         this.recovered();
         pause = RETRY_MIN_MS;
       } catch (err) {
         // A round read ahead of a failed one starts past a cursor that did not move: dropped.
-        await next?.catch(() => undefined);
+        await this.drop(next);
         next = null;
         const message = (err as Error).message;
         if (this.error !== message) this.o.logger.warn({ err: message, backlogBytes: this.o.wal.endPos - this.cursor }, 'ClickHouse upload paused; the WAL keeps everything until it is back');
@@ -173,7 +181,12 @@ export class Uploader {
         pause = Math.min(RETRY_MAX_MS, pause * 2);
       }
     }
-    await next?.catch(() => undefined);
+    await this.drop(next);
+  }
+
+  private async drop(round: Promise<Round | null> | null): Promise<void> {
+    const r = await round?.catch(() => null);
+    if (r) this.release(r.writer);
   }
 
   private recovered(): void {
@@ -206,7 +219,9 @@ export class Uploader {
     await wal.sync();
     const names = new Map(wal.sources().map((s) => [s.id, this.o.qualify(s.name)]));
     const pieces: Piece[] = [];
-    const writer = new RowBinaryWriter();
+    const roundBytes = this.o.maxRoundBytes ?? MAX_ROUND_BYTES;
+    // RowBinary runs ~1.2-1.4x the WAL bytes it comes from (the source name on every row).
+    const writer = this.spareWriters.pop() ?? new RowBinaryWriter(Math.ceil(roundBytes * 1.5) + (1 << 16));
     let reached = start;
     const stats = await wal.replay(start, (rec) => {
       reached = rec.end;
@@ -218,10 +233,25 @@ export class Uploader {
       const hi = lo + rec.rawLen;
       if (hi <= (this.marks.get(source)?.seq ?? -1)) return; // acknowledged before
       const from = writer.length;
-      writeBatch(writer, rec, Buffer.from(source), base);
+      writeBatch(writer, rec, this.encodedName(source), base);
       pieces.push({ source, lo, hi, count: rec.count, ...tsRange(rec), tags: customTagsOf(rec), from, to: writer.length });
-    }, { raw: true, toPos: Math.min(end, start + (this.o.maxRoundBytes ?? MAX_ROUND_BYTES)) });
+    }, { raw: true, toPos: Math.min(end, start + roundBytes) }).catch((err: unknown) => {
+      this.release(writer);
+      throw err;
+    });
     return { reached: Math.max(reached, stats.endPos), pieces, writer };
+  }
+
+  private encodedName(source: string): Uint8Array {
+    let e = this.encodedNames.get(source);
+    if (e === undefined) this.encodedNames.set(source, (e = encodedString(source)));
+    return e;
+  }
+
+  /** A round's writer is free once its insert finished, failed or was dropped. */
+  private release(writer: RowBinaryWriter): void {
+    writer.reset();
+    if (this.spareWriters.length < 2) this.spareWriters.push(writer);
   }
 
   /** Inserts a round (less what a presence check finds already there), then moves the cursor. */

@@ -5,13 +5,10 @@
  */
 import { statSync } from 'node:fs';
 import type { Config, SourceSpec } from './config.js';
-import { Ingestor } from './ingest/ingestor.js';
-import { ParsePool } from './ingest/parse-pool.js';
+import { Ingestor, ParsePool } from './ingest/index.js';
 import type { Logger } from './log.js';
-import { type Backend, openBackend } from './store/backend.js';
-import type { PrefetchedCheckpoint } from './store/durable/checkpoint-prefetch.js';
-import type { Durable } from './store/durable/open.js';
-import type { Store } from './store/store.js';
+import { type Backend, openBackend, type Store } from './store/index.js';
+import type { PrefetchedCheckpoint, Durable } from './store/durable/index.js';
 import type { WalIo } from './wal/index.js';
 
 /** How often checkpoint and retention policies are checked. */

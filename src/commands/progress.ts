@@ -2,7 +2,7 @@
  * A progress line on stderr for one-shot catch-up: percent, lines/s and ETA per source.
  * On a terminal the line is redrawn in place; otherwise a line is printed every few seconds.
  */
-import type { IngestStatus } from '../store/embedded-store.js';
+import type { IngestStatus } from '../store/index.js';
 
 const fmt = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 

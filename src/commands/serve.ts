@@ -11,7 +11,7 @@ import type { Engine } from '../engine.js';
 import { prefetchCheckpoint } from '../store/durable/checkpoint-prefetch.js';
 import { CHECKPOINT_PREFIX, dataDirPaths } from '../store/durable/data-dir.js';
 import type { Logger } from '../log.js';
-import type { ServerDeps } from '../mcp/server.js';
+import type { ServerDeps } from '../mcp/index.js';
 import type { HttpTransportHandle } from '../mcp/transports/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { type McpTransportKind, startTracing, tracing } from '../trace/index.js';
@@ -21,7 +21,7 @@ import { checkSources } from './preflight.js';
  * The MCP modules (SDK, zod, tools) are the biggest part of start-up; loading them while the
  * data dir is read (I/O on the thread pool) takes that off restart-to-serving.
  */
-const loadServer = (): Promise<typeof import('../mcp/server.js')> => import('../mcp/server.js');
+const loadServer = (): Promise<typeof import('../mcp/index.js')> => import('../mcp/index.js');
 
 /**
  * A checkpoint at least this big takes longer to read than the server's modules take to
@@ -147,7 +147,7 @@ function securityOf(config: Config): { host: string; authToken: string | null; a
 
 async function serveStdio(
   engine: Engine,
-  createServer: typeof import('../mcp/server.js').createServer,
+  createServer: typeof import('../mcp/index.js').createServer,
   deps: ServerDeps,
   config: Config,
   logger: Logger,

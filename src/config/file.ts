@@ -5,9 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { CustomFormatError, validateCustomFormat } from '../parse/custom-format.js';
-import { formatNames } from '../parse/formats.js';
-import type { CustomFormatSpec } from '../parse/parsed-chunk.js';
+import { CustomFormatError, validateCustomFormat, formatNames, type CustomFormatSpec } from '../parse/index.js';
 import { OPTIONS } from './options.js';
 import { parseBoolean } from './values.js';
 

@@ -3,7 +3,7 @@
  * text generated from that table; and how an option is named in the environment. Names are
  * the public interface: the README lists them.
  */
-import { formatNames } from '../parse/formats.js';
+import { formatNames } from '../parse/index.js';
 import { DEFAULT_ID_FIELDS } from '../text/index.js';
 
 export type Kind = 'string' | 'boolean' | 'list';

@@ -1,7 +1,7 @@
 /**
  * The validated configuration every command receives (src/config.ts builds it).
  */
-import type { CustomFormatSpec } from '../parse/parsed-chunk.js';
+import type { CustomFormatSpec } from '../parse/index.js';
 import type { FsyncPolicy } from '../model/index.js';
 import type { Command } from './options.js';
 

@@ -7,8 +7,7 @@ import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { formatNames } from '../parse/formats.js';
-import type { CustomFormatSpec } from '../parse/parsed-chunk.js';
+import { formatNames, type CustomFormatSpec } from '../parse/index.js';
 import type { SourceSpec } from './types.js';
 
 const BYTE_UNITS: Record<string, number> = {

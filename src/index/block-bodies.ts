@@ -1,21 +1,85 @@
 /**
- * The bodies a text search reads, a block of entries at a time (src/index/text-scan.ts walks
- * the blocks): one range read per block of FILTER_BLOCK entries, since their bodies lie close
- * together in the WAL, and with `contains` one search of the whole block per needle.
+ * The bodies a text search reads, block by block (src/index/text-scan.ts walks the blocks of
+ * FILTER_BLOCK entries): a short range read ahead of the cursor first, then, when a needle can
+ * be searched natively, the whole block in one read and one search per needle.
+ *
+ *   body tested       1 .. 32                     33 ..
+ *   read              32 entries ahead (one       the whole block (one read), when every
+ *                     range read; again for the   needle has a native search; else 32
+ *                     next 32)                    entries at a time, as before
+ *   ruled out by      a byte loop over the body   the needle's occurrences in the block
+ *                     (needlesInBody)             (needlesInside); else the byte loop
+ *   decided by        CompiledText.test(body), only for bodies the step above let through
  */
 import type { BodyStore } from './body-store.js';
-import { FILTER_BLOCK, FOLD } from '../text/ngram-filter.js';
-import { type CompiledText, type Highlight, MAX_MATCH_BYTES, foldBytes } from '../text/text-query.js';
+import { FILTER_BLOCK, FOLD, type CompiledText, type Highlight, MAX_MATCH_BYTES } from '../text/index.js';
 import type { Segment } from './segment.js';
 
 /**
- * Bodies of one block, read in one go; falls back to single reads for what it lacks. With
- * `contains` needles the block is searched once per needle (a native search over the whole
- * buffer, folded once when case folding is on) and a body without an occurrence of every
- * needle inside it is ruled out without being looked at: 8.3 -> ~1 us per body at 200k
- * entries (measured 2026-12-02, shared machine under load).
+ * With `contains` needles that a native search can find, a block is searched once per needle
+ * and a body without an occurrence of every needle inside it is ruled out without being looked
+ * at: 8.3 -> ~1 us per body at 200k entries (measured 2026-12-02, shared machine under load).
+ * A common needle is found within a few bodies: searching the whole block for it would cost
+ * more than those bodies (0.56 ms for 10 'GET' bodies). Past a few dozen bodies it pays.
  */
 const BODIES_BEFORE_BLOCK_SEARCH = 32;
+/**
+ * Entries of a short read: ahead of the cursor, and backward a little past it (a run of equal
+ * timestamps is handed out in ascending order). A 5 % token is found within ~20 bodies, and
+ * finding the byte range of a whole block of 1,024 entries cost more than testing them:
+ * 8.5 -> 4.1 us a 5 % query (warm, 2M entries, 2026-12-02, shared machine).
+ */
+const SHORT_READ = 32;
+const TIE_SLACK = 16;
+/**
+ * Longest body and needle searched in place by the byte loop (needlesInBody): at most
+ * 1,024 x 32 byte steps a body, so a hostile body cannot make the loop quadratic; longer ones
+ * go to test() (a folded copy and a native search: linear).
+ */
+const IN_PLACE_MAX_BODY = 1024;
+const IN_PLACE_MAX_NEEDLE = 32;
+
+/** Every byte to itself (a case-sensitive search through the same loop as a folded one). */
+const SAME = Uint8Array.from({ length: 256 }, (_, b) => b);
+
+/**
+ * A needle prepared for the byte loop: Horspool's bad-character shifts over table-mapped
+ * bytes (FOLD, or SAME when case matters), so a body is looked at every few bytes, not at
+ * each one.
+ */
+interface InPlace {
+  needle: Uint8Array;
+  shift: Uint8Array;
+}
+
+function inPlace(needle: Uint8Array): InPlace {
+  const m = needle.length;
+  const shift = new Uint8Array(256).fill(Math.min(m, 255));
+  for (let k = 0; k < m - 1; k++) shift[needle[k]!] = Math.min(m - 1 - k, 255);
+  return { needle, shift };
+}
+
+/**
+ * Whether the table-mapped bytes[start, end) hold the needle (Horspool). On a ~100-byte
+ * body this takes a fraction of what a folded copy and a native indexOf cost (the call alone
+ * is ~100 ns): the 5 % token's ~20 bodies a query are ruled out here.
+ */
+function holds(bytes: Uint8Array, start: number, end: number, n: InPlace, table: Uint8Array): boolean {
+  const { needle, shift } = n;
+  const m = needle.length;
+  const lastByte = needle[m - 1]!;
+  for (let p = start + m - 1; p < end; ) {
+    const c = table[bytes[p]!]!;
+    if (c === lastByte) {
+      let k = m - 2;
+      const at = p - m + 1;
+      while (k >= 0 && table[bytes[at + k]!] === needle[k]) k--;
+      if (k < 0) return true;
+    }
+    p += shift[c]!;
+  }
+  return false;
+}
 
 /** Whether a sorted list of occurrence starts has one with [at, at + len) inside [start, end). */
 function occursInside(list: Int32Array, len: number, start: number, end: number): boolean {
@@ -52,45 +116,106 @@ function foldedEquals(raw: Uint8Array, at: number, needle: Uint8Array): boolean 
   return true;
 }
 
+/**
+ * What a native search looks for to find a needle in raw bytes: the needle itself (case
+ * sensitive), or its longest run of 3+ bytes that are not ASCII letters (case cannot change
+ * it; each hit is then checked folded). Null when the needle has no such run: finding it in a
+ * block would take a folded copy of the block, which cost more than the byte loop on the
+ * bodies (folding a 100 KB block: ~200 us).
+ */
+function nativeKey(needle: Uint8Array, fold: boolean): { start: number; end: number } | null {
+  return fold ? letterFreeRun(needle) : { start: 0, end: needle.length };
+}
+
+/** What every cursor of a query needs of its CompiledText, built once per CompiledText. */
+interface Prepared {
+  /** Per needle, then per any-needle: its native search key; null when some needle has none. */
+  keys: ({ start: number; end: number } | null)[] | null;
+  /** Needles short enough for the byte loop, prepared (longer ones are left to test()). */
+  needles: InPlace[];
+  /** Any-needles prepared; null when one is too long (then no body is ruled out by them). */
+  anyNeedles: InPlace[] | null;
+  table: Uint8Array;
+}
+
+const prepared = new WeakMap<CompiledText, Prepared>();
+
+function prepare(text: CompiledText): Prepared {
+  let p = prepared.get(text);
+  if (p !== undefined) return p;
+  const all = [...text.needles, ...text.anyNeedles];
+  const keys = all.map((n) => nativeKey(n, text.foldCase));
+  const short = (n: Uint8Array): boolean => n.length <= IN_PLACE_MAX_NEEDLE;
+  p = {
+    keys: all.length > 0 && keys.every((k) => k !== null) ? keys : null,
+    needles: text.needles.filter(short).map(inPlace),
+    anyNeedles: text.anyNeedles.every(short) ? text.anyNeedles.map(inPlace) : null,
+    table: text.foldCase ? FOLD : SAME,
+  };
+  prepared.set(text, p);
+  return p;
+}
+
 export class BlockBodies {
   private seg: Segment | null = null;
   private block = -1;
+  /** Entries [from, to) of the block whose bodies were read into bytes (to = 0: none yet). */
+  private from = 0;
+  private to = 0;
+  /** Whether [from, to) is the whole block (read for a block search). */
+  private whole = false;
   private base = 0;
   private bytes: Uint8Array | null = null;
-  /** Per needle, the sorted offsets of its occurrences in the block buffer (lazily built). */
+  /** Per needle, the sorted offsets of its occurrences in bytes (lazily built). */
   private occ: Int32Array[] | null = null;
-  private folded: Uint8Array = new Uint8Array(0);
   /** Bodies of this block tested so far. */
   private used = 0;
+  private readonly prep: Prepared;
 
   constructor(
     private readonly store: BodyStore,
     private readonly text: CompiledText,
-  ) {}
+    /** The walking direction: a short read covers the entries ahead. */
+    private readonly forward: boolean,
+  ) {
+    this.prep = prepare(text);
+  }
 
   /** Null when the body cannot match (or is gone); the highlights when it matches. */
   match(seg: Segment, i: number): Highlight[] | null {
     const b = (i / FILTER_BLOCK) | 0;
-    if (seg !== this.seg || b !== this.block) this.load(seg, b);
+    if (seg !== this.seg || b !== this.block) this.enter(seg, b);
+    const blockSearch = this.prep.keys !== null && ++this.used > BODIES_BEFORE_BLOCK_SEARCH;
+    if (i < this.from || i >= this.to || (blockSearch && !this.whole)) this.load(seg, b, i, blockSearch);
     const pos = seg.bodyPosAt(i);
     const len = Math.min(seg.bodyLenAt(i), MAX_MATCH_BYTES);
     const bytes = this.bytes;
     if (bytes !== null && pos >= this.base && pos + len <= this.base + bytes.length) {
       const start = pos - this.base;
-      // A common needle is found within a few bodies: searching the whole block for it would
-      // cost more than those bodies (0.56 ms for 10 'GET' bodies). Past a few dozen bodies
-      // the block search pays.
-      if (++this.used > BODIES_BEFORE_BLOCK_SEARCH && !this.needlesInside(start, start + len)) return null;
+      if (!(blockSearch ? this.needlesInside(start, start + len) : this.needlesInBody(bytes, start, start + len))) return null;
       return this.text.test(bytes.subarray(start, start + len));
     }
     const body = this.store.read(pos, len, len);
     return body === null ? null : this.text.test(body);
   }
 
+  /**
+   * Whether every needle (and one of the any-needles, if any) may occur in bytes[start, end),
+   * searched in place: no folded copy, no native call, no allocation (test() does all three).
+   * A body or needle too long for the byte loop is left to test() (true: "may").
+   */
+  private needlesInBody(bytes: Uint8Array, start: number, end: number): boolean {
+    if (end - start > IN_PLACE_MAX_BODY) return true;
+    const { needles, anyNeedles, table } = this.prep;
+    for (let k = 0; k < needles.length; k++) if (!holds(bytes, start, end, needles[k]!, table)) return false;
+    if (anyNeedles === null || anyNeedles.length === 0) return true;
+    for (let k = 0; k < anyNeedles.length; k++) if (holds(bytes, start, end, anyNeedles[k]!, table)) return true;
+    return false;
+  }
+
   /** Whether every needle (and one of the any-needles, if any) occurs inside [start, end) of the block buffer. */
   private needlesInside(start: number, end: number): boolean {
     const text = this.text;
-    if (text.needles.length === 0 && text.anyNeedles.length === 0) return true;
     if (this.occ === null) this.occ = this.findAll();
     const all = text.needles.length;
     for (let k = 0; k < all; k++) if (!occursInside(this.occ[k]!, text.needles[k]!.length, start, end)) return false;
@@ -99,58 +224,55 @@ export class BlockBodies {
     return false;
   }
 
-  /**
-   * Sorted start offsets of every needle (then every any-needle) in the block buffer. A needle
-   * with a run of 3+ bytes that are not ASCII letters is found by searching the raw bytes for
-   * that run (case cannot change it) and checking each hit folded: no copy of the block. Only
-   * needles without such a run make a folded copy of the block (measured: folding a 100 KB block
-   * cost more than the search; fields and id values are mostly digits and dashes).
-   */
+  /** Sorted start offsets of every needle (then every any-needle) in the buffer, by native search of its key. */
   private findAll(): Int32Array[] {
     const raw = this.bytes!;
     const rawBuf = Buffer.from(raw.buffer, raw.byteOffset, raw.length);
-    let folded: Buffer | null = null;
-    const foldedHay = (): Buffer => {
-      if (folded !== null) return folded;
-      if (this.folded.length < raw.length) this.folded = new Uint8Array(Math.max(raw.length, this.folded.length * 2));
-      const f = foldBytes(raw, this.folded);
-      return (folded = Buffer.from(f.buffer, f.byteOffset, f.length));
-    };
     const fold = this.text.foldCase;
-    return [...this.text.needles, ...this.text.anyNeedles].map((needle) => {
+    return [...this.text.needles, ...this.text.anyNeedles].map((needle, k) => {
       const found: number[] = [];
-      const core = fold ? letterFreeRun(needle) : null;
-      if (!fold) {
-        for (let at = rawBuf.indexOf(needle); at >= 0; at = rawBuf.indexOf(needle, at + 1)) found.push(at);
-      } else if (core !== null) {
-        const piece = needle.subarray(core.start, core.end);
-        for (let at = rawBuf.indexOf(piece); at >= 0; at = rawBuf.indexOf(piece, at + 1)) {
-          const s = at - core.start;
-          if (s >= 0 && s + needle.length <= raw.length && foldedEquals(raw, s, needle)) found.push(s);
-        }
-      } else {
-        // Overlapping occurrences too: a body may start inside an earlier occurrence's bytes.
-        const hay = foldedHay();
-        for (let at = hay.indexOf(needle); at >= 0; at = hay.indexOf(needle, at + 1)) found.push(at);
+      const key = this.prep.keys![k]!;
+      const piece = needle.subarray(key.start, key.end);
+      // Overlapping occurrences too: a body may start inside an earlier occurrence's bytes.
+      for (let at = rawBuf.indexOf(piece); at >= 0; at = rawBuf.indexOf(piece, at + 1)) {
+        const s = at - key.start;
+        if (s >= 0 && s + needle.length <= raw.length && (!fold || foldedEquals(raw, s, needle))) found.push(s);
       }
       return Int32Array.from(found);
     });
   }
 
-  private load(seg: Segment, b: number): void {
+  /** A new block: nothing read from it yet. */
+  private enter(seg: Segment, b: number): void {
     this.seg = seg;
     this.block = b;
     this.bytes = null;
+    this.from = this.to = 0;
     this.occ = null;
     this.used = 0;
-    const start = b * FILTER_BLOCK;
-    const end = Math.min(seg.count, start + FILTER_BLOCK);
+  }
+
+  /** Reads the bodies of the whole block (for a block search) or of a short range at entry i. */
+  private load(seg: Segment, b: number, i: number, whole: boolean): void {
+    const blockStart = b * FILTER_BLOCK;
+    const blockEnd = Math.min(seg.count, blockStart + FILTER_BLOCK);
+    let start = blockStart;
+    let end = blockEnd;
+    if (!whole) {
+      start = Math.max(blockStart, this.forward ? i : i + 1 - SHORT_READ);
+      end = Math.min(blockEnd, this.forward ? i + SHORT_READ : i + 1 + TIE_SLACK);
+    }
+    this.from = start;
+    this.to = end;
+    this.whole = whole;
+    this.bytes = null;
+    this.occ = null;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let i = start; i < end; i++) {
-      const pos = seg.bodyPosAt(i);
+    for (let k = start; k < end; k++) {
+      const pos = seg.bodyPosAt(k);
       if (pos < lo) lo = pos;
-      const e = pos + Math.min(seg.bodyLenAt(i), MAX_MATCH_BYTES);
+      const e = pos + Math.min(seg.bodyLenAt(k), MAX_MATCH_BYTES);
       if (e > hi) hi = e;
     }
     // Late lines can point far away; a range much larger than the bodies is not worth it.

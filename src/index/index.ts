@@ -11,3 +11,7 @@ export { LATE_WINDOW } from './main-run.js';
 export type { Segment, SortedSeq } from './segment.js';
 export { countInRange, countSeq } from './count.js';
 export { ALL_TAGS } from './cursor.js';
+export { entryAtLine } from './source-index.js';
+export { DEFAULT_SCAN_BUDGET, scanNearest, type ScanBudget, type Searched } from './text-scan.js';
+export type { BodyStore } from './body-store.js';
+export { restoreIndex, snapshotIndex, type SourceSnapshot } from './persist.js';

@@ -6,8 +6,7 @@
  * similar size are merged, so there are O(log n) runs and each entry is copied O(log n) times.
  * Queries search every run beside the main run; in-order data never creates one.
  */
-import { TAG_COUNT } from '../parse/levels.js';
-import { TAG_MASK } from '../parse/meta.js';
+import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { type Segment, type SortedSeq, lowerBoundF64, upperBoundF64 } from './segment.js';
 
 const BUFFER_CAPACITY = 1024;

@@ -6,10 +6,9 @@
  * that is later than that is refused, and the source index puts it in its late store. The
  * main run is never re-sorted.
  */
-import { TAG_COUNT } from '../parse/levels.js';
-import { TAG_MASK } from '../parse/meta.js';
+import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import type { SortedSeq } from './segment.js';
-import { FILTER_BLOCK } from '../text/ngram-filter.js';
+import { FILTER_BLOCK } from '../text/index.js';
 import { type ColumnBatch, TimeChunk } from './time-chunk.js';
 
 /** How far back (in entries) a late line may be inserted into the unsealed chunk. */

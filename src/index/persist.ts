@@ -9,7 +9,7 @@
  */
 import { LateRun } from './late-store.js';
 import { SourceIndex } from './source-index.js';
-import { FILTER_BLOCK, FILTER_WORDS } from '../text/ngram-filter.js';
+import { FILTER_BLOCK, FILTER_WORDS } from '../text/index.js';
 import { type ChunkColumns, type ChunkFilters, type ChunkSearch, TimeChunk } from './time-chunk.js';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { LateStore } from './late-store.js';
 import { MainRun } from './main-run.js';
-import { FILTER_GROUP, FILTER_WORDS } from '../text/ngram-filter.js';
+import { FILTER_GROUP, FILTER_WORDS } from '../text/index.js';
 import { type ColumnBatch, TimeChunk } from './time-chunk.js';
 import type { Segment, SortedSeq } from './segment.js';
 

@@ -17,12 +17,10 @@
  * Bodies of a block are read in one range read (they lie close together in the WAL): one
  * pread per 1,024 entries instead of one per entry.
  */
-import { TAG_MASK } from '../parse/meta.js';
-import { TAG_COUNT } from '../parse/levels.js';
+import { TAG_MASK, TAG_COUNT } from '../parse/index.js';
 import type { BodyStore } from './body-store.js';
 import { BlockBodies } from './block-bodies.js';
-import { FILTER_BLOCK, mayContain } from '../text/ngram-filter.js';
-import { type CompiledText, type Highlight } from '../text/text-query.js';
+import { FILTER_BLOCK, mayContain, type CompiledText, type Highlight } from '../text/index.js';
 import { countInRange } from './count.js';
 import { Hit } from './hit.js';
 import { before, type Direction } from './nearest.js';
@@ -271,11 +269,11 @@ export function scanNearest(sources: readonly SourceIndex[], spec: ScanSpec, bod
   for (const source of sources) {
     for (const seq of source.sequences()) {
       if (direction !== 'before') {
-        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance, new BlockBodies(bodies, spec.text)).seek(t, true));
+        cursors.push(new ScanCursor(seq, true, source.rank, tagSet, spec.tags, spec.text, t + maxDistance, new BlockBodies(bodies, spec.text, true)).seek(t, true));
         owners.push(source);
       }
       if (direction !== 'after') {
-        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance, new BlockBodies(bodies, spec.text)).seek(t, direction === 'before'));
+        cursors.push(new ScanCursor(seq, false, source.rank, tagSet, spec.tags, spec.text, t - maxDistance, new BlockBodies(bodies, spec.text, false)).seek(t, direction === 'before'));
         owners.push(source);
       }
     }

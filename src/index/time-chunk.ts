@@ -10,7 +10,7 @@
  *   model     Uint16Array  .06 B sealed chunks only: knots of the time model (time-model.ts)
  *   keyed     Uint32Array  <=1 B sealed chunks only: rarer tags' lists keyed by time (tag-keys.ts)
  *   filters   Uint32Array   4 B per FILTER_BLOCK entries, a 32 Kibit trigram filter of their
- *                               bodies (src/text/ngram-filter.ts)
+ *                               bodies (block-filters.ts, src/text/ngram-filter.ts)
  *                         ----
  *                         ~26 B per entry, bodies excluded
  *
@@ -22,9 +22,8 @@
  * entry index, per-tag entry lists, lowerBound/upperBound by time. Anything added per chunk
  * (text filters, say) belongs beside these, sealed with them and checkpointed with them.
  */
-import { TAG_COUNT } from '../parse/levels.js';
-import { TAG_MASK } from '../parse/meta.js';
-import { FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, orFilter } from '../text/ngram-filter.js';
+import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
+import { BlockFilters, type ChunkFilters } from './block-filters.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
@@ -41,15 +40,7 @@ export interface ChunkSearch {
   keyed: (Uint32Array | undefined)[];
 }
 
-/**
- * A chunk's text filters: one trigram filter per FILTER_BLOCK entries (FILTER_WORDS words
- * each, back to back), and per block whether the filter is complete (1) or the block holds
- * an entry indexed without one (0: the block must always be read).
- */
-export interface ChunkFilters {
-  words: Uint32Array;
-  known: Uint8Array;
-}
+export type { ChunkFilters } from './block-filters.js';
 
 /** The five per-entry columns of a chunk (checkpoints write and read these). */
 export interface ChunkColumns {
@@ -101,13 +92,8 @@ export class TimeChunk implements Segment {
   /** Keyed lists per tag (tag-keys.ts), sealed chunks only; keys run from the first timestamp. */
   private keyed: (Uint32Array | undefined)[] | null = null;
   private keyScale = 0;
-  /** Text filters per block (null: none kept, every block is read); see ChunkFilters. */
-  private filterWords: Uint32Array | null = null;
-  private filterKnown: Uint8Array | null = null;
-  /** The group filter last OR-ed in and the block it went to (one OR per group and block). */
-  private lastFilterSrc: Uint32Array | null = null;
-  private lastFilterAt = -1;
-  private lastFilterBlock = -1;
+  /** Text filters per block (null: none kept, every block is read); block-filters.ts. */
+  private blockFilters: BlockFilters | null = null;
 
   constructor(
     readonly lineBase: number,
@@ -125,9 +111,7 @@ export class TimeChunk implements Segment {
       this.count = restored.ts.length;
       return;
     }
-    const blocks = Math.ceil(capacity / FILTER_BLOCK);
-    this.filterWords = new Uint32Array(blocks * FILTER_WORDS);
-    this.filterKnown = new Uint8Array(blocks).fill(1);
+    this.blockFilters = BlockFilters.forCapacity(capacity);
     this.ts = new Float64Array(capacity);
     this.meta = new Uint8Array(capacity);
     this.lineDelta = new Uint32Array(capacity);
@@ -144,10 +128,7 @@ export class TimeChunk implements Segment {
     const chunk = new TimeChunk(lineBase, bodyBase, columns.ts.length, columns);
     chunk.maxBodyPos = maxBodyPos;
     chunk.sealed = true;
-    if (filters !== undefined) {
-      chunk.filterWords = filters.words;
-      chunk.filterKnown = filters.known;
-    }
+    if (filters !== undefined) chunk.blockFilters = BlockFilters.restore(filters);
     if (search !== undefined) {
       for (let tag = 0; tag < TAG_COUNT; tag++) {
         const list = search.tags[tag];
@@ -211,41 +192,23 @@ export class TimeChunk implements Segment {
     const i = this.count++;
     this.write(i, ts, meta, line, bodyPos, bodyLen);
     this.addToTagList(meta & TAG_MASK, i);
-    this.addFilter(i, filter, filterAt);
+    this.blockFilters?.add(i, filter, filterAt);
   }
 
-  /** ORs the entry's group filter into its block's (once per group and block). */
-  private addFilter(i: number, filter: Uint32Array | null | undefined, filterAt: number): void {
-    const words = this.filterWords;
-    if (words === null) return;
-    const block = (i / FILTER_BLOCK) | 0;
-    if (filter === null || filter === undefined) {
-      this.filterKnown![block] = 0;
-      return;
-    }
-    if (filter === this.lastFilterSrc && filterAt === this.lastFilterAt && block === this.lastFilterBlock) return;
-    orFilter(words, block * FILTER_WORDS, filter, filterAt);
-    this.lastFilterSrc = filter;
-    this.lastFilterAt = filterAt;
-    this.lastFilterBlock = block;
-  }
-
-  /** Offset of block b's filter in filterWordsOf(), or -1 when it cannot rule anything out. */
+  /** Offset of block b's filter in filterWordsOf, or -1 when it cannot rule anything out. */
   blockFilter(b: number): number {
-    const known = this.filterKnown;
-    return known === null || known[b] !== 1 ? -1 : b * FILTER_WORDS;
+    const filters = this.blockFilters;
+    return filters === null ? -1 : filters.blockFilter(b);
   }
 
   /** All block filters, back to back (empty when none are kept). */
   get filterWordsOf(): Uint32Array {
-    return this.filterWords ?? EMPTY_WORDS;
+    return this.blockFilters?.allWords ?? EMPTY_WORDS;
   }
 
   /** The text filters of a sealed chunk, for checkpoints (null: none kept). */
   filters(): ChunkFilters | null {
-    if (this.filterWords === null || this.filterKnown === null) return null;
-    const blocks = Math.ceil(this.count / FILTER_BLOCK);
-    return { words: this.filterWords.subarray(0, blocks * FILTER_WORDS), known: this.filterKnown.subarray(0, blocks) };
+    return this.blockFilters?.forCheckpoint(this.count) ?? null;
   }
 
   /**
@@ -297,24 +260,8 @@ export class TimeChunk implements Segment {
     const first = this.count;
     this.count = n;
     if (n > 0 && maxBody + this.bodyBase > this.maxBodyPos) this.maxBodyPos = maxBody + this.bodyBase;
-    this.addFilters(first, from, i, b.filters);
+    this.blockFilters?.addBatch(first, from, i, b.filters);
     return i;
-  }
-
-  /**
-   * The text filters of batch entries [from, to), which went to this chunk's entries from
-   * `first` on: one OR per stretch that stays in one batch group and one chunk block, as the
-   * per-entry path does (addFilter skips a repeat of the same group into the same block).
-   */
-  private addFilters(first: number, from: number, to: number, filters: Uint32Array | null): void {
-    let i = from;
-    while (i < to) {
-      const k = first + (i - from);
-      const group = (i / FILTER_GROUP) | 0;
-      const blockLeft = FILTER_BLOCK - (k % FILTER_BLOCK);
-      this.addFilter(k, filters, group * FILTER_WORDS);
-      i = Math.min(to, (group + 1) * FILTER_GROUP, i + blockLeft);
-    }
   }
 
   private write(i: number, ts: number, meta: number, line: number, bodyPos: number, bodyLen: number): void {
@@ -353,18 +300,8 @@ export class TimeChunk implements Segment {
     list.copyWithin(k + 1, k, len);
     list[k] = i;
     this.tagCounts[tag] = len + 1;
-    // The last entry of each block from i's on moved into the next block: that block's
-    // filter takes the one before it in (a superset, never a miss). Latest block first.
-    const words = this.filterWords;
-    if (words !== null) {
-      const known = this.filterKnown!;
-      for (let b = ((n / FILTER_BLOCK) | 0); b > ((i / FILTER_BLOCK) | 0); b--) {
-        orFilter(words, b * FILTER_WORDS, words, (b - 1) * FILTER_WORDS);
-        if (known[b - 1] === 0) known[b] = 0;
-      }
-      this.lastFilterSrc = null;
-      this.addFilter(i, filter, filterAt);
-    }
+    // Entries from i on moved up one: so did the last of each block, into the next block.
+    this.blockFilters?.insertAt(i, n, filter, filterAt);
   }
 
   /**
@@ -387,12 +324,7 @@ export class TimeChunk implements Segment {
       const list = this.tags[tag];
       if (list !== undefined && list.length !== this.tagCounts[tag]) this.tags[tag] = list.slice(0, this.tagCounts[tag]);
     }
-    const blocks = Math.ceil(this.count / FILTER_BLOCK);
-    if (this.filterWords !== null && this.filterKnown!.length !== blocks) {
-      this.filterWords = this.filterWords.slice(0, blocks * FILTER_WORDS);
-      this.filterKnown = this.filterKnown!.slice(0, blocks);
-    }
-    this.lastFilterSrc = null;
+    this.blockFilters?.seal(this.count);
     this.buildSearch();
   }
 
@@ -471,7 +403,7 @@ export class TimeChunk implements Segment {
     for (const list of this.tags) if (list !== undefined) bytes += list.byteLength;
     if (this.knots !== null) bytes += this.knots.byteLength;
     if (this.keyed !== null) for (const list of this.keyed) if (list !== undefined) bytes += list.byteLength;
-    if (this.filterWords !== null) bytes += this.filterWords.byteLength + this.filterKnown!.byteLength;
+    if (this.blockFilters !== null) bytes += this.blockFilters.byteLength;
     return bytes;
   }
 

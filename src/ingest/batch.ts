@@ -3,7 +3,7 @@
  * parser to the store (and, with the WAL on, into one WAL record).
  */
 import type { FileIdentity } from '../model/index.js';
-import type { ParsedChunk } from '../parse/parsed-chunk.js';
+import type { ParsedChunk } from '../parse/index.js';
 
 /** Which file a source's bytes came from, to tell rotation and truncation apart on resume. */
 export type { FileIdentity } from '../model/index.js';

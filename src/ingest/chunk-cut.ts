@@ -3,7 +3,7 @@
  * right before a line that starts a new entry, so a stack trace never straddles two chunks
  * and each chunk parses on its own, in any worker, in any order.
  */
-import type { LogFormat } from '../parse/format.js';
+import type { LogFormat } from '../parse/index.js';
 
 /**
  * The largest offset in (0, n] at which an entry starts, or 0 when the buffer holds no entry

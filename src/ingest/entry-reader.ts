@@ -15,7 +15,7 @@
  *              until a new entry starts or the file is quiet (flushHeld).
  */
 import { crc32c } from '@node-rs/crc32';
-import type { LogFormat } from '../parse/format.js';
+import type { LogFormat } from '../parse/index.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { type ByteSource, type FileHead, HEAD_BYTES } from './file-bytes.js';
 import type { FormatSlot } from './file-format.js';

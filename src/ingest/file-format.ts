@@ -5,9 +5,7 @@
  * one for each. A file no format recognizes is not read: its reader waits, and the owner is
  * told what was tried, until more of its head, or a new file, is recognized.
  */
-import type { LogFormat } from '../parse/format.js';
-import { describeUnrecognized, detect } from '../parse/formats.js';
-import { DETECT_BYTES } from '../parse/line-loop.js';
+import { type LogFormat, describeUnrecognized, detect, DETECT_BYTES } from '../parse/index.js';
 import type { ByteSource } from './file-bytes.js';
 
 /** What a detection found: the format and the share of lines it recognized, or what was tried. */

@@ -2,8 +2,7 @@
  * The ingestor: a follower and a pipeline per source, sharing one parse pool and one sink.
  */
 import type { SourceSpec } from '../config.js';
-import { resolveFormat } from '../parse/formats.js';
-import type { CustomFormatSpec, ParseOptions } from '../parse/parsed-chunk.js';
+import { resolveFormat, type CustomFormatSpec, type ParseOptions } from '../parse/index.js';
 import type { Logger } from '../log.js';
 import type { IngestStatus } from '../model/index.js';
 import { ParsePool } from './parse-pool.js';

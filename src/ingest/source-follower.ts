@@ -18,7 +18,7 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { LogFormat } from '../parse/format.js';
+import type { LogFormat } from '../parse/index.js';
 import type { FileIdentity } from './batch.js';
 import { EntryReader } from './entry-reader.js';
 import { FormatSlot, type FormatVerdict } from './file-format.js';

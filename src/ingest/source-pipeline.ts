@@ -4,9 +4,8 @@
  * bounded number of chunks may be in flight; the follower awaits submit(), so a source that
  * writes faster than we index slows the reader instead of growing the heap.
  */
-import type { ParseOptions, ParsedChunk } from '../parse/parsed-chunk.js';
-import { batchAttrs } from '../trace/attrs.js';
-import { tracing } from '../trace/index.js';
+import type { ParseOptions, ParsedChunk } from '../parse/index.js';
+import { batchAttrs, tracing } from '../trace/index.js';
 import type { IngestBatch } from './batch.js';
 import type { ParsePool } from './parse-pool.js';
 import type { FileState, KnownFile } from './tracked-file.js';

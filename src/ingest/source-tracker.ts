@@ -2,9 +2,8 @@
  * Runtime status of one source, as tail_status reports it: state, bytes and lines consumed,
  * parse errors with the last bad line, rotations and a lines/s rate over the last few seconds.
  */
-import type { ParseErrorSample } from '../parse/parsed-chunk.js';
-import type { IngestStatus } from '../model/index.js';
-import type { SourceState } from '../model/index.js';
+import type { ParseErrorSample } from '../parse/index.js';
+import type { IngestStatus, SourceState } from '../model/index.js';
 
 type ErrorOrigin = 'read' | 'store' | 'detect';
 

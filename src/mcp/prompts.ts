@@ -4,7 +4,7 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { parseTimestampInput } from '../parse/timestamp.js';
+import { parseTimestampInput } from '../parse/index.js';
 import { escapeLogText, fenceLogLines } from '../text/index.js';
 import { MAX_ALERT_CHARS } from '../triage/index.js';
 

@@ -3,9 +3,8 @@
  * the model) and an error message that names the field and says what is accepted.
  */
 import { z } from 'zod';
-import { levelFromName } from '../parse/levels.js';
-import { formatTimestamp, type ParsedTimestamp, parseTimestampInput } from '../parse/timestamp.js';
-import type { Coverage } from '../store/store.js';
+import { levelFromName, formatTimestamp, type ParsedTimestamp, parseTimestampInput } from '../parse/index.js';
+import type { Coverage } from '../store/index.js';
 import { ToolInputError } from '../errors.js';
 import { escapeLogText } from '../text/index.js';
 

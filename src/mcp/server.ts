@@ -6,7 +6,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 import { RunbookCatalog } from '../triage/index.js';
 import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';

@@ -4,8 +4,8 @@
  * the body as returned) and `searched` (the window examined, and whether it finished).
  */
 import { z } from 'zod';
-import { formatTimestamp } from '../parse/timestamp.js';
-import type { Highlight, Searched, TextFilterSpec } from '../store/store.js';
+import { formatTimestamp } from '../parse/index.js';
+import type { Highlight, Searched, TextFilterSpec } from '../store/index.js';
 import { escapeLogText, MAX_TERM_CHARS } from '../text/index.js';
 
 const needle = z.string().min(1, { error: 'contains needs non-empty strings' }).max(MAX_TERM_CHARS, { error: `each contains string is at most ${MAX_TERM_CHARS} characters` });

@@ -8,3 +8,5 @@ export * from './timestamp.js';
 export * from './parsed-chunk.js';
 export type { LogFormat } from './format.js';
 export { DEFAULT_FORMAT, builtinFormats, describeUnrecognized, detect, detectFormat, formatNames, getFormat, resolveFormat, type Detection } from './formats.js';
+export { CustomFormatError, validateCustomFormat } from './custom-format.js';
+export { DETECT_BYTES } from './line-loop.js';

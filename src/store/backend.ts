@@ -9,8 +9,7 @@
  *                           agent's buffer and an uploader ships it (clickhouse/index.ts)
  */
 import type { Config } from '../config.js';
-import type { IngestSink } from '../ingest/source-pipeline.js';
-import type { SourceResume } from '../ingest/tracked-file.js';
+import type { IngestSink, SourceResume } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { WalIo } from '../wal/index.js';
 import { MemoryBodyStore } from './body-store.js';

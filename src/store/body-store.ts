@@ -3,9 +3,9 @@
  * (src/index/body-store.ts): the index reads bodies through it, the WAL and this class
  * provide them.
  */
-import type { BodyStore } from '../index/body-store.js';
+import type { BodyStore } from '../index/index.js';
 
-export type { BodyStore } from '../index/body-store.js';
+export type { BodyStore } from '../index/index.js';
 
 /**
  * Ephemeral mode: raw chunks are kept as they came from the parser, off the V8 heap, and a

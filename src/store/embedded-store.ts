@@ -5,13 +5,9 @@
  * half-applied batch.
  */
 import type { IngestStatus } from '../model/index.js';
-import { countInRange, findNearest, neighbours, SourceIndex, Hit } from '../index/index.js';
-import { entryAtLine } from '../index/source-index.js';
-import { DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/text-scan.js';
+import { countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
 import { buildGroupFilters, compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
-import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary } from '../parse/levels.js';
-import { TAG_MASK, metaPrecision } from '../parse/meta.js';
-import type { ParsedChunk } from '../parse/parsed-chunk.js';
+import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary, TAG_MASK, metaPrecision, type ParsedChunk } from '../parse/index.js';
 import type { BodyStore } from './body-store.js';
 import {
   type Coverage,

@@ -2,8 +2,7 @@
  * The sink for --ephemeral: raw chunks are kept in memory as the body store and indexed.
  * Nothing is written to disk.
  */
-import type { IngestBatch } from '../ingest/batch.js';
-import type { IngestSink } from '../ingest/source-pipeline.js';
+import type { IngestBatch, IngestSink } from '../ingest/index.js';
 import type { MemoryBodyStore } from './body-store.js';
 import type { EmbeddedStore } from './embedded-store.js';
 

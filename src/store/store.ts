@@ -6,7 +6,7 @@
 /** Which side of the query time a search looks at (src/index has the same union). */
 export type Direction = 'nearest' | 'before' | 'after';
 import type { SourceStatus, WalStatus } from '../model/index.js';
-import type { Searched } from '../index/text-scan.js';
+import type { Searched } from '../index/index.js';
 import type { Highlight, TextFilterSpec } from '../text/index.js';
 
 export type { Highlight, Searched, TextFilterSpec };

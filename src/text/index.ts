@@ -29,4 +29,4 @@ export {
   type MatchKind,
   type TextFilterSpec,
 } from './text-query.js';
-export { buildGroupFilters, FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, mayContain, needleBits, orFilter } from './ngram-filter.js';
+export { buildGroupFilters, FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, mayContain, needleBits, orFilter, FOLD } from './ngram-filter.js';

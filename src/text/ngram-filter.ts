@@ -7,7 +7,7 @@
  *
  * Pure and allocation-light: the parse workers build one filter per FILTER_GROUP entries of a
  * parsed chunk (src/ingest/parse-worker.ts), and the index ORs those into one filter per
- * FILTER_BLOCK entries of a chunk (src/index/time-chunk.ts). OR-ing filters built with the
+ * FILTER_BLOCK entries of a chunk (src/index/block-filters.ts). OR-ing filters built with the
  * same size and hashes gives the filter of the union, so a block filter covers every entry
  * the groups overlapping it held: a superset, never a false "cannot match".
  *

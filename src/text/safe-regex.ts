@@ -9,7 +9,7 @@
  * no backreferences or lookaround (such patterns are refused with a message saying so).
  *
  * Why re2js (pure JavaScript port of RE2/J, MIT, no dependencies, no install script):
- * measured here on 2026-12-01 (2 shared cores, `node bench.mjs` in the notes) against
+ * measured here on 2026-12-01 (2 shared cores, a one-off script, not kept in the repo) against
  * re2-wasm 1.0.2 (Google's WASM build) on the hostile patterns and on typical runbook
  * patterns over a 110-byte body:
  *   - hostile patterns over 41 to 64 Ki characters: both linear; re2js 0.5 us to 2.6 ms,

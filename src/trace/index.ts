@@ -84,3 +84,4 @@ export async function startTracing(env: NodeJS.ProcessEnv, logger: Logger): Prom
   logger.info({ endpoint: settings.endpoint, protocol: settings.protocol, service: settings.serviceName }, 'OpenTelemetry tracing on');
   return current;
 }
+export { batchAttrs, type BatchFacts } from './attrs.js';

@@ -24,7 +24,7 @@
  *   | . : . . : . . : . . |##|##|##|##|    ->    rate = mean of the slices left of the run
  *                          ^ trailing run above the typical level: the burst already began
  */
-import type { EntryView, RangeQuery, Store } from '../store/store.js';
+import type { EntryView, RangeQuery, Store } from '../store/index.js';
 
 /** At most this many slices, whatever the baseline's span (each costs a count and a read). */
 export const MAX_SLICES = 60;

@@ -16,8 +16,8 @@
  * The baseline is read in one-minute slices (baseline.ts) so that a burst which began before
  * the window (a late alert) is left out of its own baseline rate.
  */
-import { formatTimestamp } from '../parse/timestamp.js';
-import type { Coverage, EntryView, RangeQuery, Store } from '../store/store.js';
+import { formatTimestamp } from '../parse/index.js';
+import type { Coverage, EntryView, RangeQuery, Store } from '../store/index.js';
 import { robustBaseline, sampleRange, sampleSlices, sliceCount } from './baseline.js';
 import { type Runbook, type RunbookCatalog, runbookMatches } from './runbooks.js';
 import { burstRatio, burstSignificance, rankSignatures, type SignatureEvidence } from './burst.js';

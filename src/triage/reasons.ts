@@ -3,7 +3,7 @@
  * derived from log text, which is untrusted, and reasons are read by a model as the server's
  * own words. The templates themselves travel in evidence and in the fenced text rendering.
  */
-import { formatTimestamp } from '../parse/timestamp.js';
+import { formatTimestamp } from '../parse/index.js';
 import type { Block, DecisionResult, Factors } from './confidence.js';
 import type { Evidence } from './evidence.js';
 import type { Runbook } from './runbooks.js';

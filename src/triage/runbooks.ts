@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { LEVEL_NAMES, levelFromName } from '../parse/levels.js';
+import { LEVEL_NAMES, levelFromName } from '../parse/index.js';
 import { compileSafeRegex, type SafeRegex } from '../text/index.js';
 
 import { RunbookError } from '../errors.js';

@@ -9,7 +9,7 @@
  * result, never raise it.
  */
 import { z } from 'zod';
-import { formatTimestamp } from '../parse/timestamp.js';
+import { formatTimestamp } from '../parse/index.js';
 import { escapeLogText, fenceLogLines } from '../text/index.js';
 import type { DecisionResult, Opinion } from './confidence.js';
 import type { Evidence } from './evidence.js';

@@ -2,7 +2,7 @@
  * triage(): evidence -> features -> decision -> reasons, for one incident time. The MCP tool
  * and the evaluator both call this, so what is evaluated is what is served.
  */
-import type { Store } from '../store/store.js';
+import type { Store } from '../store/index.js';
 import { DEFAULT_PARAMS, type DecisionResult, type TriageFeatures, type TriageParams, decide } from './confidence.js';
 import { type Evidence, type EvidenceOptions, gatherEvidence } from './evidence.js';
 import { explain } from './reasons.js';

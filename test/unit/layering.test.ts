@@ -8,8 +8,8 @@
  * The imports are read from the source text (static `import`/`export ... from` and dynamic
  * `import('...')`), so the check needs no build.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = resolve(import.meta.dirname, '..', '..', 'src');
@@ -106,6 +106,90 @@ function cycles(graph: Map<string, Map<string, string>>): string[][] {
  */
 const KNOWN_WRONG_WAY: readonly (readonly [string, string])[] = [];
 
+/**
+ * Each folder's index.ts is its way in: an import from another room names that room's
+ * index.ts (or the index.ts of a folder inside it, such as store/durable/ or mcp/transports/).
+ * Rooms that are one file at the top of src/ (config, errors, engine, ...) are their own door.
+ * The exceptions below skip a door on purpose, each for the reason given; the check fails on
+ * any other import that skips one, and on an exception no longer used (so this list only
+ * shrinks). Paths are relative to src/, without the extension.
+ */
+export const DOOR_EXCEPTIONS: readonly { from: string; to: string; why: string }[] = [
+  ...['demo', 'ingest', 'query', 'serve', 'status'].map((c) => ({
+    from: 'cli',
+    to: `commands/${c}`,
+    why: 'cli.ts loads the one command it runs with import(); a door would load all five (and their rooms) at every start',
+  })),
+  {
+    from: 'commands/query',
+    to: 'mcp/tools/find-nearest-log',
+    why: 'the one-shot query command runs one tool function; the mcp door would also load the server and the MCP SDK',
+  },
+  { from: 'commands/query', to: 'mcp/text-filters', why: 'as above: one helper of the tool, without the server and the SDK' },
+  { from: 'commands/status', to: 'mcp/tools/tail-status', why: 'as for query: the status command renders one tool\'s text, without the server and the SDK' },
+  {
+    from: 'commands/serve',
+    to: 'mcp/stdio-transport',
+    why: 'loaded with import() only for --transport stdio; the http transports never load it',
+  },
+  {
+    from: 'commands/serve',
+    to: 'store/durable/checkpoint-prefetch',
+    why: 'starts reading the newest checkpoint before anything else loads; it imports only node:fs, the durable door the whole store',
+  },
+  { from: 'commands/serve', to: 'store/durable/data-dir', why: 'the paths the prefetch reads, on the same early path (imports only node:path and node:fs)' },
+  {
+    from: 'commands/serve',
+    to: 'store/traced-store',
+    why: 'loaded with import() only when OTEL_* turns tracing on; kept out of the store door for that reason',
+  },
+  {
+    from: 'config',
+    to: 'index/text-scan',
+    why: 'config is read at every start, --help and --version included; the index door would evaluate the whole index room for one constant',
+  },
+  ...['parse/formats', 'parse/parsed-chunk'].map((to) => ({
+    from: 'ingest/parse-worker',
+    to,
+    why: 'the piscina worker entry stays light and imports only the pure parsers (STYLE.md habit 9; dist/bundle/parse-worker.js)',
+  })),
+  { from: 'ingest/filters', to: 'parse/parsed-chunk', why: 'on the parse worker\'s import path (as parse-worker.ts)' },
+  {
+    from: 'ingest/filters',
+    to: 'text/ngram-filter',
+    why: 'on the parse worker\'s import path: the text door would bring the regex engine and the query compiler into the worker',
+  },
+  { from: 'ingest/column-codec', to: 'parse/parsed-chunk', why: 'on the parse worker\'s import path (as parse-worker.ts)' },
+  {
+    from: 'parse/custom-format',
+    to: 'text/safe-regex',
+    why: 'on the parse worker\'s import path (formats.ts loads it): through the text door the worker bundle grew by 310 bytes of re-exports',
+  },
+];
+
+/** Imports from another room that do not name an index.ts, as `from -> to` (src/-relative, no extension). */
+export function doorsSkipped(files: readonly { file: string; imports: readonly string[] }[]): string[] {
+  const out: string[] = [];
+  for (const { file, imports } of files) {
+    const from = roomOf(file);
+    if (SEPARATE.has(from)) continue;
+    for (const spec of imports) {
+      const target = resolve(dirname(file), spec).replace(/\.js$/, '.ts');
+      const rel = relative(SRC, target);
+      if (rel.startsWith('..')) continue;
+      const to = roomOf(target);
+      if (to === from || rel.split(sep).length === 1) continue;
+      if (basename(target) === 'index.ts') continue;
+      out.push(`${relative(SRC, file).replace(/\.ts$/, '')} -> ${rel.replace(/\.ts$/, '')}`.split(sep).join('/'));
+    }
+  }
+  return [...new Set(out)].sort();
+}
+
+function srcImports(): { file: string; imports: string[] }[] {
+  return sourceFiles(SRC).map((file) => ({ file, imports: importsOf(readFileSync(file, 'utf8')) }));
+}
+
 describe('layering of src/', () => {
   it('reads imports of every kind, and not those in comments', () => {
     const text = [
@@ -159,5 +243,30 @@ describe('layering of src/', () => {
       return `${rooms.join(', ')}\n${arrows.join('\n')}`;
     });
     expect(loops, `rooms importing each other:\n${loops.join('\n')}`).toEqual([]);
+  });
+  it('finds an import that skips a door, and not one through a door or inside a room', () => {
+    const at = (p: string): string => join(SRC, p);
+    const skipped = doorsSkipped([
+      { file: at('mcp/tools/a.ts'), imports: ['../../store/store.js', '../../store/index.js', '../../store/durable/index.js', '../schemas.js', '../../errors.js'] },
+      { file: at('engine.ts'), imports: ['./ingest/parse-pool.js', './ingest/index.js', './config.js'] },
+    ]);
+    expect(skipped).toEqual(['engine -> ingest/parse-pool', 'mcp/tools/a -> store/store']);
+  });
+
+  it('goes through each room\'s index.ts from another room, but for the exceptions listed with their reasons', () => {
+    const allowed = new Set(DOOR_EXCEPTIONS.map((e) => `${e.from} -> ${e.to}`));
+    const skipped = doorsSkipped(srcImports());
+    expect(skipped.length, 'imports to check').toBeGreaterThan(0);
+    const unexplained = skipped.filter((s) => !allowed.has(s));
+    expect(unexplained, `imports that skip a room's index.ts (go through it, or list the exception and why):\n${unexplained.join('\n')}`).toEqual([]);
+    const unused = [...allowed].filter((a) => !skipped.includes(a));
+    expect(unused, 'exceptions no longer used (remove them)').toEqual([]);
+    for (const e of DOOR_EXCEPTIONS) expect(e.why.length, `${e.from} -> ${e.to}`).toBeGreaterThan(20);
+  });
+
+  it('has a door in every room that is a folder', () => {
+    const rooms = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory() && !SEPARATE.has(e.name)).map((e) => e.name);
+    const doorless = rooms.filter((r) => !existsSync(join(SRC, r, 'index.ts')));
+    expect(doorless, 'rooms without an index.ts (commands is reached only by cli.ts, one command at a time)').toEqual(['commands', 'config']);
   });
 });

@@ -4,8 +4,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { formatTimestamp } from '../../parse/timestamp.js';
-import type { EntryView, EntryWithContext, Store } from '../../store/store.js';
+import { formatTimestamp } from '../../parse/index.js';
+import type { EntryView, EntryWithContext, Store } from '../../store/index.js';
 import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
 import {

@@ -7,9 +7,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { LEVEL_NAMES, levelFromName } from '../../parse/levels.js';
-import { formatTimestamp, MAX_EPOCH_MS } from '../../parse/timestamp.js';
-import type { Store } from '../../store/store.js';
+import { LEVEL_NAMES, levelFromName, formatTimestamp, MAX_EPOCH_MS } from '../../parse/index.js';
+import type { Store } from '../../store/index.js';
 import {
   checkTags, coverageJson, coverageOutput, intField, queryOutput, requireTimestamp, sourceInput, strictInput, tagInput, tagList, timestampInput, ToolInputError,
 } from '../schemas.js';

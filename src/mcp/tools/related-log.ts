@@ -11,8 +11,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { formatTimestamp } from '../../parse/timestamp.js';
-import type { EntryWithContext, Store } from '../../store/store.js';
+import { formatTimestamp } from '../../parse/index.js';
+import type { EntryWithContext, Store } from '../../store/index.js';
 import { bodyIds, escapeLogText, fenceLogLines } from '../../text/index.js';
 import { fitsBudget } from '../response-budget.js';
 import { ToolInputError, checkTags, coverageJson, coverageOutput, intField, numberField, strictInput, tagInput, tagList } from '../schemas.js';

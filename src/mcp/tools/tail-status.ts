@@ -3,8 +3,8 @@
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import { formatTimestamp } from '../../parse/timestamp.js';
-import type { Store, StoreStatus } from '../../store/store.js';
+import { formatTimestamp } from '../../parse/index.js';
+import type { Store, StoreStatus } from '../../store/index.js';
 import { escapeLogText } from '../../text/index.js';
 import { sourceInput, strictInput } from '../schemas.js';
 

@@ -5,7 +5,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { formatTimestamp } from '../../parse/timestamp.js';
+import { formatTimestamp } from '../../parse/index.js';
 import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { formatOffset, runbookJson, type SignatureEvidence, type TriageResult } from '../../triage/index.js';
 import { fitsBudget } from '../response-budget.js';

@@ -8,7 +8,7 @@
  * (triage-confidence-second-opinion.ts); this file runs them in order.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../../store/index.js';
 import { applyOpinion, explain, type RunbookCatalog, triage } from '../../triage/index.js';
 import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 import { requireTimestamp, strictInput } from '../schemas.js';

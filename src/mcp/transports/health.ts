@@ -5,7 +5,7 @@
  * requests are served all along; a load balancer just waits for ready.
  */
 import type { ServerResponse } from 'node:http';
-import { type Store, walFailedMessage } from '../../store/store.js';
+import { type Store, walFailedMessage } from '../../store/index.js';
 import { sendJson } from './http-util.js';
 
 export type Phase = 'starting' | 'ready' | 'stopping';

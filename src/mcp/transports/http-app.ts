@@ -11,7 +11,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../../store/index.js';
 import type { CallTracker } from './call-tracker.js';
 import type { Readiness } from './health.js';
 import { HttpError, sendError } from './http-util.js';

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ConfigError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Store } from '../../store/store.js';
+import type { Store } from '../../store/index.js';
 import { CallTracker } from './call-tracker.js';
 import { Readiness } from './health.js';
 import { HttpApp } from './http-app.js';

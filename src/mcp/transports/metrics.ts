@@ -7,7 +7,7 @@
  * no fsync latency histogram; the WAL's last fsync time and unsynced entries stand in for it.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StoreStatus } from '../../store/store.js';
+import type { StoreStatus } from '../../store/index.js';
 
 export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'cancelled' | 'aborted';
 export type Rejection = 'auth' | 'host' | 'origin' | 'body_too_large' | 'sessions_full' | 'inflight_full' | 'draining' | 'bad_request';

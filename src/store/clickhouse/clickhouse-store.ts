@@ -4,7 +4,7 @@
  * statuses and known tags from the watermarks (watermarks.ts). An agent process adds its own
  * fresher view of its sources, its WAL and its upload backlog to status().
  */
-import { LEVEL_NAMES, levelFromName } from '../../parse/levels.js';
+import { LEVEL_NAMES, levelFromName } from '../../parse/index.js';
 import { WAL_OFF } from '../embedded-store.js';
 import {
   type Coverage,

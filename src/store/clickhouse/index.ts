@@ -14,7 +14,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../../config.js';
 import { ConfigError } from '../../errors.js';
-import type { IngestSink } from '../../ingest/source-pipeline.js';
+import type { IngestSink } from '../../ingest/index.js';
 import type { Logger } from '../../log.js';
 import type { Backend, BackendOptions } from '../backend.js';
 import { openDurable } from '../durable/open.js';

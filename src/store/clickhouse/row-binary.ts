@@ -9,8 +9,7 @@
  * round) 3.1 and 4.9 s; with this one 1.1 and 2.1 s. test/property/row-binary.property.test.ts
  * reads the bytes back independently; the equality tests check ClickHouse reads them the same.
  */
-import { FIRST_CUSTOM_TAG, LEVEL_NAMES, TAG_NONE, TAG_OTHER } from '../../parse/levels.js';
-import { TAG_MASK } from '../../parse/meta.js';
+import { FIRST_CUSTOM_TAG, LEVEL_NAMES, TAG_NONE, TAG_OTHER, TAG_MASK } from '../../parse/index.js';
 import type { BatchRecord } from '../../wal/index.js';
 
 const TWO_32 = 4294967296;

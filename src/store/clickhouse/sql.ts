@@ -1,7 +1,8 @@
 /**
  * SQL literals. ClickHouse 18.16 (Debian's) has no query parameters, so values are written
  * into the SQL text: only integers checked to be safe and strings escaped here. Nothing else
- * is ever concatenated into a statement (test/unit/clickhouse-sql.test.ts feeds hostile names).
+ * is ever concatenated into a statement (test/integration/clickhouse-equality.test.ts,
+ * "hostile strings survive as literals").
  */
 
 /** A string literal: backslash escapes for quote, backslash and every control byte. */

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../../log.js';
 import { type SpanHandle, tracing } from '../../trace/index.js';
-import { snapshotIndex, type SourceSnapshot } from '../../index/persist.js';
+import { snapshotIndex, type SourceSnapshot } from '../../index/index.js';
 import { pruneCheckpoints, type Wal, writeCheckpoint } from '../../wal/index.js';
 import type { EmbeddedStore, PersistedIngest } from '../embedded-store.js';
 import type { LostRange } from '../store.js';

@@ -14,10 +14,9 @@
  */
 import { open, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LineLimiter } from '../../ingest/long-lines.js';
+import { LineLimiter } from '../../ingest/index.js';
 import type { Logger } from '../../log.js';
-import { detectFormat, resolveFormat } from '../../parse/formats.js';
-import type { CustomFormatSpec, ParseOptions } from '../../parse/parsed-chunk.js';
+import { detectFormat, resolveFormat, type CustomFormatSpec, type ParseOptions } from '../../parse/index.js';
 import type { BatchRecord, FileIdentity, Wal } from '../../wal/index.js';
 import type { EmbeddedStore } from '../embedded-store.js';
 import type { LostRange } from '../store.js';

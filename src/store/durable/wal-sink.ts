@@ -5,9 +5,7 @@
  * sees every appended batch indexed and none half-done.
  */
 import { Semaphore } from 'async-mutex';
-import type { IngestBatch } from '../../ingest/batch.js';
-import type { KnownFile } from '../../ingest/tracked-file.js';
-import { type IngestSink, SinkHaltedError } from '../../ingest/source-pipeline.js';
+import { type IngestBatch, type KnownFile, type IngestSink, SinkHaltedError } from '../../ingest/index.js';
 import { type Wal, WalError } from '../../wal/index.js';
 import { walFailedMessage } from '../store.js';
 import type { EmbeddedStore } from '../embedded-store.js';

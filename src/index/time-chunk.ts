@@ -22,6 +22,7 @@
  * entry index, per-tag entry lists, lowerBound/upperBound by time. Anything added per chunk
  * (text filters, say) belongs beside these, sealed with them and checkpointed with them.
  */
+import type { EntryColumns } from '../model/index.js';
 import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { BlockFilters, type ChunkFilters } from './block-filters.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
@@ -56,13 +57,7 @@ export interface ChunkColumns {
  * `bodyEnd[i] - bodyStart[i]`, and its text filter is the one of its group, at
  * `filters[floor(i / FILTER_GROUP) * FILTER_WORDS ..]` (null: the batch has none).
  */
-export interface ColumnBatch {
-  count: number;
-  ts: Float64Array;
-  meta: Uint8Array;
-  line: Uint32Array;
-  bodyStart: Uint32Array;
-  bodyEnd: Uint32Array;
+export interface ColumnBatch extends EntryColumns {
   lineAdd: number;
   bodyAdd: number;
   filters: Uint32Array | null;

@@ -2,21 +2,12 @@
  * The files of a source as rotation.ts tracks them, as the WAL keeps them (KnownFile, the
  * same shape as wal/types.ts SourceFile) and as the pipeline hands them to the WAL (FileState).
  */
-import type { FileIdentity } from './batch.js';
+import type { FileIdentity, SourceFile } from '../model/index.js';
 import type { EntryReader } from './entry-reader.js';
 import type { ByteSource, FileHead } from './file-bytes.js';
 
-/** One file of a source as the WAL keeps it (same shape as wal/types.ts SourceFile). */
-export interface KnownFile {
-  file: FileIdentity;
-  offset: number;
-  nextLine: number;
-  size: number;
-  headLen: number;
-  headCrc: number;
-  gzip: boolean;
-  done: boolean;
-}
+/** One file of a source as the WAL keeps it. */
+export type KnownFile = SourceFile;
 
 /** Where a source continues after a restart. */
 export interface SourceResume {

@@ -2,6 +2,7 @@
  * What a format parser returns for one chunk of bytes: columns, not objects, so the result
  * crosses from a worker to the main thread as a handful of transferred buffers.
  */
+import type { EntryColumns } from '../model/index.js';
 
 export interface ParseErrorSample {
   /** 0-based line index within the chunk (the reader adds the chunk's first line number). */
@@ -11,18 +12,8 @@ export interface ParseErrorSample {
   text: string;
 }
 
-export interface ParsedChunk {
-  /** Number of entries found. */
-  count: number;
-  /** Epoch microseconds per entry. */
-  ts: Float64Array;
-  /** Packed tag id and precision per entry (see meta.ts); custom tag ids are chunk-local. */
-  meta: Uint8Array;
-  /** 0-based line index of each entry's first line within the chunk. */
-  line: Uint32Array;
-  /** Body byte range within the chunk: [bodyStart, bodyEnd). Continuation lines extend it. */
-  bodyStart: Uint32Array;
-  bodyEnd: Uint32Array;
+/** The entries found (EntryColumns; custom tag ids in meta are chunk-local) and what else the parse saw. */
+export interface ParsedChunk extends EntryColumns {
   /** Newline-terminated lines consumed (plus one for a final unterminated line). */
   lines: number;
   /** Chunk-local custom tag names: meta tag FIRST_CUSTOM_TAG + i means customTags[i]. */

@@ -1,11 +1,14 @@
 /** The WAL's public data shapes (what goes in with append, what comes out of replay). */
 
-import type { FileIdentity } from '../model/index.js';
+import type { EntryColumns, FileIdentity, SourceFile } from '../model/index.js';
 
-export type { FileIdentity, FsyncPolicy } from '../model/index.js';
+export type { FileIdentity, FsyncPolicy, SourceFile } from '../model/index.js';
 
-/** One parsed chunk of one source: the unit of a batch record. */
-export interface WalBatch {
+/**
+ * One parsed chunk of one source, the unit of a batch record: its columns (only the first
+ * `count` entries are written) and where they came from.
+ */
+export interface WalBatch extends EntryColumns {
   /** A source id registered with registerSource (u32). */
   sourceId: number;
   file: FileIdentity;
@@ -16,13 +19,6 @@ export interface WalBatch {
   firstLine: number;
   /** Lines consumed by the chunk. */
   lines: number;
-  count: number;
-  /** Columns; only the first `count` elements are written. */
-  ts: Float64Array;
-  meta: Uint8Array;
-  line: Uint32Array;
-  bodyStart: Uint32Array;
-  bodyEnd: Uint32Array;
   /** Chunk-local custom tag names that meta refers to (parse/parsed-chunk.ts). */
   customTags?: readonly string[];
   customTagAt?: readonly number[];
@@ -41,25 +37,6 @@ export interface SourcePosition {
   nextLine: number;
 }
 
-/**
- * One file a source has been through (FORMAT.md, "File entries"): where it was left, and its
- * first bytes' CRC to tell it from another file on the same inode or to recognize a copy.
- */
-export interface SourceFile {
-  file: FileIdentity;
-  /** Bytes consumed (decompressed bytes for a gzip file). */
-  offset: number;
-  /** 1-based next line; 0 for a file passed over (never read). */
-  nextLine: number;
-  /** Bytes the file held when last looked at (a lower bound). */
-  size: number;
-  /** CRC32C of the file's first headLen bytes (decompressed for gzip); headLen 0 = unknown. */
-  headLen: number;
-  headCrc: number;
-  gzip: boolean;
-  /** Rotated away and read to its end. */
-  done: boolean;
-}
 
 export interface SourceFields {
   sourceId: number;

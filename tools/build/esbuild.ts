@@ -80,6 +80,12 @@ function writeNotices(packages: string[]): void {
   writeFileSync(join(BUNDLE_DIR, 'THIRD-PARTY-NOTICES.txt'), parts.join('\n'));
 }
 
+/** The name and version every bundle file reports (src/version.ts). */
+function packageIdentity(): { name: string; version: string } {
+  const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  return { name, version };
+}
+
 /** What both builds share: CommonJS for Node 20, minified, with source maps. */
 const COMMON: BuildOptions = {
   absWorkingDir: ROOT,
@@ -100,7 +106,8 @@ const COMMON: BuildOptions = {
   // (src/launch.ts), where a real import() finds no module loader in Node 20.
   supported: { 'dynamic-import': false },
   // The sources are ES modules: import.meta.url becomes the bundle file's own URL.
-  define: { 'import.meta.url': '__ltm_import_meta_url' },
+  // package.json's identity inlined (src/version.ts): the shipped command reads no package.json.
+  define: { 'import.meta.url': '__ltm_import_meta_url', __LTM_PACKAGE__: JSON.stringify(packageIdentity()) },
   banner: { js: 'var __ltm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
   // from import.meta.url would point into dist/bundle/, where they are not.

@@ -14,12 +14,12 @@
  * schemas a server never uses, and its type declarations do not resolve under NodeNext
  * (extensionless re-exports), so the two shapes are spelled out below.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { sha256 } from '../text/index.js';
 
 export const INCIDENT_VIEW_URI = 'ui://log-triage/incident';
 /** ext-apps RESOURCE_MIME_TYPE. */
@@ -72,7 +72,7 @@ export function incidentViewPath(): string {
   return join(here, '..', '..', '..', 'dist', 'view', 'incident.html');
 }
 
-const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+const cspHash = (text: string): string => `'sha256-${sha256(text, 'base64')}'`;
 
 /**
  * The text of the document's inline element of this kind: from its first opening tag to the
@@ -101,8 +101,8 @@ export function loadIncidentView(): IncidentViewDocument {
   }
   const csp = [
     "default-src 'none'",
-    `script-src ${sha256(inlineText(html, 'script'))}`,
-    `style-src ${sha256(inlineText(html, 'style'))}`,
+    `script-src ${cspHash(inlineText(html, 'script'))}`,
+    `style-src ${cspHash(inlineText(html, 'style'))}`,
     "connect-src 'self'",
     "img-src 'self' data:",
     "base-uri 'none'",

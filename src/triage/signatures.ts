@@ -17,7 +17,7 @@
  * Memory is bounded: lines are cut to maxLineChars and maxTokens, and at most maxClusters
  * signatures are kept; later lines that match none of them are counted as overflow.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../text/index.js';
 
 export interface SignatureOptions {
   /** Fraction of token positions that must be equal to join a signature (default 0.6). */
@@ -86,7 +86,7 @@ export function maskBody(body: string, maxChars = 512): string {
 
 /** Short stable id for a template: 12 hex digits of its SHA-256. */
 export function signatureId(template: string): string {
-  return createHash('sha256').update(template).digest('hex').slice(0, 12);
+  return sha256(template, 'hex').slice(0, 12);
 }
 
 class Cluster implements Signature {

@@ -14,7 +14,7 @@
  *   held tail  the last entry of a read may still get continuation lines: it is held back
  *              until a new entry starts or the file is quiet (flushHeld).
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../wal/index.js';
 import type { LogFormat } from '../parse/index.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { type ByteSource, type FileHead, HEAD_BYTES } from './file-bytes.js';

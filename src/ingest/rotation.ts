@@ -21,7 +21,7 @@
  * A file that exists only between two looks is caught by opening the path from the directory
  * watch (pin) and by listing the siblings whenever the path's inode changes.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../wal/index.js';
 import { basename } from 'node:path';
 import { type FileHead, PlainSource } from './file-bytes.js';
 import { copyInProgress, copyOfAny, findCopy, holds, UNSURE } from './file-match.js';

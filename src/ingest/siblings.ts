@@ -3,7 +3,7 @@
  * (`app.log.1`, `app.log.2.gz`, `app.log-20240115`, `app.log-20240115.gz`), in which order
  * they were written, and what each holds (its first bytes, the bytes before a position).
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../wal/index.js';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { FileIdentity } from './batch.js';

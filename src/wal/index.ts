@@ -33,3 +33,4 @@ export {
   CHECKPOINT_FORMAT_VERSION, checkpointSection, listCheckpoints, loadLatestCheckpoint, parseCheckpoint, pruneCheckpoints, readCheckpoint,
   writeCheckpoint, type Checkpoint, type CheckpointArray, type CheckpointInput, type CheckpointOptions,
 } from './checkpoint.js';
+export { crc32c } from './crc32c.js';

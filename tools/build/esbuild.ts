@@ -106,8 +106,7 @@ const COMMON: BuildOptions = {
   // (src/launch.ts), where a real import() finds no module loader in Node 20.
   supported: { 'dynamic-import': false },
   // The sources are ES modules: import.meta.url becomes the bundle file's own URL.
-  // package.json's identity inlined (src/version.ts): the shipped command reads no package.json.
-  define: { 'import.meta.url': '__ltm_import_meta_url', __LTM_PACKAGE__: JSON.stringify(packageIdentity()) },
+  define: { 'import.meta.url': '__ltm_import_meta_url' },
   banner: { js: 'var __ltm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
   // from import.meta.url would point into dist/bundle/, where they are not.
@@ -120,8 +119,12 @@ const COMMON: BuildOptions = {
 
 export async function bundle(): Promise<Metafile> {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
+  // package.json's identity inlined (src/version.ts): the shipped command reads no package.json.
+  // Read here, not at import: tests import this module for EXTERNAL from the TS source.
+  const define = { ...COMMON.define, __LTM_PACKAGE__: JSON.stringify(packageIdentity()) };
   const program = await build({
     ...COMMON,
+    define,
     entryPoints: { main: join(ROOT, 'src', 'cli.ts'), ...Object.fromEntries(workerEntries(join(ROOT, 'src')).map((p) => [basename(p, '.ts'), p])) },
   });
   // src/cli.ts starts with a hashbang, valid only as the first bytes of a file: main.js is
@@ -133,7 +136,7 @@ export async function bundle(): Promise<Metafile> {
   const launcher = await build({
     ...COMMON,
     entryPoints: { cli: join(ROOT, 'src', 'launch.ts') },
-    define: { ...COMMON.define, __LTM_MAIN_HASH__: JSON.stringify(mainHash) },
+    define: { ...define, __LTM_MAIN_HASH__: JSON.stringify(mainHash) },
   });
   writeFileSync(join(BUNDLE_DIR, 'package.json'), '{ "type": "commonjs" }\n');
   const meta: Metafile = { inputs: { ...program.metafile!.inputs, ...launcher.metafile!.inputs }, outputs: { ...program.metafile!.outputs, ...launcher.metafile!.outputs } };

@@ -43,19 +43,55 @@ function digit(buf: Uint8Array, i: number): number {
  * when this parser replaced Date.parse (the project's performance targets).
  */
 export function parseIsoBytes(buf: Uint8Array, pos: number, end: number, out: IsoParse): number {
-  if (end - pos < 19) return 0;
-  if (buf[pos + 4] !== 45 || buf[pos + 7] !== 45 || buf[pos + 13] !== 58 || buf[pos + 16] !== 58) return 0;
+  if (end - pos < 19 || !isoSeconds(buf, pos)) return 0;
+  return isoAfterSeconds(buf, pos, end, seconds, out);
+}
+
+/**
+ * What the first 19 bytes of an ISO time (`YYYY-MM-DD[T ]HH:MM:SS`) read as: the day in epoch
+ * microseconds and the minutes and seconds into it. parseIsoBytes's first half; a reader that
+ * caches it (time-value.ts) finishes the parse with isoAfterSeconds.
+ */
+export interface IsoSeconds {
+  dayUs: number;
+  /** hour * 60 + minute. */
+  minutes: number;
+  second: number;
+}
+
+const seconds: IsoSeconds = { dayUs: 0, minutes: 0, second: 0 };
+
+/** Reads buf[pos, pos + 19) (the caller checks the length) into `into`; false when not a date and time. */
+export function isoSeconds(buf: Uint8Array, pos: number, into: IsoSeconds = seconds): boolean {
+  if (buf[pos + 4] !== 45 || buf[pos + 7] !== 45 || buf[pos + 13] !== 58 || buf[pos + 16] !== 58) return false;
   const sep = buf[pos + 10];
-  if (sep !== 84 && sep !== 32 && sep !== 116) return 0; // 'T', ' ', 't'
+  if (sep !== 84 && sep !== 32 && sep !== 116) return false; // 'T', ' ', 't'
   const year = digit(buf, pos) * 1000 + digit(buf, pos + 1) * 100 + digit(buf, pos + 2) * 10 + digit(buf, pos + 3);
   const month = digit(buf, pos + 5) * 10 + digit(buf, pos + 6);
   const day = digit(buf, pos + 8) * 10 + digit(buf, pos + 9);
   const hour = digit(buf, pos + 11) * 10 + digit(buf, pos + 12);
   const minute = digit(buf, pos + 14) * 10 + digit(buf, pos + 15);
   const second = digit(buf, pos + 17) * 10 + digit(buf, pos + 18);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month]!) return 0;
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return 0;
-  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return 0;
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month]!) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return false;
+  const dayKey = year * 10000 + month * 100 + day;
+  if (dayKey !== cachedDayKey) {
+    cachedDayKey = dayKey;
+    cachedDayUs = daysFromCivil(year, month, day) * 86_400_000_000;
+  }
+  into.dayUs = cachedDayUs;
+  into.minutes = hour * 60 + minute;
+  into.second = second;
+  return true;
+}
+
+/**
+ * parseIsoBytes's second half: the fraction and zone after the seconds at buf[pos + 19..end),
+ * and the instant with `s` (what the first 19 bytes read as). Returns the bytes consumed from
+ * pos, 0 when a fraction has no digit.
+ */
+export function isoAfterSeconds(buf: Uint8Array, pos: number, end: number, s: IsoSeconds, out: IsoParse): number {
   let i = pos + 19;
   let micros = 0;
   let precision = 0;
@@ -99,12 +135,7 @@ export function parseIsoBytes(buf: Uint8Array, pos: number, end: number, out: Is
       }
     }
   }
-  const dayKey = year * 10000 + month * 100 + day;
-  if (dayKey !== cachedDayKey) {
-    cachedDayKey = dayKey;
-    cachedDayUs = daysFromCivil(year, month, day) * 86_400_000_000;
-  }
-  out.us = cachedDayUs + ((hour * 60 + minute - offsetMinutes) * 60 + second) * 1_000_000 + micros;
+  out.us = s.dayUs + ((s.minutes - offsetMinutes) * 60 + s.second) * 1_000_000 + micros;
   out.precision = precision;
   out.hasZone = hasZone;
   return i - pos;

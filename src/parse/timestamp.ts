@@ -126,10 +126,8 @@ export interface IsoSeconds {
   second: number;
 }
 
-const seconds: IsoSeconds = { dayUs: 0, minutes: 0, second: 0 };
-
 /** Reads buf[pos, pos + 19) (the caller checks the length) into `into`; false when not a date and time. */
-export function isoSeconds(buf: Uint8Array, pos: number, into: IsoSeconds = seconds): boolean {
+export function isoSeconds(buf: Uint8Array, pos: number, into: IsoSeconds): boolean {
   if (buf[pos + 4] !== 45 || buf[pos + 7] !== 45 || buf[pos + 13] !== 58 || buf[pos + 16] !== 58) return false;
   const sep = buf[pos + 10];
   if (sep !== 84 && sep !== 32 && sep !== 116) return false; // 'T', ' ', 't'

@@ -402,7 +402,7 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/parse/formats/time-value.ts',
     from: ' && buf[p + 18] === last.bytes[18];',
     to: ';',
-    tests: ['test/property/iso-time-cache.property.test.ts', 'test/property/json-layout-runs.property.test.ts'],
+    tests: ['test/property/iso-time-cache.property.test.ts', 'test/property/json-layout-runs.property.test.ts', 'test/property/json-layout.property.test.ts'],
   },
   {
     name: 'json-quote-back-skip',

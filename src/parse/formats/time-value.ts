@@ -39,8 +39,8 @@ function sameSecond(buf: Uint8Array, p: number): boolean {
     && a.getUint32(p + 12) === lastView.getUint32(12) && a.getUint16(p + 16) === lastView.getUint16(16) && buf[p + 18] === last.bytes[18];
 }
 
-/** parseIsoBytes with the seconds cached (see `last`). */
-function parseIso(buf: Uint8Array, start: number, end: number, out: IsoParse): number {
+/** parseIsoBytes with the seconds cached (see `last`): times in field values (JSON, logfmt, Docker's json-file). */
+export function parseIsoValue(buf: Uint8Array, start: number, end: number, out: IsoParse): number {
   if (end - start < PREFIX) return 0;
   if (!(last.valid && sameSecond(buf, start))) {
     last.valid = false;
@@ -57,7 +57,7 @@ export function timeValue(buf: Uint8Array, start: number, end: number, out: Line
   const c = buf[start]!;
   if (c < 48 || c > 57) return false;
   if (buf[start + 4] === 45) {
-    const n = parseIso(buf, start, end, iso);
+    const n = parseIsoValue(buf, start, end, iso);
     if (n === 0) return false;
     out.us = iso.hasZone ? iso.us : ctx.local(iso.us);
     out.precision = iso.precision;

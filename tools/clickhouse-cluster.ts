@@ -8,10 +8,12 @@
  * (.ci/run sets it) turns that skip into a failure.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pickPort } from './free-port.js';
+
+export { pickPort };
 
 export const CLUSTER = 'ltm_test';
 /** The user with a password (also 'default' without one). */
@@ -37,15 +39,13 @@ export function clickhouseSkipReason(): string | null {
   return reason;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+/** The last lines of a node's error log (empty when it has none). */
+function errorLogTail(dir: string): string {
+  try {
+    return readFileSync(join(dir, 'error.log'), 'utf8').slice(-1500);
+  } catch {
+    return '';
+  }
 }
 
 interface Node {
@@ -62,6 +62,45 @@ const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
+
+/** Each node's config.xml and users.xml; every node's config lists every shard. */
+function writeConfigs(root: string, nodes: Node[]): void {
+  const remote = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcpPort}</port></replica></shard>`).join('');
+  for (const n of nodes) {
+    mkdirSync(n.dir, { recursive: true });
+    writeFileSync(join(n.dir, 'config.xml'), `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${n.dir}/server.log</log><errorlog>${n.dir}/error.log</errorlog><size>10M</size><count>1</count></logger>
+  <http_port>${n.httpPort}</http_port>${n.httpsPort === null ? '' : `
+  <https_port>${n.httpsPort}</https_port>
+  <openSSL><server><certificateFile>${root}/cert.pem</certificateFile><privateKeyFile>${root}/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3</disableProtocols></server></openSSL>`}
+  <tcp_port>${n.tcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${n.dir}/data/</path>
+  <tmp_path>${n.dir}/tmp/</tmp_path>
+  <user_files_path>${n.dir}/user_files/</user_files_path>
+  <format_schema_path>${n.dir}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <remote_servers><${CLUSTER}>${remote}</${CLUSTER}></remote_servers>
+</yandex>
+`);
+    writeFileSync(join(n.dir, 'users.xml'), `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users>
+    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+    <${USER}><password>${PASSWORD.replace(/&/g, '&amp;').replace(/'/g, '&apos;')}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></${USER}>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`);
+  }
+}
 
 export class ClickHouseCluster {
   private constructor(
@@ -84,7 +123,11 @@ export class ClickHouseCluster {
     return withCredentials ? `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${n.httpPort}` : n.url;
   }
 
-  static async start(shards = 2): Promise<ClickHouseCluster> {
+  /**
+   * Starts `shards` nodes. `nextPort` picks each port (tests pass one that hands out a taken
+   * port first, to prove the restart on new ports).
+   */
+  static async start(shards = 2, nextPort: () => Promise<number> = pickPort): Promise<ClickHouseCluster> {
     const binary = findServer();
     if (binary === null) throw new Error('clickhouse-server not found');
     const root = mkdtempSync(join(tmpdir(), 'ltm-clickhouse-'));
@@ -95,57 +138,35 @@ export class ClickHouseCluster {
     } catch {
       caFile = null;
     }
-    const nodes: Node[] = [];
-    for (let i = 0; i < shards; i++) {
-      const httpPort = await freePort();
-      const tcpPort = await freePort();
-      const httpsPort = caFile !== null && i === 0 ? await freePort() : null;
-      nodes.push({ dir: join(root, `node${i}`), httpPort, httpsPort, tcpPort, proc: null, url: `http://127.0.0.1:${httpPort}` });
+    // Another process may still bind a picked port between the check and clickhouse-server's
+    // own bind: then the whole cluster starts again on new ports (each node's config lists
+    // every shard's port), a few times before giving up.
+    for (let attempt = 1; ; attempt++) {
+      const nodes: Node[] = [];
+      for (let i = 0; i < shards; i++) {
+        const httpPort = await nextPort();
+        const tcpPort = await nextPort();
+        const httpsPort = caFile !== null && i === 0 ? await nextPort() : null;
+        nodes.push({ dir: join(root, `node${i}`), httpPort, httpsPort, tcpPort, proc: null, url: `http://127.0.0.1:${httpPort}` });
+      }
+      writeConfigs(root, nodes);
+      const cluster = new ClickHouseCluster(root, nodes, binary);
+      cluster.caFile = caFile;
+      try {
+        await Promise.all(nodes.map((_, i) => cluster.startNode(i)));
+        return cluster;
+      } catch (err) {
+        const portTaken = nodes.some((n) => errorLogTail(n.dir).includes('Address already in use'));
+        if (portTaken && attempt < 5) {
+          await cluster.stopProcesses();
+          for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
+          process.stderr.write(`clickhouse cluster: a picked port was taken before the server bound it; starting again on new ports (attempt ${attempt + 1})\n`);
+          continue;
+        }
+        await cluster.stop();
+        throw err;
+      }
     }
-    const remote = nodes.map((n) => `<shard><replica><host>127.0.0.1</host><port>${n.tcpPort}</port></replica></shard>`).join('');
-    for (const n of nodes) {
-      mkdirSync(n.dir, { recursive: true });
-      writeFileSync(join(n.dir, 'config.xml'), `<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>${n.dir}/server.log</log><errorlog>${n.dir}/error.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>${n.httpPort}</http_port>${n.httpsPort === null ? '' : `
-  <https_port>${n.httpsPort}</https_port>
-  <openSSL><server><certificateFile>${root}/cert.pem</certificateFile><privateKeyFile>${root}/key.pem</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3</disableProtocols></server></openSSL>`}
-  <tcp_port>${n.tcpPort}</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>${n.dir}/data/</path>
-  <tmp_path>${n.dir}/tmp/</tmp_path>
-  <user_files_path>${n.dir}/user_files/</user_files_path>
-  <format_schema_path>${n.dir}/format_schemas/</format_schema_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <uncompressed_cache_size>268435456</uncompressed_cache_size>
-  <max_concurrent_queries>100</max_concurrent_queries>
-  <remote_servers><${CLUSTER}>${remote}</${CLUSTER}></remote_servers>
-</yandex>
-`);
-      writeFileSync(join(n.dir, 'users.xml'), `<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users>
-    <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
-    <${USER}><password>${PASSWORD.replace(/&/g, '&amp;').replace(/'/g, '&apos;')}</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></${USER}>
-  </users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-`);
-    }
-    const cluster = new ClickHouseCluster(root, nodes, binary);
-    cluster.caFile = caFile;
-    try {
-      await Promise.all(nodes.map((_, i) => cluster.startNode(i)));
-    } catch (err) {
-      await cluster.stop();
-      throw err;
-    }
-    return cluster;
   }
 
   /** Starts node i (again, after kill) and resolves once it answers /ping. */
@@ -160,9 +181,10 @@ export class ClickHouseCluster {
     proc.on('exit', () => live.delete(proc));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`clickhouse-server node ${i} exited (${proc.exitCode}): ${stderr}`);
+      if (proc.exitCode !== null) throw new Error(`clickhouse-server node ${i} exited (${proc.exitCode}): ${stderr}${errorLogTail(n.dir)}`);
       try {
-        const r = await fetch(`${n.url}/ping`);
+        // Bounded: whatever holds the port may accept and never answer.
+        const r = await fetch(`${n.url}/ping`, { signal: AbortSignal.timeout(2_000) });
         if (r.ok) return;
       } catch {
         // not listening yet
@@ -190,7 +212,8 @@ export class ClickHouseCluster {
     return text;
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM every node (SIGKILL after 10 s) and wait until all are gone. */
+  async stopProcesses(): Promise<void> {
     await Promise.all(
       this.nodes.map(async (n) => {
         const proc = n.proc;
@@ -202,6 +225,10 @@ export class ClickHouseCluster {
         clearTimeout(timer);
       }),
     );
+  }
+
+  async stop(): Promise<void> {
+    await this.stopProcesses();
     rmSync(this.root, { recursive: true, force: true });
   }
 }

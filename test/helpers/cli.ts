@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { type IncomingHttpHeaders, request as httpRequest } from 'node:http';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { pickPort } from '../../tools/free-port.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -120,17 +120,11 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
   });
 }
 
-/** A port nobody listens on right now: listen on 0, read the port, close. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * A port nobody listens on right now, for a server started later: picked below the kernel's
+ * ephemeral range, so no listen(0) or outgoing connection can take it in between.
+ */
+export const freePort = pickPort;
 
 /** Connects the SDK's Client over Streamable HTTP (or legacy SSE for an …/sse URL). */
 export async function connectHttp(url: string, options: { token?: string; client?: Client } = {}): Promise<Client> {

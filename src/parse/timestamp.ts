@@ -111,6 +111,102 @@ export function parseIsoBytes(buf: Uint8Array, pos: number, end: number, out: Is
 }
 
 /**
+ * What the first 19 bytes of an ISO time (`YYYY-MM-DD[T ]HH:MM:SS`) read as: the day in epoch
+ * microseconds and the minutes and seconds into it. isoSeconds and isoAfterSeconds are
+ * parseIsoBytes in two halves, for a reader that caches the first (time-value.ts); the same
+ * rules and the same arithmetic, so the same instant (test/property/iso-time-cache holds them
+ * to parseIsoBytes). parseIsoBytes itself stays whole: V8 did not inline the two halves into
+ * it, which cost every format that calls it 15-30 % per timestamp (microbenchmark of 200k
+ * timestamps, best of 60 passes, load 11-13, 2026-12-02).
+ */
+export interface IsoSeconds {
+  dayUs: number;
+  /** hour * 60 + minute. */
+  minutes: number;
+  second: number;
+}
+
+/** Reads buf[pos, pos + 19) (the caller checks the length) into `into`; false when not a date and time. */
+export function isoSeconds(buf: Uint8Array, pos: number, into: IsoSeconds): boolean {
+  if (buf[pos + 4] !== 45 || buf[pos + 7] !== 45 || buf[pos + 13] !== 58 || buf[pos + 16] !== 58) return false;
+  const sep = buf[pos + 10];
+  if (sep !== 84 && sep !== 32 && sep !== 116) return false; // 'T', ' ', 't'
+  const year = digit(buf, pos) * 1000 + digit(buf, pos + 1) * 100 + digit(buf, pos + 2) * 10 + digit(buf, pos + 3);
+  const month = digit(buf, pos + 5) * 10 + digit(buf, pos + 6);
+  const day = digit(buf, pos + 8) * 10 + digit(buf, pos + 9);
+  const hour = digit(buf, pos + 11) * 10 + digit(buf, pos + 12);
+  const minute = digit(buf, pos + 14) * 10 + digit(buf, pos + 15);
+  const second = digit(buf, pos + 17) * 10 + digit(buf, pos + 18);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month]!) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
+  if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return false;
+  const dayKey = year * 10000 + month * 100 + day;
+  if (dayKey !== cachedDayKey) {
+    cachedDayKey = dayKey;
+    cachedDayUs = daysFromCivil(year, month, day) * 86_400_000_000;
+  }
+  into.dayUs = cachedDayUs;
+  into.minutes = hour * 60 + minute;
+  into.second = second;
+  return true;
+}
+
+/**
+ * The second half (see IsoSeconds): the fraction and zone after the seconds at buf[pos + 19..end),
+ * and the instant with `s` (what the first 19 bytes read as). Returns the bytes consumed from
+ * pos, 0 when a fraction has no digit.
+ */
+export function isoAfterSeconds(buf: Uint8Array, pos: number, end: number, s: IsoSeconds, out: IsoParse): number {
+  let i = pos + 19;
+  let micros = 0;
+  let precision = 0;
+  if (i < end && (buf[i] === 46 || buf[i] === 44)) {
+    // '.' or ',' then 1..9 digits; digits past the sixth are dropped (microsecond precision).
+    i++;
+    const fracStart = i;
+    while (i < end && i - fracStart < 9) {
+      const d = buf[i]! - 48;
+      if (d < 0 || d > 9) break;
+      if (i - fracStart < 6) micros = micros * 10 + d;
+      i++;
+    }
+    const digits = i - fracStart;
+    if (digits === 0) return 0;
+    precision = digits > 6 ? 6 : digits;
+    for (let k = precision; k < 6; k++) micros *= 10;
+  }
+  let offsetMinutes = 0;
+  let hasZone = false;
+  if (i < end) {
+    const z = buf[i];
+    if (z === 90 || z === 122) {
+      hasZone = true;
+      i++;
+    } else if ((z === 43 || z === 45) && end - i >= 3) {
+      const oh = digit(buf, i + 1) * 10 + digit(buf, i + 2);
+      let len = 3;
+      let om = 0;
+      if (end - i >= 6 && buf[i + 3] === 58) {
+        om = digit(buf, i + 4) * 10 + digit(buf, i + 5);
+        len = 6;
+      } else if (end - i >= 5 && buf[i + 3]! >= 48 && buf[i + 3]! <= 57) {
+        om = digit(buf, i + 3) * 10 + digit(buf, i + 4);
+        len = 5;
+      }
+      if (oh >= 0 && oh <= 23 && om >= 0 && om <= 59) {
+        offsetMinutes = (oh * 60 + om) * (z === 45 ? -1 : 1);
+        hasZone = true;
+        i += len;
+      }
+    }
+  }
+  out.us = s.dayUs + ((s.minutes - offsetMinutes) * 60 + s.second) * 1_000_000 + micros;
+  out.precision = precision;
+  out.hasZone = hasZone;
+  return i - pos;
+}
+
+/**
  * Offsets for zone-less timestamps in an IANA zone, DST-correct. The offset is looked up
  * through Intl once per 15 minutes of local time and cached (every real transition falls on
  * a quarter hour), so the hot path pays one compare per line, a Map hit when the quarter

@@ -12,6 +12,7 @@ import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
 import { jsonFormats } from '../../src/parse/formats/json.js';
 import { dockerFormat, forgetDockerLayout } from '../../src/parse/formats/wrapped.js';
 import { forgetJsonLayout, jsonLayoutSize } from '../../src/parse/formats/json-layout.js';
+import { forgetTimeCache } from '../../src/parse/formats/time-value.js';
 import { TAG_NONE, TAG_WARN } from '../../src/parse/levels.js';
 
 const parseLine = jsonFormats.find((f) => f.name === 'json')!.parseLine;
@@ -65,8 +66,12 @@ type Result = [number, number, number, number, number, number, string];
 function parseAll(buf: Buffer, ranges: [number, number][], replay: boolean): Result[] {
   const out = newLineOut();
   forgetJsonLayout();
+  forgetTimeCache();
   return ranges.map(([s, e]) => {
-    if (!replay) forgetJsonLayout();
+    if (!replay) {
+      forgetJsonLayout();
+      forgetTimeCache();
+    }
     const kind = parseLine(buf, s, e, out, DEFAULT_CONTEXT);
     return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, 0, kind === MALFORMED ? out.reason : ''];
   });
@@ -166,8 +171,12 @@ describe("Docker json-file tail replay", () => {
         const read = (replay: boolean): Result[] => {
           const out = newLineOut();
           forgetDockerLayout();
+          forgetTimeCache();
           return ranges.map(([a, e]) => {
-            if (!replay) forgetDockerLayout();
+            if (!replay) {
+              forgetDockerLayout();
+              forgetTimeCache();
+            }
             const kind = dockerFormat.parseLine(buf, a, e, out, DEFAULT_CONTEXT);
             return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, out.bodyEnd, kind === MALFORMED ? out.reason : ''];
           });

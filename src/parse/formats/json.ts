@@ -22,7 +22,7 @@ import {
 } from '../json-scan.js';
 import { smallInt } from '../level-sniff.js';
 import { TAG_NONE, levelFromBytes, otelSeverityLevel, pinoLevel, syslogSeverityLevel } from '../levels.js';
-import { layout, matching, record, recordTail, tail, tailMatch } from './json-layout.js';
+import { layout, matching, record, recordKey, recordTail, tail, tailMatch } from './json-layout.js';
 import { timeValue } from './time-value.js';
 
 const MESSAGE = 7;
@@ -180,7 +180,9 @@ function takeBackwards(buf: Uint8Array, p: number, end: number, out: LineOut, ct
  * walked when the time comes after it (bunyan, Serilog) - 1.9M -> see the bench for bunyan.
  * Members laid out as on the line before are replayed from `layout`, the tail from `tail`
  * (bunyan 3.0M -> 3.6M -> 3.95M, ecs 3.9M -> 5.7M lines per CPU-second, best of 8 passes over
- * 200k bench lines, load ~10, 2026-12-02).
+ * 200k bench lines, load ~10, 2026-12-02). Whole members sharing a slot with the member after
+ * them, and the message key recorded: bunyan 3.1M -> 4.3M (median of 12 passes over the
+ * bench's 400k lines, old and new code side by side in one process, load 6-7, 2026-12-02).
  */
 export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, out: LineOut, ctx: ParseContext): boolean {
   st.haveTime = false;
@@ -191,6 +193,7 @@ export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, ou
   let p = first;
   let i = 0;
   let replay = true;
+  layout.run = -1;
   while (!(st.haveTime && st.haveLevel)) {
     let next: number;
     let role: number;
@@ -209,7 +212,9 @@ export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, ou
       }
       if (m === whole) {
         next = p + layout.size[i]!;
+        layout.run = p;
       } else {
+        layout.run = -1;
         // Blanks after the colon are skipped as readMember skips them (`"a": 1` after `"a":1`).
         let v = p + layout.gap[i]!;
         while (buf[v] === 32 || buf[v] === 9) v++;
@@ -223,15 +228,19 @@ export function jsonTimeAndLevel(buf: Uint8Array, first: number, end: number, ou
       if (!triedBack && messageNext(buf, p, end)) {
         triedBack = true;
         takeBackwards(buf, p, end, out, ctx);
-        if (st.haveTime && st.haveLevel) break;
+        if (st.haveTime && st.haveLevel) {
+          // The message's key is recorded all the same, so the next line replays the read
+          // backwards from here instead of peeking at the key again (bunyan: a peek a line).
+          recordKey(buf, i, p, peek.end, MESSAGE, end);
+          break;
+        }
       }
       next = readMember(buf, p, end);
       if (next < 0) break;
       role = roleOf(buf, member.keyStart, member.keyEnd);
       // Whether the walk reads backwards here is a function of the gap's bytes alone (the key
       // and what is before it), so it holds on replay.
-      record(buf, i, p, next, role, role === MESSAGE && messageNext(buf, p, end), end);
-      i++;
+      i = record(buf, i, p, next, role, role === MESSAGE && messageNext(buf, p, end), end);
     }
     p = next;
     if (role !== 0) take(buf, role, out, ctx);

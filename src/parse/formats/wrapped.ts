@@ -23,6 +23,7 @@ import { JSON_STRING, ascii, bytesEqual, member, objectEnd, objectStart, readMem
 import { newTail, recordTail, tailMatch } from './json-layout.js';
 import { sniffLevel } from '../level-sniff.js';
 import { type IsoParse, parseIsoBytes } from '../timestamp.js';
+import { parseIsoValue } from './time-value.js';
 
 const ts: IsoParse = { us: 0, precision: 0, hasZone: false };
 const CAUSED_BY = ascii('Caused by:');
@@ -103,7 +104,8 @@ function dockerTail(buf: Uint8Array, start: number, end: number): boolean {
     recordTail(dockerLayout, buf, 0, r, q, 1);
   }
   q = r;
-  if (parseIsoBytes(buf, member.valStart, member.valEnd, ts) === 0) return false;
+  // The time's second is cached (time-value.ts): parseIsoBytes was 13 % of docker-json's profile.
+  if (parseIsoValue(buf, member.valStart, member.valEnd, ts) === 0) return false;
   r = dockerLayout.n >= 2 ? tailMatch(dockerLayout, buf, start, q, 1) : -1;
   if (r < 0) {
     r = readMemberBack(buf, start, q);
@@ -131,7 +133,7 @@ function dockerLine(buf: Uint8Array, start: number, end: number, out: LineOut, c
       logStart = member.valStart;
       logEnd = member.valEnd;
     } else if (bytesEqual(buf, member.keyStart, member.keyEnd, TIME)) {
-      const n = parseIsoBytes(buf, member.valStart, member.valEnd, ts);
+      const n = parseIsoValue(buf, member.valStart, member.valEnd, ts);
       haveTime = n > 0;
     }
   }

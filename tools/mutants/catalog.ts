@@ -317,6 +317,14 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/text-scan.property.test.ts'],
   },
   {
+    name: 'text-direct-with-pattern',
+    rule: 'a body is decided without test() only for a contains-only filter (issue 16)',
+    file: 'src/index/block-bodies.ts',
+    from: '  if (spec.pattern !== undefined || spec.anyId !== undefined ||',
+    to: '  if (spec.anyId !== undefined ||',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
     name: 'text-in-place-any-needle',
     rule: 'related_log rules a body out only when it holds none of the id values (issue 16)',
     file: 'src/index/block-bodies.ts',

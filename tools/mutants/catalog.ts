@@ -317,6 +317,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/text-scan.property.test.ts'],
   },
   {
+    name: 'text-block-skip-forward',
+    rule: 'a forward text search passes a ruled-out block to exactly the next block\'s first entry (issue 16)',
+    file: 'src/index/text-scan.ts',
+    from: '          i = (b + 1) * FILTER_BLOCK;',
+    to: '          i = (b + 1) * FILTER_BLOCK + 1;',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
+    name: 'text-block-skip-backward',
+    rule: 'a backward text search passes a ruled-out block to exactly the block before\'s last entry (issue 16)',
+    file: 'src/index/text-scan.ts',
+    from: '          i = b * FILTER_BLOCK - 1;',
+    to: '          i = b * FILTER_BLOCK - 2;',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
     name: 'text-direct-with-pattern',
     rule: 'a body is decided without test() only for a contains-only filter (issue 16)',
     file: 'src/index/block-bodies.ts',

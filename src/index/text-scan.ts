@@ -73,7 +73,6 @@ class ScanCursor {
   s = -1;
   i = 0;
   ts = 0;
-  line = 0;
   seg!: Segment;
   /** Backward: a run of equal timestamps, handed out in ascending line order (last-first). */
   private groupS: number[] = [];
@@ -139,13 +138,14 @@ class ScanCursor {
       return;
     }
     this.groupAt--;
-    this.load(this.groupS[this.groupAt]!, this.groupI[this.groupAt]!);
+    const gs = this.groupS[this.groupAt]!;
+    this.load(gs, this.seq.segment(gs), this.groupI[this.groupAt]!);
   }
 
   /** Buffers the next run of equal timestamps among backward candidates. */
   private fillGroup(): void {
     if (this.nextS < 0) return;
-    this.load(this.nextS, this.nextI);
+    this.load(this.nextS, this.seq.segment(this.nextS), this.nextI);
     const t = this.ts;
     let k = 0;
     do {
@@ -159,12 +159,16 @@ class ScanCursor {
     this.groupAt = k;
   }
 
-  private load(s: number, i: number): void {
+  private load(s: number, seg: Segment, i: number): void {
     this.s = s;
     this.i = i;
-    this.seg = this.seq.segment(s);
-    this.ts = this.seg.ts[i]!;
-    this.line = this.seg.lineAt(i);
+    this.seg = seg;
+    this.ts = seg.ts[i]!;
+  }
+
+  /** The line number, read only when the merge meets a tie in time (rare). */
+  get line(): number {
+    return this.seg.lineAt(this.i);
   }
 
   /** Whether a segment holds any wanted tag at all. */
@@ -196,61 +200,74 @@ class ScanCursor {
     return pass;
   }
 
-  /** The first candidate at or after (s, i), or invalid. */
+  /**
+   * The first candidate at or after (s, i), or invalid. The inner loop stays in one segment
+   * (its arrays held in locals): re-entering segment() and holdsTags per entry was ~22 % of a
+   * 5 % token's query (profiled 2026-12-02, notes/sig.md).
+   */
   private settleForward(s: number, i: number): void {
     const seq = this.seq;
     const tagSet = this.tagSet;
-    while (s < seq.segmentCount) {
+    const limit = this.limit;
+    for (; s < seq.segmentCount; s++, i = 0) {
       const seg = seq.segment(s);
-      if (i >= seg.count || !this.holdsTags(seg)) {
-        s++;
-        i = 0;
-        continue;
+      const n = seg.count;
+      if (i >= n || !this.holdsTags(seg)) continue;
+      const ts = seg.ts;
+      const meta = seg.meta;
+      while (i < n) {
+        if (ts[i]! > limit) {
+          this.s = -1;
+          return;
+        }
+        const b = (i / FILTER_BLOCK) | 0;
+        if (!this.blockPasses(seg, b)) {
+          i = (b + 1) * FILTER_BLOCK;
+          continue;
+        }
+        if (tagSet !== null && tagSet[meta[i]! & TAG_MASK] === 0) {
+          i++;
+          continue;
+        }
+        this.load(s, seg, i);
+        return;
       }
-      if (seg.ts[i]! > this.limit) break;
-      const b = (i / FILTER_BLOCK) | 0;
-      if (!this.blockPasses(seg, b)) {
-        i = (b + 1) * FILTER_BLOCK;
-        continue;
-      }
-      if (tagSet !== null && tagSet[seg.meta[i]! & TAG_MASK] === 0) {
-        i++;
-        continue;
-      }
-      this.load(s, i);
-      return;
     }
     this.s = -1;
   }
 
-  /** The last candidate at or before (s, i), or invalid. */
+  /** The last candidate at or before (s, i), or invalid (one segment per inner loop, as above). */
   private settleBackward(s: number, i: number): void {
     const seq = this.seq;
     const tagSet = this.tagSet;
-    while (s >= seq.firstSegment) {
+    const limit = this.limit;
+    for (; s >= seq.firstSegment; s--, i = s >= seq.firstSegment ? seq.segment(s).count - 1 : -1) {
+      if (i < 0) continue;
       const seg = seq.segment(s);
-      if (i < 0 || !this.holdsTags(seg)) {
-        s--;
-        i = s >= seq.firstSegment ? seq.segment(s).count - 1 : -1;
-        continue;
+      if (!this.holdsTags(seg)) continue;
+      const ts = seg.ts;
+      const meta = seg.meta;
+      while (i >= 0) {
+        if (ts[i]! < limit) {
+          this.s = -1;
+          return;
+        }
+        const b = (i / FILTER_BLOCK) | 0;
+        if (!this.blockPasses(seg, b)) {
+          i = b * FILTER_BLOCK - 1;
+          continue;
+        }
+        if (tagSet !== null && tagSet[meta[i]! & TAG_MASK] === 0) {
+          i--;
+          continue;
+        }
+        this.load(s, seg, i);
+        return;
       }
-      if (seg.ts[i]! < this.limit) break;
-      const b = (i / FILTER_BLOCK) | 0;
-      if (!this.blockPasses(seg, b)) {
-        i = b * FILTER_BLOCK - 1;
-        continue;
-      }
-      if (tagSet !== null && tagSet[seg.meta[i]! & TAG_MASK] === 0) {
-        i--;
-        continue;
-      }
-      this.load(s, i);
-      return;
     }
     this.s = -1;
   }
 }
-
 
 /** How often (in bodies read) the clock is checked against the budget. */
 const CLOCK_EVERY = 32;

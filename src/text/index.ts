@@ -17,6 +17,7 @@ export { compileSafeRegex, SafeRegexError, type SafeMatch, type SafeRegex, type 
 export { extractFields, parseTraceparent, type FieldValue } from './fields.js';
 export {
   bodyIds,
+  charsOf,
   compileText,
   DEFAULT_ID_FIELDS,
   foldBytes,

@@ -114,8 +114,8 @@ function foldInto(src: Uint8Array, dst: Uint8Array): Uint8Array {
   return dst.subarray(0, src.length);
 }
 
-/** Characters (UTF-16 units) that body[from, to) decodes to. */
-function charsOf(body: Uint8Array, from: number, to: number): number {
+/** Characters (UTF-16 units) that body[from, to) decodes to (highlight offsets are in these). */
+export function charsOf(body: Uint8Array, from: number, to: number): number {
   // ASCII bytes are one character each: no decoding (two decodes a highlight took ~1 us).
   let k = from;
   while (k < to && body[k]! < 0x80) k++;

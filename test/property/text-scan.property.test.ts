@@ -199,6 +199,9 @@ function check(
     const row = bySource[h.hit.source.rank]!.find((r) => r.line === h.hit.line)!;
     expect(refMatch(row.body, spec)).toBe(true);
     expect(h.highlights.length).toBeGreaterThan(0);
+    // The scan's highlights are test()'s on the body, whichever path decided it (a
+    // `contains`-only filter is decided by the byte loop: same leftmost occurrences).
+    expect(h.highlights).toEqual(text.test(Buffer.from(row.body)));
     for (const mark of h.highlights) {
       if (mark.filter === 'contains') {
         const seen = row.body.slice(mark.start, mark.end);

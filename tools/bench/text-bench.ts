@@ -59,7 +59,7 @@ function rng(seed: number): () => number {
 }
 
 /** Generates the file (tokens planted), then indexes it as the server would (filters built per chunk). */
-function build(dir: string, entries: number): TextData {
+export function build(dir: string, entries: number): TextData {
   const file = join(dir, `text-${entries}.log`);
   const gen = new LogGenerator({ seed: 3, start: BENCH_START_MS });
   const pick = rng(99);

@@ -309,6 +309,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/text-scan.property.test.ts'],
   },
   {
+    name: 'text-settle-backward-segment',
+    rule: 'a text search walking back into an earlier chunk starts at its last entry (issue 16)',
+    file: 'src/index/text-scan.ts',
+    from: 'i = s >= seq.firstSegment ? seq.segment(s).count - 1 : -1)',
+    to: 'i = s >= seq.firstSegment ? seq.segment(s).count - 2 : -1)',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
+    name: 'text-direct-with-pattern',
+    rule: 'a body is decided without test() only for a contains-only filter (issue 16)',
+    file: 'src/index/block-bodies.ts',
+    from: '  if (spec.pattern !== undefined || spec.anyId !== undefined ||',
+    to: '  if (spec.anyId !== undefined ||',
+    tests: ['test/property/text-scan.property.test.ts'],
+  },
+  {
     name: 'text-in-place-any-needle',
     rule: 'related_log rules a body out only when it holds none of the id values (issue 16)',
     file: 'src/index/block-bodies.ts',

@@ -6,7 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { parseTimestampInput } from '../parse/index.js';
 import { escapeLogText, fenceLogLines } from '../text/index.js';
-import { MAX_ALERT_CHARS } from '../triage/index.js';
+import { MAX_ALERT_CHARS } from '../triage/limits.js';
 
 const argsSchema = {
   // Validated like the tools' timestamp: a garbage value went into the prompt text (issue 15, item 13).

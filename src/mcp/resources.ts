@@ -5,7 +5,7 @@
  */
 import { type McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { type Runbook, type RunbookCatalog, runbookJson } from '../triage/index.js';
+import type { Runbook, RunbookCatalog } from '../triage/index.js';
 
 export const RUNBOOK_URI_PREFIX = 'runbook://';
 
@@ -29,10 +29,17 @@ export function runbookMarkdown(r: Runbook): string {
   ].join('\n');
 }
 
-export function registerRunbookResources(server: McpServer, catalog: RunbookCatalog): void {
+const NO_RUNBOOKS: readonly Runbook[] = [];
+
+/**
+ * `catalog` is undefined without --runbooks: the list is then empty and triage's modules stay
+ * unloaded (a catalog given at start-up has loaded them already, src/commands/serve.ts).
+ */
+export function registerRunbookResources(server: McpServer, catalog: RunbookCatalog | undefined): void {
+  const runbooks = catalog?.runbooks ?? NO_RUNBOOKS;
   const template = new ResourceTemplate(`${RUNBOOK_URI_PREFIX}{id}`, {
     list: async () => ({
-      resources: catalog.runbooks.map((r) => ({
+      resources: runbooks.map((r) => ({
         uri: runbookUri(r.id),
         name: r.id,
         title: r.title,
@@ -40,7 +47,7 @@ export function registerRunbookResources(server: McpServer, catalog: RunbookCata
         mimeType: 'text/markdown',
       })),
     }),
-    complete: { id: (value) => catalog.runbooks.map((r) => r.id).filter((id) => id.startsWith(value)) },
+    complete: { id: (value) => runbooks.map((r) => r.id).filter((id) => id.startsWith(value)) },
   });
   server.registerResource(
     'runbook',
@@ -53,11 +60,12 @@ export function registerRunbookResources(server: McpServer, catalog: RunbookCata
     async (uri, variables) => {
       const raw = variables.id;
       const id = Array.isArray(raw) ? raw[0] : raw;
-      const runbook = id === undefined ? undefined : catalog.get(decodeURIComponent(id));
+      const runbook = id === undefined ? undefined : catalog?.get(decodeURIComponent(id));
       if (runbook === undefined) {
-        const known = catalog.runbooks.map((r) => r.id).join(', ') || 'none (start the server with --runbooks FILE)';
+        const known = runbooks.map((r) => r.id).join(', ') || 'none (start the server with --runbooks FILE)';
         throw new McpError(ErrorCode.InvalidParams, `unknown runbook '${String(id).slice(0, 80)}'; known runbooks: ${known}`);
       }
+      const { runbookJson } = await import('../triage/index.js');
       return {
         contents: [
           { uri: uri.href, mimeType: 'text/markdown', text: runbookMarkdown(runbook) },

@@ -7,7 +7,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import type { Store } from '../store/index.js';
-import { RunbookCatalog } from '../triage/index.js';
+import type { RunbookCatalog } from '../triage/index.js';
 import { foldParamErrors } from './param-errors.js';
 import { registerTriagePrompt } from './prompts.js';
 import { registerIncidentViewResource } from './incident-view.js';
@@ -66,11 +66,13 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
   registerFindNearestLogTool(server, { store: deps.store, bodyCap: deps.bodyCap ?? DEFAULT_BODY_CAP });
   registerTailStatusTool(server, { store: deps.store });
   registerRelatedLogTool(server, { store: deps.store, bodyCap: deps.bodyCap ?? DEFAULT_BODY_CAP, idFields: deps.idFields ?? DEFAULT_ID_FIELDS });
-  const catalog = deps.runbooks ?? RunbookCatalog.empty();
+  // No catalog (no --runbooks): the tool and the resources use the empty one without
+  // loading triage's modules at start-up (triage-confidence.ts says why).
+  const catalog = deps.runbooks;
   registerLogHistogramTool(server, { store: deps.store });
   registerTriageConfidenceTool(server, {
     store: deps.store,
-    catalog,
+    ...(catalog === undefined ? {} : { catalog }),
     bodyCap: deps.bodyCap ?? DEFAULT_BODY_CAP,
     ...(deps.samplingTimeoutMs === undefined ? {} : { samplingTimeoutMs: deps.samplingTimeoutMs }),
   });

@@ -92,6 +92,21 @@ export interface DetectScore {
   withLevel: number;
   /** Lines recognized: entries plus indented continuation lines right after them (traces). */
   recognized: number;
+  /** Set when scoring stopped early because the floor it was given could no longer be reached. */
+  belowFloor?: true;
+}
+
+/**
+ * What a score must still be able to reach to matter to detection (formats.ts detect): once
+ * it cannot, scoring stops. Every bound is one the finished score could not have beaten.
+ */
+export interface ScoreFloor {
+  /** Non-blank lines the score will look at (sampleLineCount: the same for every format). */
+  lines: number;
+  /** Lines it must recognize: fewer put its share under MIN_SHARE. */
+  recognized: number;
+  /** recognized + withLevel it must reach: the best rank so far plus one (ties go to the earlier format). */
+  rank: number;
 }
 
 /** A format as the rest of the program uses it: the line function plus the shared loop. */
@@ -109,6 +124,6 @@ export interface LogFormat extends LineFormat {
   isEntryStart(buf: Uint8Array, pos: number, end: number): boolean | undefined;
   /** Share (0..1) of the sample's non-blank lines this format recognizes. */
   detect(sample: Uint8Array): number;
-  /** The counts behind detect(), for choosing between formats. */
-  score(sample: Uint8Array, options?: ParseOptions): DetectScore;
+  /** The counts behind detect(), for choosing between formats; see ScoreFloor for `floor`. */
+  score(sample: Uint8Array, options?: ParseOptions, floor?: ScoreFloor): DetectScore;
 }

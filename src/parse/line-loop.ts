@@ -7,7 +7,7 @@
  */
 import { DEFAULT_CONTEXT, ParseContext } from './context.js';
 import {
-  CONTINUATION, type DetectScore, ENTRY, KNOWN_CONTINUATION, type LineFormat, type LogFormat, MALFORMED, newLineOut,
+  CONTINUATION, type DetectScore, ENTRY, KNOWN_CONTINUATION, type LineFormat, type LogFormat, MALFORMED, newLineOut, type ScoreFloor,
 } from './format.js';
 import { FIRST_CUSTOM_TAG, TAG_CUSTOM, TAG_FATAL } from './levels.js';
 import { packMeta } from './meta.js';
@@ -123,8 +123,32 @@ export function isEntryStartWith(format: LineFormat, buf: Uint8Array, pos: numbe
   return true;
 }
 
-/** Detection counts for `format` over the first lines of a sample (see DetectScore). */
-export function scoreWith(format: LineFormat, sample: Uint8Array, options?: ParseOptions): DetectScore {
+/**
+ * The non-blank lines detection looks at in a sample: scoreWith's `lines` for every format
+ * (the same walk: whole lines only, ANSI codes skipped, at most DETECT_LINES / DETECT_BYTES).
+ */
+export function sampleLineCount(sample: Uint8Array): number {
+  const end = Math.min(sample.length, DETECT_BYTES);
+  let lines = 0;
+  let pos = 0;
+  while (pos < end && lines < DETECT_LINES) {
+    const nl = sample.indexOf(10, pos);
+    if (nl < 0 || nl >= end) break;
+    let contentEnd = nl;
+    if (contentEnd > pos && sample[contentEnd - 1] === 13) contentEnd--;
+    const s = pos < contentEnd && sample[pos] === 27 ? skipAnsi(sample, pos, contentEnd) : pos;
+    if (s < contentEnd && !isBlank(sample, s, contentEnd)) lines++;
+    pos = nl + 1;
+  }
+  return lines;
+}
+
+/**
+ * Detection counts for `format` over the first lines of a sample (see DetectScore). With a
+ * floor, stops (belowFloor) as soon as the lines left cannot lift it to the floor: each line
+ * adds at most one to `recognized` and one to `withLevel`.
+ */
+export function scoreWith(format: LineFormat, sample: Uint8Array, options?: ParseOptions, floor?: ScoreFloor): DetectScore {
   const ctx = options === undefined ? DEFAULT_CONTEXT : contextFor(options);
   const end = Math.min(sample.length, DETECT_BYTES);
   const score: DetectScore = { lines: 0, entries: 0, withLevel: 0, recognized: 0 };
@@ -154,6 +178,13 @@ export function scoreWith(format: LineFormat, sample: Uint8Array, options?: Pars
         // Indented lines after an entry are its stack trace: part of a log of this format.
         score.recognized++;
       }
+      if (floor !== undefined) {
+        const left = floor.lines - score.lines;
+        if (score.recognized + left < floor.recognized || score.recognized + score.withLevel + 2 * left < floor.rank) {
+          score.belowFloor = true;
+          return score;
+        }
+      }
     }
     pos = nl + 1;
   }
@@ -178,7 +209,7 @@ export function defineFormat(spec: LineFormat): LogFormat {
     parseLine: spec.parseLine,
     parseChunk: (buf, options, views) => parseChunkWith(spec, buf, options, views),
     isEntryStart: (buf, pos, end) => isEntryStartWith(spec, buf, pos, end),
-    score: (sample, options) => scoreWith(spec, sample, options),
+    score: (sample, options, floor) => scoreWith(spec, sample, options, floor),
     detect(sample) {
       const s = scoreWith(spec, sample);
       return s.lines === 0 ? 0 : s.recognized / s.lines;

@@ -29,8 +29,9 @@ export { burstRatio, burstSignificance, NOISE_SD, type SignatureEvidence } from 
 export const ERROR_TAGS: readonly string[] = ['ERROR', 'FATAL'];
 /** The window reaches this far past T: errors keep arriving while an alert fires. */
 export const WINDOW_AFTER_S = 60;
-export const DEFAULT_WINDOW_S = 300;
-export const DEFAULT_BASELINE_S = 3600;
+import { DEFAULT_BASELINE_S, DEFAULT_WINDOW_S } from './limits.js';
+
+export { DEFAULT_BASELINE_S, DEFAULT_WINDOW_S };
 
 const US = 1_000_000;
 const PROFILE_BUCKETS = 12;

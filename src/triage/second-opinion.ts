@@ -15,8 +15,9 @@ import type { DecisionResult, Opinion } from './confidence.js';
 import type { Evidence } from './evidence.js';
 import { formatOffset } from './reasons.js';
 import type { Runbook } from './runbooks.js';
+import { MAX_ALERT_CHARS } from './limits.js';
 
-export const MAX_ALERT_CHARS = 2000;
+export { MAX_ALERT_CHARS } from './limits.js';
 const MAX_RATIONALE_CHARS = 600;
 const LINE_CHARS = 300;
 

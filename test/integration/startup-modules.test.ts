@@ -5,15 +5,21 @@
  *     view's CSP), not for find_nearest_log: requiring it cost 4-6 ms of every start;
  *   - the native CRC32C binding (@node-rs/crc32) only for a checksum of 1 KiB or more (the
  *     WAL's frames), not for the 256-byte file-head fingerprints of an --ephemeral session:
- *     its dlopen cost 11-28 ms.
+ *     its dlopen cost 11-28 ms;
+ *   - triage's modules (src/triage: zod schemas, the yaml runbook parser, the signature
+ *     miner) only at the first triage_confidence call: evaluating them cost 18-44 ms.
  * The server records at exit (a --require'd script) the built-in modules it loaded and the
  * files it required; the sessions that hash or write a WAL show that the record sees both.
+ * Triage lives inside the bundle (main.js), so no file read shows it: V8's coverage
+ * (NODE_V8_COVERAGE) counts the functions main.js ran, mapped back to src/ through
+ * main.js.map; the triage_confidence session shows the mapping sees triage's code run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module, { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectStdio, waitLive, writeSecondsLog } from '../helpers/cli.js';
+import { CLI, connectStdio, waitLive, writeSecondsLog } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ltm-modules-'));
 const log = join(dir, 'app.log');
@@ -31,14 +37,28 @@ writeFileSync(
   ].join('\n'),
 );
 
-/** The built-in modules a serve session loaded and the files it required, after `work` ran against it. */
+interface Session {
+  /** Built-in modules loaded and files required. */
+  loaded: string[];
+  /** The src/ files (as main.js.map names them) of which main.js ran at least one function. */
+  ran: Set<string>;
+}
+
+/** What a serve session loaded and ran, after `work` ran against it. */
 async function modulesAfter(
   name: string,
   storage: string[],
   work: (call: (tool: string, args: Record<string, unknown>) => Promise<unknown>) => Promise<void>,
-): Promise<string[]> {
+): Promise<Session> {
   const out = join(dir, `${name}.txt`);
-  const { client, close } = await connectStdio(['--source', log, ...storage], { NODE_OPTIONS: `--require ${preload}`, LTM_MODULES_OUT: out });
+  const coverage = join(dir, `${name}-coverage`);
+  const { client, close } = await connectStdio(['--source', log, ...storage], {
+    NODE_OPTIONS: `--require ${preload}`,
+    LTM_MODULES_OUT: out,
+    NODE_V8_COVERAGE: coverage,
+    // Its own code cache: a cache this test writes is never another run's.
+    XDG_CACHE_HOME: join(dir, `${name}-cache`),
+  });
   try {
     await waitLive(client);
     await work(async (tool, args) => {
@@ -49,38 +69,91 @@ async function modulesAfter(
   } finally {
     await close();
   }
-  // The client's close ends stdin; the server writes the record as it exits.
+  // The client's close ends stdin; the server writes the record and its coverage as it exits
+  // (the record from an exit handler, the coverage after it).
   for (let i = 0; i < 400; i++) {
     try {
-      return readFileSync(out, 'utf8').split('\n');
+      const loaded = readFileSync(out, 'utf8').split('\n');
+      const ran = ranSources(coverage);
+      if (ran !== undefined) return { loaded, ran };
     } catch {
-      await new Promise((r) => setTimeout(r, 25));
+      // not written yet
     }
+    await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`the server wrote no module record to ${out}`);
+  throw new Error(`the server wrote no module record to ${out} or no coverage of main.js to ${coverage}`);
 }
+
+const MAIN = join(dirname(CLI), 'main.js');
+
+/**
+ * The source files of main.js's functions that ran (count > 0) in a coverage directory, or
+ * undefined before a coverage file with main.js is complete. launch.ts compiles main.js
+ * wrapped as a CommonJS function (Module.wrap), so offsets on the first line are shifted.
+ */
+function ranSources(coverageDir: string): Set<string> | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(coverageDir).filter((f) => f.endsWith('.json'));
+  } catch {
+    return undefined;
+  }
+  const src = Module.wrap(readFileSync(MAIN, 'utf8'));
+  const shift = Module.wrap('\0').indexOf('\0');
+  const lineStarts = [0];
+  for (let i = src.indexOf('\n'); i !== -1; i = src.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  const map = new SourceMap(JSON.parse(readFileSync(`${MAIN}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0]);
+  for (const f of files) {
+    let result: { url: string; functions: { ranges: { startOffset: number; count: number }[] }[] }[];
+    try {
+      ({ result } = JSON.parse(readFileSync(join(coverageDir, f), 'utf8')) as { result: typeof result });
+    } catch {
+      return undefined; // still being written
+    }
+    const script = result.find((s) => s.url.endsWith('/bundle/main.js'));
+    if (script === undefined) continue;
+    const ran = new Set<string>();
+    for (const fn of script.functions) {
+      const range = fn.ranges[0]!;
+      if (range.count === 0) continue;
+      let line = 0;
+      while (line + 1 < lineStarts.length && lineStarts[line + 1]! <= range.startOffset) line++;
+      const column = range.startOffset - lineStarts[line]! - (line === 0 ? shift : 0);
+      const entry = map.findEntry(line, column) as { originalSource?: string };
+      if (entry.originalSource !== undefined) ran.add(entry.originalSource.replace(/^(\.\.\/)+/, ''));
+    }
+    return ran;
+  }
+  return undefined;
+}
+
+const triageRan = (ran: Set<string>): string[] => [...ran].filter((f) => f.startsWith('src/triage/') && f !== 'src/triage/limits.ts').sort();
 
 const nativeCrc = (loaded: string[]): boolean => loaded.some((f) => /@node-rs[\\/]crc32[\\/]/.test(f));
 
-describe('stdio start-up loads neither node:crypto nor the native CRC32C binding', () => {
+describe('stdio start-up loads neither node:crypto, the native CRC32C binding nor triage', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('find_nearest_log --ephemeral leaves both unloaded; triage_confidence and a WAL load them', async () => {
+  it('find_nearest_log --ephemeral leaves all three unloaded; triage_confidence and a WAL load them', async () => {
     const at = '2024-01-15T10:02:00Z';
-    const nearestOnly = await modulesAfter('nearest', ['--ephemeral'], async (call) => {
+    const { loaded: nearestOnly, ran: nearestRan } = await modulesAfter('nearest', ['--ephemeral'], async (call) => {
       const s = (await call('find_nearest_log', { timestamp: at })) as { status: string };
       expect(s.status).toBe('ok');
     });
     expect(nearestOnly.length).toBeGreaterThan(10);
     expect(nearestOnly).not.toContain('NativeModule crypto');
     expect(nativeCrc(nearestOnly)).toBe(false);
+    // The mapping sees the code that answered, and none of triage's but its constants.
+    expect(nearestRan).toContain('src/mcp/tools/find-nearest-log.ts');
+    expect(triageRan(nearestRan)).toEqual([]);
 
     // With a WAL (a data dir): its frames of 1 KiB and more go through the binding.
-    const withTriage = await modulesAfter('triage', ['--data-dir', join(dir, 'data')], async (call) => {
+    const { loaded: withTriage, ran: triageSession } = await modulesAfter('triage', ['--data-dir', join(dir, 'data')], async (call) => {
       const s = (await call('triage_confidence', { timestamp: at })) as { decision: string };
       expect(typeof s.decision).toBe('string');
     });
     expect(withTriage).toContain('NativeModule crypto');
     expect(nativeCrc(withTriage)).toBe(true);
+    expect(triageRan(triageSession)).toEqual(expect.arrayContaining(['src/triage/runbooks.ts', 'src/triage/signatures.ts', 'src/triage/triage.ts']));
   }, 60_000);
 });

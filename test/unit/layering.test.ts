@@ -143,6 +143,11 @@ export const DOOR_EXCEPTIONS: readonly { from: string; to: string; why: string }
     to: 'store/traced-store',
     why: 'loaded with import() only when OTEL_* turns tracing on; kept out of the store door for that reason',
   },
+  ...['mcp/prompts', 'mcp/tools/triage-confidence-schema'].map((from) => ({
+    from,
+    to: 'triage/limits',
+    why: 'three constants every server start needs (the tool schema, the prompt); the triage door would evaluate all of triage, loaded on the first triage_confidence call instead',
+  })),
   {
     from: 'config',
     to: 'index/text-scan',

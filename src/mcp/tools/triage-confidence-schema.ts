@@ -4,7 +4,7 @@
  * snake_case, numbers rounded to three decimals.
  */
 import { z } from 'zod';
-import { DEFAULT_BASELINE_S, DEFAULT_WINDOW_S, MAX_ALERT_CHARS } from '../../triage/index.js';
+import { DEFAULT_BASELINE_S, DEFAULT_WINDOW_S, MAX_ALERT_CHARS } from '../../triage/limits.js';
 import { booleanField, coverageOutput, queryOutput, secondsField, sourceInput, timestampInput } from '../schemas.js';
 
 export const inputSchema = {

@@ -6,21 +6,27 @@
  * The room: the input and output shapes (triage-confidence-schema.ts), the answer as data
  * and text with its trimming (triage-confidence-render.ts), the sampling request
  * (triage-confidence-second-opinion.ts); this file runs them in order.
+ *
+ * Only the input and output shapes load with the server (tools/list needs them). Triage
+ * itself (src/triage: zod schemas, the yaml runbook parser, the signature miner), the render
+ * and the sampling request load on the first call: evaluating them cost 18-44 ms of every
+ * stdio start that never triages (issue 12, startup3 notes). The bundle keeps them in main.js
+ * (esbuild wraps a dynamically imported module in a lazy initialiser), so no file is read.
  */
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Store } from '../../store/index.js';
-import { applyOpinion, explain, type RunbookCatalog, triage } from '../../triage/index.js';
+import type { RunbookCatalog } from '../../triage/index.js';
 import { INCIDENT_VIEW_TOOL_META } from '../incident-view.js';
 import { requireTimestamp, strictInput } from '../schemas.js';
-import { fitTriageResult, structuredOf, type TriageToolResult } from './triage-confidence-render.js';
+import type { TriageToolResult } from './triage-confidence-render.js';
 import { inputSchema, type LlmOutput, outputSchema, type TriageConfidenceArgs } from './triage-confidence-schema.js';
-import { askClientModel } from './triage-confidence-second-opinion.js';
 
 export type { TriageConfidenceArgs } from './triage-confidence-schema.js';
 
 export interface TriageConfidenceDeps {
   store: Store;
-  catalog: RunbookCatalog;
+  /** The --runbooks catalog; none: the empty one. */
+  catalog?: RunbookCatalog;
   /** Body bytes per entry shown (default 2,048). */
   bodyCap: number;
   /** How long to wait for the client's model (default 45 s). */
@@ -36,17 +42,22 @@ export async function triageConfidence(
   extra: { signal: AbortSignal; requestId: string | number },
 ): Promise<TriageToolResult> {
   const t = requireTimestamp(args.timestamp);
+  const [{ applyOpinion, explain, RunbookCatalog, triage }, { fitTriageResult, structuredOf }] = await Promise.all([
+    import('../../triage/index.js'),
+    import('./triage-confidence-render.js'),
+  ]);
   let tr = await triage(deps.store, {
     t,
     windowS: args.window_s,
     baselineS: args.baseline_s,
-    catalog: deps.catalog,
+    catalog: deps.catalog ?? RunbookCatalog.empty(),
     bodyCap: Math.min(deps.bodyCap, 1024),
     ...(args.source === undefined ? {} : { source: args.source }),
   });
   let llm: LlmOutput | undefined;
   let reasons = tr.reasons;
   if (args.use_llm) {
+    const { askClientModel } = await import('./triage-confidence-second-opinion.js');
     const outcome = await askClientModel(server, tr, args.alert, deps.samplingTimeoutMs ?? DEFAULT_SAMPLING_TIMEOUT_MS, extra);
     llm = outcome.llm;
     if (outcome.opinion !== null) {

@@ -275,7 +275,7 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
     for (const capacity of [1024, 2048, 65536]) {
       const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === at ? 'alpha beta' : `q${i} zz` }));
       const { sources, bodies } = build([rows], capacity, 3072, 4);
-      const text = compileText({ contains: ['alpha'] });
+      const text = compileText({ contains: ['alpha'], caseSensitive: false });
       const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 1, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);
       expect(hits.map((h) => h.hit.line)).toEqual([at + 1]);
       // The filters did rule blocks out (else the case is not reached).

@@ -11,10 +11,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/parse/context.js';
-import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
+import { ENTRY, newLineOut } from '../../src/parse/format.js';
 import { jsonFormats } from '../../src/parse/formats/json.js';
 import { forgetJsonLayout, jsonLayoutSize } from '../../src/parse/formats/json-layout.js';
 import { forgetTimeCache } from '../../src/parse/formats/time-value.js';
+import { joinedRanges, type LineResult, readLines } from '../helpers/line-results.js';
 
 const bunyan = jsonFormats.find((f) => f.name === 'bunyan')!;
 
@@ -69,7 +70,12 @@ function render(spec: Line, layout: Line): string {
   return line;
 }
 
-type Result = [number, number, number, number, number, number, string];
+type Result = LineResult;
+
+const forgetCaches = (): void => {
+  forgetJsonLayout();
+  forgetTimeCache();
+};
 
 describe('JSON layout replay on bunyan-shaped records', () => {
   it('reads every line exactly as the ordinary walk does', () => {
@@ -83,25 +89,8 @@ describe('JSON layout replay on bunyan-shaped records', () => {
           return render(spec, layout);
         });
         const buf = Buffer.from(lines.join('\n'));
-        const ranges: [number, number][] = [];
-        let pos = 0;
-        for (const line of lines) {
-          ranges.push([pos, pos + Buffer.byteLength(line)]);
-          pos += Buffer.byteLength(line) + 1;
-        }
-        const out = newLineOut();
-        const read = (replay: boolean): Result[] => {
-          forgetJsonLayout();
-          forgetTimeCache();
-          return ranges.map(([s, e]) => {
-            if (!replay) {
-              forgetJsonLayout();
-              forgetTimeCache();
-            }
-            const kind = bunyan.parseLine(buf, s, e, out, DEFAULT_CONTEXT);
-            return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, 0, kind === MALFORMED ? out.reason : ''];
-          });
-        };
+        const ranges = joinedRanges(lines);
+        const read = (replay: boolean): Result[] => readLines(ranges, (s, e, out) => bunyan.parseLine(buf, s, e, out, DEFAULT_CONTEXT), forgetCaches, replay);
         const fast = read(true);
         if (jsonLayoutSize() > 0) replayed++;
         expect(fast).toEqual(read(false));

@@ -8,12 +8,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONTEXT } from '../../src/parse/context.js';
-import { ENTRY, MALFORMED, newLineOut } from '../../src/parse/format.js';
+import { ENTRY, newLineOut } from '../../src/parse/format.js';
 import { jsonFormats } from '../../src/parse/formats/json.js';
 import { dockerFormat, forgetDockerLayout } from '../../src/parse/formats/wrapped.js';
 import { forgetJsonLayout, jsonLayoutSize } from '../../src/parse/formats/json-layout.js';
 import { forgetTimeCache } from '../../src/parse/formats/time-value.js';
 import { TAG_NONE, TAG_WARN } from '../../src/parse/levels.js';
+import { joinedRanges, type LineResult, readLines } from '../helpers/line-results.js';
+
+const forgetJson = (): void => {
+  forgetJsonLayout();
+  forgetTimeCache();
+};
+const forgetDocker = (): void => {
+  forgetDockerLayout();
+  forgetTimeCache();
+};
 
 const parseLine = jsonFormats.find((f) => f.name === 'json')!.parseLine;
 
@@ -61,20 +71,10 @@ const EDIT = fc.oneof(
   },
 );
 
-type Result = [number, number, number, number, number, number, string];
+type Result = LineResult;
 
 function parseAll(buf: Buffer, ranges: [number, number][], replay: boolean): Result[] {
-  const out = newLineOut();
-  forgetJsonLayout();
-  forgetTimeCache();
-  return ranges.map(([s, e]) => {
-    if (!replay) {
-      forgetJsonLayout();
-      forgetTimeCache();
-    }
-    const kind = parseLine(buf, s, e, out, DEFAULT_CONTEXT);
-    return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, 0, kind === MALFORMED ? out.reason : ''];
-  });
+  return readLines(ranges, (s, e, out) => parseLine(buf, s, e, out, DEFAULT_CONTEXT), forgetJson, replay);
 }
 
 describe('JSON layout replay', () => {
@@ -162,25 +162,9 @@ describe("Docker json-file tail replay", () => {
     fc.assert(
       fc.property(fc.array(RECORD, { minLength: 1, maxLength: 12 }), (lines) => {
         const buf = Buffer.from(lines.join('\n'));
-        const ranges: [number, number][] = [];
-        let pos = 0;
-        for (const line of lines) {
-          ranges.push([pos, pos + Buffer.byteLength(line)]);
-          pos += Buffer.byteLength(line) + 1;
-        }
-        const read = (replay: boolean): Result[] => {
-          const out = newLineOut();
-          forgetDockerLayout();
-          forgetTimeCache();
-          return ranges.map(([a, e]) => {
-            if (!replay) {
-              forgetDockerLayout();
-              forgetTimeCache();
-            }
-            const kind = dockerFormat.parseLine(buf, a, e, out, DEFAULT_CONTEXT);
-            return kind === ENTRY ? [kind, out.us, out.precision, out.tag, out.bodyStart, out.bodyEnd, ''] : [kind, 0, 0, 0, 0, out.bodyEnd, kind === MALFORMED ? out.reason : ''];
-          });
-        };
+        const ranges = joinedRanges(lines);
+        const read = (replay: boolean): Result[] =>
+          readLines(ranges, (a, e, out) => dockerFormat.parseLine(buf, a, e, out, DEFAULT_CONTEXT), forgetDocker, replay, true);
         expect(read(true)).toEqual(read(false));
       }),
       { numRuns: 1500 },

@@ -129,8 +129,8 @@ export class FilterBackfill {
     const staged = this.staged ?? this.nextStaged();
     if (staged === null) return this.stepGrowing();
     const b = staged.filters.firstUnfiltered(staged.next, staged.chunk.fillableBlocks);
-    if (b < 0 || staged.copy.known[b] === 1) {
-      // Done (or only blocks already flagged in the copy left): swap the copy in.
+    if (b < 0) {
+      // Every block tried: swap the copy in (one assignment; queries see the old or the new).
       staged.filters.commit(staged.copy);
       this.staged = null;
       return true;

@@ -64,7 +64,7 @@ async function checkQuery(store: EmbeddedStore, lines: Line[], k: number): Promi
   const needle = NEEDLES[k % NEEDLES.length]!;
   const t = known[(k * 7331) % known.length]!.ts;
   const direction = (['nearest', 'before', 'after'] as const)[k % 3]!;
-  const answer = await store.findNearest({ t, tags: null, count: 3, direction, context: 0, bodyCap: 200, text: { contains: [needle] } });
+  const answer = await store.findNearest({ t, tags: null, count: 3, direction, context: 0, bodyCap: 200, text: { contains: [needle], caseSensitive: false } });
   const matching = known.filter((l) => lower(l.body).includes(needle) && (direction === 'nearest' || (direction === 'before' ? l.ts <= t : l.ts >= t)));
   matching.sort((a, b) => {
     if (direction === 'nearest') return Math.abs(a.ts - t) - Math.abs(b.ts - t) || a.ts - b.ts || a.line - b.line;

@@ -19,7 +19,14 @@
  * short enough that a query waits at most one step behind it (steps run from setImmediate, so
  * I/O and queries interleave). A worker would need the bytes moved to it and a result merged
  * back for the same 0.2 ms. The cost is paid once per block, after catch-up: ~2 s of one core
- * for 10M entries, spread over idle time.
+ * for 10M entries on an idle machine, spread over idle time (text bench, 1M entries under load
+ * 8: 1.1 s here, 1.2 s for the group filters the workers built before; same filter bytes).
+ *
+ * Measured 2026-12-02 11:45-11:50 UTC (shared 2-core machine, load 7-9), `ingest` of the
+ * generated file, base and this change interleaved, 3 runs, CPU user+sys (median): 10M lines
+ * WAL off 10.76 -> 7.60 s, WAL on 14.68 -> 10.24 s; 2M lines WAL off 2.82 -> 2.12 s (lnav
+ * 0.11 -n: 12.95 s and 2.28 s). Wall times in the catch-up bench moved the same way but
+ * swing 2-4x with that load (notes/lazyfilt.md).
  *
  * Correctness, for every moment (a text answer is the brute-force one whatever the state):
  * - a filter is built from exactly the bytes a search tests (block-bodies.ts: the body at its
@@ -42,8 +49,13 @@ import type { TimeChunk } from './time-chunk.js';
 
 /** A block's bodies are read in one range read unless they lie further apart than this (late lines). */
 const MAX_RANGE_READ = 4 * 1024 * 1024;
-/** Main-thread time one turn may take (a few blocks), before yielding to I/O and queries. */
-const SLICE_MS = 1;
+/**
+ * Main-thread time after which a turn yields to I/O and queries: in practice one block a turn
+ * (~0.2 ms on an idle machine, ~1.1 ms under load 8), so a query that arrives meanwhile waits
+ * at most about one block. The stdio bench queries as soon as tail_status says live, i.e.
+ * while the filters of a 1M-entry file (~1,000 blocks) are still being built.
+ */
+const SLICE_MS = 0.25;
 /** How often to look again while a source is catching up. */
 const BUSY_RECHECK_MS = 50;
 

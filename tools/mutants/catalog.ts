@@ -285,6 +285,14 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/unit/retention.test.ts'],
   },
   {
+    name: 'open-failure-gives-back',
+    rule: 'an open of a data dir that fails after the WAL opened closes the WAL and releases the lock',
+    file: 'src/store/durable/open.ts',
+    from: '    await wal?.close();',
+    to: '    void wal;',
+    tests: ['test/unit/durable-open-failure.test.ts'],
+  },
+  {
     name: 'retention-at-start-keep-from',
     rule: 'retention at start-up keeps what an ingest agent has not had acknowledged',
     file: 'src/store/durable/open.ts',
@@ -299,6 +307,14 @@ export const MUTATIONS: readonly Mutation[] = [
     from: '      i = Math.min(to, (group + 1) * FILTER_GROUP, i + blockLeft);',
     to: '      i = Math.min(to, (group + 1) * FILTER_GROUP);',
     tests: ['test/property/append-batch.property.test.ts'],
+  },
+  {
+    name: 'backfill-block-edge',
+    rule: 'a text filter built after ingestion covers every body of its block, so a block is either filtered correctly or read (issue 12, catch-up)',
+    file: 'src/index/filter-backfill.ts',
+    from: '  for (let i = from; i < to; i++) {\n    const pos = chunk.bodyPosAt(i);\n    const len',
+    to: '  for (let i = from; i < to - 1; i++) {\n    const pos = chunk.bodyPosAt(i);\n    const len',
+    tests: ['test/property/filter-backfill.property.test.ts'],
   },
   {
     name: 'text-in-place-shift',

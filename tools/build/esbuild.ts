@@ -22,6 +22,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { zodEnglishOnly } from '../build-view.js';
+import { lazyModules } from './lazy-modules.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle');
@@ -111,8 +112,9 @@ const COMMON: BuildOptions = {
   // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
   // from import.meta.url would point into dist/bundle/, where they are not.
   loader: { '.html': 'text', '.sql': 'text', '.md': 'text' },
-  // zod's 40 message locales (265 KiB) kept to English, as in the view (tools/build-view.ts).
-  plugins: [zodEnglishOnly],
+  // zod's 40 message locales (265 KiB) kept to English, as in the view (tools/build-view.ts);
+  // modules the start-up path imports but does not use, evaluated on first use (lazy-modules.ts).
+  plugins: [zodEnglishOnly, lazyModules()],
   metafile: true,
   logLevel: 'warning',
 };

@@ -505,4 +505,12 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/integration/startup-modules.test.ts', 'test/unit/lazy-modules.test.ts'],
     dist: true,
   },
+  {
+    name: 'log-level-threshold',
+    rule: 'stderr log lines are the ones pino writes: a line at the configured level is written (README, --log-level)',
+    file: 'src/log.ts',
+    from: '    if (level < this.threshold) return;',
+    to: '    if (level <= this.threshold) return;',
+    tests: ['test/unit/log.test.ts'],
+  },
 ];

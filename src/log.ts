@@ -5,10 +5,10 @@
  * Each line is what pino 10 writes with `name` set: `{"level":30,"time":<epoch ms>,"pid":..,
  * "hostname":"..","name":"log-triage-mcp",<child bindings>,<fields>,"msg":".."}`, levels
  * trace 10, debug 20, info 30, warn 40, error 50, fatal 60; an Error in a field becomes
- * pino's `{type, message, stack, ...}`. Why not pino itself (issue 12, notes/first.md): loading
- * it (pino, sonic-boom, thread-stream, safe-stable-stringify, redaction) and its first line
- * cost 19-28 ms of CPU against 4-5 ms for this, measured as a bundle without a code cache, on
- * a start-up path of which every client session pays each millisecond. The few lines a
+ * pino's `{type, message, stack, ...}`. Why not pino itself (issue 12): loading it (pino,
+ * sonic-boom, thread-stream, safe-stable-stringify, redaction) and writing its first line
+ * cost 19-28 ms of CPU against 4-5 ms for this (each bundled, no code cache, 8 processes on
+ * the shared 2-core VM), on a start-up path that every client session pays for. The few lines a
  * server logs need none of pino's transports, redaction or serializer options.
  *
  * Writes are asynchronous and in order, like pino.destination({ sync: false }): a stderr

@@ -8,7 +8,7 @@
  *     its dlopen cost 11-28 ms;
  *   - triage's modules (src/triage: zod schemas, the yaml runbook parser, the signature
  *     miner) only at the first triage_confidence call: evaluating them cost 18-44 ms;
- *   - the packages tools/build/lazy-modules.ts defers (first notes): Ajv and ajv-formats (the
+ *   - the packages tools/build/lazy-modules.ts defers: Ajv and ajv-formats (the
  *     SDK's validator for elicitation answers), yaml (a YAML --config or --runbooks file),
  *     zod 3 and zod-to-json-schema (the SDK's support for zod 3 schemas): none ran in a
  *     find_nearest_log session; the triage session reads a YAML --config, so yaml runs there.

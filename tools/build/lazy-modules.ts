@@ -24,9 +24,8 @@ export interface LazyModule {
 }
 
 /**
- * What a stdio session's start-up does not need, measured on the first-answer path (issue 12,
- * notes/first.md; CPU profiles and V8 coverage of `serve --ephemeral` to the first
- * find_nearest_log answer).
+ * What a stdio session's start-up does not need (issue 12), from CPU profiles and V8 coverage
+ * of `serve --ephemeral` to the first find_nearest_log answer on the 2-core VM.
  */
 export const LAZY_MODULES: LazyModule[] = [
   {

@@ -512,4 +512,21 @@ export const MUTATIONS: readonly Mutation[] = [
     to: 'if (portTaken && attempt < 1) {',
     tests: ['test/integration/clickhouse-cluster-ports.test.ts'],
   },
+  {
+    name: 'lazy-modules-eager',
+    rule: 'start-up: the packages tools/build/lazy-modules.ts defers (ajv, yaml, zod 3, zod-to-json-schema) are not evaluated before they are used (issue 12)',
+    file: 'tools/build/lazy-modules.ts',
+    from: "  const lines = [`let real;`, `const load = () => (real ??= require(${JSON.stringify(real)}));`];",
+    to: "  const lines = [`let real = require(${JSON.stringify(real)});`, `const load = () => real;`];",
+    tests: ['test/integration/startup-modules.test.ts', 'test/unit/lazy-modules.test.ts'],
+    dist: true,
+  },
+  {
+    name: 'log-level-threshold',
+    rule: 'stderr log lines are the ones pino writes: a line at the configured level is written (README, --log-level)',
+    file: 'src/log.ts',
+    from: '    if (level < this.threshold) return;',
+    to: '    if (level <= this.threshold) return;',
+    tests: ['test/unit/log.test.ts'],
+  },
 ];

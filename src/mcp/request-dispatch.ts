@@ -5,7 +5,9 @@
  * zod type guards in this order: result response? error response? request? notification? A
  * request therefore fails the two response schemas first, and a failed zod parse builds a
  * ZodError with its issues: 19 us a request (10.7 + 8.2 us warm, measured in isolation on the
- * 2-core machine), plus the garbage, against 0.6 us for the request check that succeeds.
+ * 2-core machine), plus the garbage, against 0.6 us for the request check that succeeds. In the
+ * served process at 1M entries (p99 notes, sampling heap profile): 41.5 -> 36.6 KB allocated per
+ * find_nearest_log call.
  *
  * The three schemas are strict objects (SDK types.ts): a value that passes JSONRPCRequestSchema
  * has no `result` and no `error` key, so it can pass neither response schema, and the SDK would

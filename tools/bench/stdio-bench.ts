@@ -14,8 +14,8 @@ const RUN_WARMUP_CALLS = 200;
  * Calls before the first run of each client, so that every run measures code the JIT has
  * finished with, on both sides. Measured at 1M entries (p99 notes, 2026-12-02): after going
  * live the server's TurboFan compiles ~1.6 s of code (findNearestLog alone three times, 80 to
- * 115 ms each) on the same 2 cores; the server's CPU per call falls from ~480 to ~200 us and
- * the client's from ~280 to ~120 us over the first ~3,000 calls. With 200 warm-up calls only,
+ * 115 ms each) on the same 2 cores, and the CPU per call of both processes falls 2 to 3x over
+ * the first ~3,000 calls (server ~480 -> ~200 us, client ~280 -> ~100 us). With 200 only,
  * run 1 spent ~1 ms a call for its first 2,000 calls and had 200 to 340 calls over 1.5 ms
  * against 30 to 60 in runs 2 and 3, so the worst run's p99 measured the warm-up.
  */

@@ -285,6 +285,14 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/unit/retention.test.ts'],
   },
   {
+    name: 'open-failure-gives-back',
+    rule: 'an open of a data dir that fails after the WAL opened closes the WAL and releases the lock',
+    file: 'src/store/durable/open.ts',
+    from: '    await wal?.close();',
+    to: '    void wal;',
+    tests: ['test/unit/durable-open-failure.test.ts'],
+  },
+  {
     name: 'retention-at-start-keep-from',
     rule: 'retention at start-up keeps what an ingest agent has not had acknowledged',
     file: 'src/store/durable/open.ts',

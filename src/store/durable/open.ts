@@ -84,8 +84,34 @@ interface Restored {
 export async function openDurable(config: Config, options: DurableOptions): Promise<Durable> {
   const started = performance.now();
   const open = lockTheDataDir(config, options);
-  const cp = await loadNewestCheckpoint(open);
-  const wal = await openTheWal(open);
+  let wal: Wal | null = null;
+  try {
+    const cp = await loadNewestCheckpoint(open);
+    wal = await openTheWal(open);
+    return await openFrom(open, cp, wal, started);
+  } catch (err) {
+    await giveBack(open, wal);
+    throw err;
+  }
+}
+
+/**
+ * A phase that failed gives back what the open took: the WAL's files (no checkpoint: nothing
+ * was served) and the lock, so that the process can report the error, and an in-process caller
+ * (a test, the engine's error path) can open the directory again. Before this, a failure after
+ * the WAL had opened (a checkpoint from a newer version, a source the WAL could not register, a
+ * replay or repair that threw) left the WAL's descriptors open and the lock file behind.
+ */
+async function giveBack(open: Opening, wal: Wal | null): Promise<void> {
+  try {
+    await wal?.close();
+  } catch (err) {
+    open.logger.warn({ err: (err as Error).message }, 'closing the WAL after a failed open failed');
+  }
+  open.unlock();
+}
+
+async function openFrom(open: Opening, cp: Checkpoint | null, wal: Wal, started: number): Promise<Durable> {
   const sources = await registerSources(open, wal);
   const restored = checkpointTheWalReaches(open, cp, wal);
   const { store, sink, persistedIngest } = buildStoreFromCheckpoint(open, wal, sources, restored);
@@ -145,7 +171,6 @@ async function openTheWal(open: Opening): Promise<Wal> {
   try {
     return await Wal.open({ dir: open.paths.wal, fsync: config.fsync, segmentBytes: config.segmentBytes, logger, readOnly, io: open.options.walIo });
   } catch (err) {
-    open.unlock();
     if (err instanceof WalError) throw new ConfigError(`--data-dir ${config.dataDir}: ${err.message}`);
     throw err;
   }
@@ -183,7 +208,6 @@ async function registerSources(open: Opening, wal: Wal): Promise<SourceIds> {
 function checkpointTheWalReaches(open: Opening, cp: Checkpoint | null, wal: Wal): Restored | null {
   const meta = cp?.meta as CheckpointMeta | undefined;
   if (meta !== undefined && meta.version > CHECKPOINT_VERSION) {
-    open.unlock();
     throw new ConfigError(`--data-dir ${open.config.dataDir}: checkpoint format ${meta.version} is newer than this version understands (${CHECKPOINT_VERSION}); upgrade log-triage-mcp`);
   }
   const usable = cp !== null && meta !== undefined && meta.walPos >= wal.firstPos && meta.walPos <= wal.endPos;

@@ -119,7 +119,8 @@ describe('dispatchRequestsFirst', () => {
         expect(fast.transport.sent).toEqual(plain.transport.sent);
         expect(fast.transport.errors).toEqual(plain.transport.errors);
         expect(fast.outcomes).toEqual(plain.outcomes);
-        expect(fast.outcomes).toEqual(['ping ok']);
+        // The ping was settled: by the closing result, or by a drawn error response to its id.
+        expect(fast.outcomes).toHaveLength(1);
         expect(fast.requestsTaken).toBe(plain.requestsTaken);
         // Every message went through the SDK's dispatch without the shortcut; with it, all but the requests.
         expect(plain.sdkDispatched).toBe(messages.length + 1);

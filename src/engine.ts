@@ -39,6 +39,12 @@ export interface EngineOptions {
   walIo?: WalIo;
   /** The newest checkpoint, read ahead while modules load (serve). */
   prefetched?: Promise<PrefetchedCheckpoint | null>;
+  /**
+   * Build the text filters ingestion leaves out, in the background once no source is catching
+   * up (src/index/filter-backfill.ts): long-running commands (serve, demo). One-shot commands
+   * exit without them; a later serve fills in what their checkpoint lacks.
+   */
+  backfillFilters?: boolean;
 }
 
 export async function openEngine(config: Config, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
@@ -95,8 +101,11 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   let closing: Promise<void> | null = null;
   // The embedded store's text searches stop at this budget (ClickHouse bounds its own queries).
   // (Duck-typed: importing the embedded store here would load it for ClickHouse too.)
-  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget'] }>;
+  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget']; startFilterBackfill(isBusy: () => boolean): unknown }>;
   if ('scanBudget' in embedded) embedded.scanBudget = config.scanBudget;
+  if (options.backfillFilters === true && !options.readOnly && embedded.startFilterBackfill !== undefined) {
+    embedded.startFilterBackfill(() => ing.statuses().some((s) => s.state === 'catching_up'));
+  }
   return {
     store: backend.store,
     ingestor: ing,

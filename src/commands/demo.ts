@@ -65,7 +65,7 @@ export async function demo(config: Config, logger: Logger): Promise<void> {
     transport: 'http',
     runbooks: runbookFile,
   };
-  const engine = await openEngine(demoConfig, logger);
+  const engine = await openEngine(demoConfig, logger, { backfillFilters: true });
   engine.ingestor.start();
   const runbooks = parseRunbookCatalog(runbookYaml(), { format: 'yaml', origin: runbookFile });
   const http = await serveHttp(demoConfig, 'http', engine, { store: engine.store, bodyCap: config.bodyCap, idFields: config.idFields, runbooks }, logger);

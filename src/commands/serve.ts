@@ -73,7 +73,7 @@ export async function serve(config: Config, logger: Logger): Promise<void> {
   // In the bundle the server's modules evaluate in one synchronous block: while a big
   // checkpoint is read they fill the wait; otherwise they would only hold the data dir's open
   // back, so they come after it.
-  const opening = openEngine(config, logger, prefetched === undefined ? {} : { prefetched });
+  const opening = openEngine(config, logger, prefetched === undefined ? { backfillFilters: true } : { prefetched, backfillFilters: true });
   const server = bigCheckpoint(config) ? loadServer() : opening.then(() => loadServer());
   server.catch(() => undefined); // awaited below, after the engine
   const engine = await opening;

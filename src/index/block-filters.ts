@@ -95,6 +95,60 @@ export class BlockFilters {
     this.lastSrc = null;
   }
 
+  /**
+   * A chunk's filters with every block unfiltered (a sealed chunk restored from a checkpoint
+   * that kept none): the background builder fills them in (src/index/filter-backfill.ts).
+   */
+  static unfiltered(count: number): BlockFilters {
+    const blocks = Math.ceil(count / FILTER_BLOCK);
+    return new BlockFilters(new Uint32Array(blocks * FILTER_WORDS), new Uint8Array(blocks));
+  }
+
+  /** The first block from `from` on whose filter is not complete, below `blocks`; -1 when none. */
+  firstUnfiltered(from: number, blocks: number): number {
+    const known = this.known;
+    const end = Math.min(blocks, known.length);
+    for (let b = from; b < end; b++) if (known[b] !== 1) return b;
+    return -1;
+  }
+
+  /** Blocks below `blocks` whose filter is not complete. */
+  unfilteredCount(blocks: number): number {
+    const known = this.known;
+    const end = Math.min(blocks, known.length);
+    let n = 0;
+    for (let b = 0; b < end; b++) if (known[b] !== 1) n++;
+    return n;
+  }
+
+  /**
+   * Block b's filter, built from the bodies the block holds now, replaces what was there and
+   * the block counts as filtered. In place: only for a chunk whose checkpoint snapshots copy
+   * the filters (unsealed ones; persist.ts), and in one synchronous step with the build.
+   */
+  setBlock(b: number, src: Uint32Array, from: number): void {
+    this.words.set(src.subarray(from, from + FILTER_WORDS), b * FILTER_WORDS);
+    this.known[b] = 1;
+    this.lastSrc = null;
+  }
+
+  /**
+   * Copies of the words and flags, to fill off to the side and swap in with commit(): a sealed
+   * chunk's arrays may be held by a checkpoint being written (persist.ts passes them by
+   * reference), which must never see a block flagged complete beside its old words.
+   */
+  stage(): ChunkFilters {
+    return { words: this.words.slice(), known: this.known.slice() };
+  }
+
+  /** Swaps in filters staged (and filled) from this chunk's own; the old arrays are left as they were. */
+  commit(staged: ChunkFilters): void {
+    if (staged.words.length !== this.words.length || staged.known.length !== this.known.length) throw new Error('staged filters do not fit the chunk');
+    this.words = staged.words;
+    this.known = staged.known;
+    this.lastSrc = null;
+  }
+
   /** Offset of block b's filter in `allWords`, or -1 when it cannot rule anything out. */
   blockFilter(b: number): number {
     return this.known[b] !== 1 ? -1 : b * FILTER_WORDS;

@@ -14,4 +14,5 @@ export { ALL_TAGS } from './cursor.js';
 export { entryAtLine } from './source-index.js';
 export { DEFAULT_SCAN_BUDGET, scanNearest, type ScanBudget, type Searched } from './text-scan.js';
 export type { BodyStore } from './body-store.js';
+export { FilterBackfill, buildBlockFilter } from './filter-backfill.js';
 export { restoreIndex, snapshotIndex, type SourceSnapshot } from './persist.js';

@@ -25,6 +25,7 @@
 import type { EntryColumns } from '../model/index.js';
 import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { BlockFilters, type ChunkFilters } from './block-filters.js';
+import { FILTER_BLOCK } from '../text/index.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 import { buildKeyedList, keyScaleOf, keyedTags } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
@@ -199,6 +200,24 @@ export class TimeChunk implements Segment {
   /** All block filters, back to back (empty when none are kept). */
   get filterWordsOf(): Uint32Array {
     return this.blockFilters?.allWords ?? EMPTY_WORDS;
+  }
+
+  /**
+   * Blocks the background builder may fill (src/index/filter-backfill.ts): every block of a
+   * sealed chunk, only the full ones of the chunk still growing (its last block changes with
+   * each append, which marks it unfiltered again).
+   */
+  get fillableBlocks(): number {
+    return this.sealed ? Math.ceil(this.count / FILTER_BLOCK) : (this.count / FILTER_BLOCK) | 0;
+  }
+
+  /**
+   * The chunk's block filters for the background builder; a sealed chunk restored without
+   * any gets them now, every block unfiltered (memoryBytes counts them from here on).
+   */
+  filterState(): BlockFilters | null {
+    if (this.blockFilters === null && this.sealed) this.blockFilters = BlockFilters.unfiltered(this.count);
+    return this.blockFilters;
   }
 
   /** The text filters of a sealed chunk, for checkpoints (null: none kept). */

@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { formatNames, resolveFormat, type ParseOptions, type ParsedChunk } from '../parse/index.js';
 import { decodeParsedChunk } from './column-codec.js';
-import { withFilters } from './filters.js';
 import type { ParseTask } from './parse-worker.js';
 
 /** Below this a chunk is parsed on the calling thread. */
@@ -105,7 +104,7 @@ export class ParsePool {
     }
     const parser = resolveFormat(format, options);
     if (parser === undefined) throw new Error(`unknown format ${format}`);
-    return withFilters(chunk, parser.parseChunk(chunk, options));
+    return parser.parseChunk(chunk, options);
   }
 
   /** Whether the workers have been asked to start. */

@@ -1,12 +1,12 @@
 /**
  * Worker entry of the parse pool. Imports nothing from the server: only the pure parsers.
  * Input: a raw chunk in a SharedArrayBuffer (no copy either way); output: the columns packed
- * into one ArrayBuffer that is moved, not cloned, back to the main thread.
+ * into one ArrayBuffer that is moved, not cloned, back to the main thread. No text filters:
+ * they are built after ingestion (src/index/filter-backfill.ts).
  */
 import { move } from 'piscina';
 import { resolveFormat } from '../parse/formats.js';
 import type { ParseOptions } from '../parse/parsed-chunk.js';
-import { withFilters } from './filters.js';
 import { encodeParsedChunk } from './column-codec.js';
 
 export interface ParseTask {
@@ -22,5 +22,5 @@ export default function parseTask(task: ParseTask): ArrayBuffer {
   if (format === undefined) throw new Error(`unknown format ${task.format}`);
   const chunk = Buffer.from(task.buffer, task.byteOffset, task.length);
   // Views: the columns are copied once, into the buffer that moves to the main thread.
-  return move(encodeParsedChunk(withFilters(chunk, format.parseChunk(chunk, task.options, true)))) as ArrayBuffer;
+  return move(encodeParsedChunk(format.parseChunk(chunk, task.options, true))) as ArrayBuffer;
 }

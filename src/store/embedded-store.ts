@@ -5,8 +5,8 @@
  * half-applied batch.
  */
 import type { IngestStatus } from '../model/index.js';
-import { countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
-import { buildGroupFilters, compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
+import { countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, FilterBackfill, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
+import { compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary, TAG_MASK, metaPrecision, type ParsedChunk } from '../parse/index.js';
 import type { BodyStore } from './body-store.js';
 import {
@@ -88,6 +88,8 @@ export class EmbeddedStore implements Store {
   repairedRecords = 0;
   /** Limits of one text search; settable for tests and the CLI. */
   scanBudget: ScanBudget;
+  /** Builds the text filters ingestion left out (startFilterBackfill; null: not started). */
+  private backfill: FilterBackfill | null = null;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
@@ -106,7 +108,10 @@ export class EmbeddedStore implements Store {
     const index = this.byName.get(source);
     if (index === undefined) throw new Error(`unknown source ${source}`);
     const { count, ts, meta, line, bodyStart, bodyEnd } = parsed;
-    const filters = parsed.filters ?? this.filtersFor(parsed, base);
+    // Parsing builds no text filters (issue 12): their blocks are read until the background
+    // builder has filled them in (src/index/filter-backfill.ts).
+    const filters = parsed.filters ?? null;
+    this.backfill?.kick();
     if (parsed.customTags.length === 0) {
       index.appendBatch({ count, ts, meta, line, bodyStart, bodyEnd, lineAdd: firstLine, bodyAdd: base, filters });
       return;
@@ -135,16 +140,14 @@ export class EmbeddedStore implements Store {
   }
 
   /**
-   * Text filters for a chunk that comes without them (read back from the WAL at start-up, or
-   * re-read after a lost record): built here from its raw bytes, the same filters a parse
-   * worker would have made. Null when the bytes are gone.
+   * Starts building the text filters ingestion left out, in the background while `isBusy`
+   * (ingestion catching up) is false; indexChunk wakes it for new entries. `serve` calls it;
+   * one-shot commands do not (their answers are the same, a search just reads more bodies).
    */
-  private filtersFor(parsed: ParsedChunk, base: number): Uint32Array | null {
-    let end = 0;
-    for (let i = 0; i < parsed.count; i++) end = Math.max(end, parsed.bodyEnd[i]!);
-    const raw = this.options.bodies.read(base, end, end);
-    if (raw === null || raw.length < end) return null;
-    return buildGroupFilters(raw, parsed.count, parsed.bodyStart, parsed.bodyEnd);
+  startFilterBackfill(isBusy?: () => boolean): FilterBackfill {
+    this.backfill ??= new FilterBackfill(this.indexes, this.options.bodies, isBusy === undefined ? {} : { isBusy });
+    this.backfill.kick();
+    return this.backfill;
   }
 
   /**
@@ -341,6 +344,7 @@ export class EmbeddedStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.backfill?.stop();
     await this.options.onClose?.();
   }
 

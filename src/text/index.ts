@@ -30,5 +30,5 @@ export {
   type MatchKind,
   type TextFilterSpec,
 } from './text-query.js';
-export { buildGroupFilters, FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, mayContain, needleBits, orFilter, FOLD } from './ngram-filter.js';
+export { addTrigrams, buildGroupFilters, FILTER_BLOCK, FILTER_GROUP, FILTER_WORDS, mayContain, needleBits, orFilter, FOLD } from './ngram-filter.js';
 export { sha256 } from './sha256.js';

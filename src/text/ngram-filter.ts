@@ -5,9 +5,11 @@
  * a whole-token filter cannot rule anything out for a needle whose ends may be parts of
  * longer tokens ("order 8812" in "reorder 88123"), which is most needles.
  *
- * Pure and allocation-light: the parse workers build one filter per FILTER_GROUP entries of a
- * parsed chunk (src/ingest/parse-worker.ts), and the index ORs those into one filter per
- * FILTER_BLOCK entries of a chunk (src/index/block-filters.ts). OR-ing filters built with the
+ * Pure and allocation-light. The server builds one filter per FILTER_BLOCK entries of a chunk
+ * after ingestion, from the stored bodies (src/index/filter-backfill.ts: building them in the
+ * parse workers was ~40 % of their CPU at catch-up). Group filters (one per FILTER_GROUP
+ * entries of a batch, buildGroupFilters) can still be handed in with a batch and are ORed
+ * into the chunk's block filters (src/index/block-filters.ts). OR-ing filters built with the
  * same size and hashes gives the filter of the union, so a block filter covers every entry
  * the groups overlapping it held: a superset, never a false "cannot match".
  *

@@ -158,12 +158,6 @@ export const DOOR_EXCEPTIONS: readonly { from: string; to: string; why: string }
     to,
     why: 'the piscina worker entry stays light and imports only the pure parsers (STYLE.md habit 9; dist/bundle/parse-worker.js)',
   })),
-  { from: 'ingest/filters', to: 'parse/parsed-chunk', why: 'on the parse worker\'s import path (as parse-worker.ts)' },
-  {
-    from: 'ingest/filters',
-    to: 'text/ngram-filter',
-    why: 'on the parse worker\'s import path: the text door would bring the regex engine and the query compiler into the worker',
-  },
   { from: 'ingest/column-codec', to: 'parse/parsed-chunk', why: 'on the parse worker\'s import path (as parse-worker.ts)' },
   {
     from: 'parse/custom-format',

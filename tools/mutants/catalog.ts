@@ -309,6 +309,14 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/property/append-batch.property.test.ts'],
   },
   {
+    name: 'backfill-block-edge',
+    rule: 'a text filter built after ingestion covers every body of its block, so a block is either filtered correctly or read (issue 12, catch-up)',
+    file: 'src/index/filter-backfill.ts',
+    from: '  for (let i = from; i < to; i++) {\n    const pos = chunk.bodyPosAt(i);\n    const len',
+    to: '  for (let i = from; i < to - 1; i++) {\n    const pos = chunk.bodyPosAt(i);\n    const len',
+    tests: ['test/property/filter-backfill.property.test.ts'],
+  },
+  {
     name: 'text-in-place-shift',
     rule: 'the byte loop that rules bodies out before test() never skips past an occurrence (issue 16, 5 % token)',
     file: 'src/index/block-bodies.ts',

@@ -17,7 +17,7 @@ const RUN_WARMUP_CALLS = 200;
  * 115 ms each) on the same 2 cores, and the CPU per call of both processes falls 2 to 3x over
  * the first ~3,000 calls (server ~480 -> ~200 us, client ~280 -> ~100 us). With 200 only,
  * run 1 spent ~1 ms a call for its first 2,000 calls and had 200 to 340 calls over 1.5 ms
- * against 30 to 60 in runs 2 and 3, so the worst run's p99 measured the warm-up.
+ * against mostly 30 to 60 in runs 2 and 3, so the worst run's p99 measured the warm-up.
  */
 const JIT_WARMUP_CALLS = 3000;
 

@@ -529,4 +529,12 @@ export const MUTATIONS: readonly Mutation[] = [
     to: '    if (level <= this.threshold) return;',
     tests: ['test/unit/log.test.ts'],
   },
+  {
+    name: 'dispatch-response-as-request',
+    rule: 'requests take the shortcut past the SDK response checks, and nothing else does: replies, errors and settled requests match the SDK dispatch',
+    file: 'src/mcp/request-dispatch.ts',
+    from: 'if (isJSONRPCRequest(message)) protocol._onrequest(message, extra);',
+    to: "if (isJSONRPCRequest(message) || 'result' in message) protocol._onrequest(message as JSONRPCRequest, extra);",
+    tests: ['test/property/request-dispatch.property.test.ts'],
+  },
 ];

@@ -513,6 +513,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ['test/integration/clickhouse-cluster-ports.test.ts'],
   },
   {
+    name: 'backfill-queries-first',
+    rule: 'the text-filter backfill waits for quiet: no block is filled while queries keep coming, short of the one-second floor',
+    file: 'src/index/filter-backfill.ts',
+    from: '    if (seen !== this.seen) {',
+    to: '    if (seen !== this.seen && false) {',
+    tests: ['test/unit/filter-backfill-schedule.test.ts'],
+  },
+  {
+    name: 'backfill-floor',
+    rule: 'under a steady stream of queries the text-filter backfill still runs a turn every second',
+    file: 'src/index/filter-backfill.ts',
+    from: ' || now - this.floorFrom >= FLOOR_MS) return 0;',
+    to: ') return 0;',
+    tests: ['test/unit/filter-backfill-schedule.test.ts'],
+  },
+  {
     name: 'lazy-modules-eager',
     rule: 'start-up: the packages tools/build/lazy-modules.ts defers (ajv, yaml, zod 3, zod-to-json-schema) are not evaluated before they are used (issue 12)',
     file: 'tools/build/lazy-modules.ts',

@@ -13,6 +13,8 @@ import type { WalIo } from './wal/index.js';
 
 /** How often checkpoint and retention policies are checked. */
 const MAINTENANCE_MS = 1000;
+/** Text filters are built once this long has passed without catch-up or a query (filter-backfill.ts). */
+const BACKFILL_QUIET_MS = 200;
 
 /**
  * With this much to catch up the parse workers are started while the rest of start-up runs
@@ -101,10 +103,10 @@ export async function openEngine(config: Config, logger: Logger, options: Engine
   let closing: Promise<void> | null = null;
   // The embedded store's text searches stop at this budget (ClickHouse bounds its own queries).
   // (Duck-typed: importing the embedded store here would load it for ClickHouse too.)
-  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget']; startFilterBackfill(isBusy: () => boolean): unknown }>;
+  const embedded = backend.store as Partial<{ scanBudget: Config['scanBudget']; startFilterBackfill(isBusy: () => boolean, quietMs: number): unknown }>;
   if ('scanBudget' in embedded) embedded.scanBudget = config.scanBudget;
   if (options.backfillFilters === true && !options.readOnly && embedded.startFilterBackfill !== undefined) {
-    embedded.startFilterBackfill(() => ing.statuses().some((s) => s.state === 'catching_up'));
+    embedded.startFilterBackfill(() => ing.statuses().some((s) => s.state === 'catching_up'), BACKFILL_QUIET_MS);
   }
   return {
     store: backend.store,

@@ -9,6 +9,7 @@ import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@
 import type { Store } from '../store/index.js';
 import type { RunbookCatalog } from '../triage/index.js';
 import { foldParamErrors } from './param-errors.js';
+import { dispatchRequestsFirst } from './request-dispatch.js';
 import { registerTriagePrompt } from './prompts.js';
 import { registerIncidentViewResource } from './incident-view.js';
 import { registerRunbookResources } from './resources.js';
@@ -80,5 +81,6 @@ export function createServer(deps: ServerDeps): { server: McpServer; close: () =
   registerIncidentViewResource(server);
   registerTriagePrompt(server);
   foldParamErrors(server);
+  dispatchRequestsFirst(server);
   return { server, close: () => server.close() };
 }

@@ -90,6 +90,8 @@ export class EmbeddedStore implements Store {
   scanBudget: ScanBudget;
   /** Builds the text filters ingestion left out (startFilterBackfill; null: not started). */
   private backfill: FilterBackfill | null = null;
+  /** Queries answered so far: the filter backfill gives way while this moves. */
+  queries = 0;
 
   constructor(private readonly options: EmbeddedStoreOptions) {
     this.indexes = options.indexes ?? options.sources.map((name, rank) => new SourceIndex(name, rank, options.chunkCapacity));
@@ -144,8 +146,12 @@ export class EmbeddedStore implements Store {
    * (ingestion catching up) is false; indexChunk wakes it for new entries. `serve` calls it;
    * one-shot commands do not (their answers are the same, a search just reads more bodies).
    */
-  startFilterBackfill(isBusy?: () => boolean): FilterBackfill {
-    this.backfill ??= new FilterBackfill(this.indexes, this.options.bodies, isBusy === undefined ? {} : { isBusy });
+  startFilterBackfill(isBusy?: () => boolean, quietMs = 0): FilterBackfill {
+    this.backfill ??= new FilterBackfill(this.indexes, this.options.bodies, {
+      ...(isBusy === undefined ? {} : { isBusy }),
+      activity: () => this.queries,
+      quietMs,
+    });
     this.backfill.kick();
     return this.backfill;
   }
@@ -173,6 +179,7 @@ export class EmbeddedStore implements Store {
   }
 
   async findNearest(q: NearestQuery): Promise<NearestAnswer> {
+    this.queries++;
     const started = performance.now();
     const sources = this.select(q.source);
     const tags = this.tagIds(q.tags);
@@ -231,6 +238,7 @@ export class EmbeddedStore implements Store {
   }
 
   async entriesInRange(range: RangeQuery, limit: number, bodyCap: number): Promise<EntryView[]> {
+    this.queries++;
     if (range.to <= range.from || limit <= 0) return [];
     const tags = this.tagIds(range.tags);
     if (tags !== null && tags.length === 0) return [];
@@ -241,18 +249,21 @@ export class EmbeddedStore implements Store {
   }
 
   async entryAt(source: string, line: number, bodyCap: number): Promise<EntryView | null> {
+    this.queries++;
     const index = this.select(source)[0]!;
     const at = entryAtLine(index, line);
     return at === null ? null : this.view(new Hit(index, at.seg, at.i, at.seg.ts[at.i]!), bodyCap);
   }
 
   async countInRange(range: RangeQuery): Promise<number> {
+    this.queries++;
     const tags = this.tagIds(range.tags);
     if (tags !== null && tags.length === 0) return 0;
     return countInRange(this.select(range.source), range.from, range.to, tags);
   }
 
   async countInRanges(query: RangeCountQuery): Promise<number[][]> {
+    this.queries++;
     const sources = this.select(query.source);
     const { edges } = query;
     return query.series.map((names) => {
@@ -266,6 +277,7 @@ export class EmbeddedStore implements Store {
   }
 
   async entriesInRanges(query: RangeEntriesQuery, perRange: number, bodyCap: number): Promise<EntryView[][]> {
+    this.queries++;
     const out: EntryView[][] = [];
     for (let i = 0; i + 1 < query.edges.length; i++) {
       const range: RangeQuery = { from: query.edges[i]!, to: query.edges[i + 1]!, tags: query.tags, ...(query.source === undefined ? {} : { source: query.source }) };

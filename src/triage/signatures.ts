@@ -63,7 +63,7 @@ const MASKS: ReadonlyArray<readonly [RegExp, string | ((m: string) => string)]> 
   [/(?<![\w:])(?=[0-9a-f:]*(?:::|[a-f]))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])/gi, '<IP>'],
   [/\b0x[0-9a-f]+\b/gi, '<HEX>'],
   [/\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+\b/g, '<EMAIL>'],
-  [/(?<![\w.])\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b/g, '<DUR>'],
+  [/(?<![\w.])\d+(?:\.\d+)?(?:ns|us|\u00b5s|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b/g, '<DUR>'],
   // Long hex runs with a digit (hashes, trace ids, commit shas).
   [/\b(?=[a-f]*\d)[0-9a-f]{8,}\b/gi, '<HEX>'],
   // Mixed letter+digit tokens of 6+ characters are ids (req-a8f3k2, worker17, v2.31.4).

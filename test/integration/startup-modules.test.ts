@@ -7,7 +7,11 @@
  *     WAL's frames), not for the 256-byte file-head fingerprints of an --ephemeral session:
  *     its dlopen cost 11-28 ms;
  *   - triage's modules (src/triage: zod schemas, the yaml runbook parser, the signature
- *     miner) only at the first triage_confidence call: evaluating them cost 18-44 ms.
+ *     miner) only at the first triage_confidence call: evaluating them cost 18-44 ms;
+ *   - the packages tools/build/lazy-modules.ts defers: Ajv and ajv-formats (the
+ *     SDK's validator for elicitation answers), yaml (a YAML --config or --runbooks file),
+ *     zod 3 and zod-to-json-schema (the SDK's support for zod 3 schemas): none ran in a
+ *     find_nearest_log session; the triage session reads a YAML --config, so yaml runs there.
  * The server records at exit (a --require'd script) the built-in modules it loaded and the
  * files it required; the sessions that hash or write a WAL show that the record sees both.
  * Triage lives inside the bundle (main.js), so no file read shows it: V8's coverage
@@ -127,14 +131,23 @@ function ranSources(coverageDir: string): Set<string> | undefined {
   return undefined;
 }
 
+/** The packages of main.js's functions that ran (the lazy stand-ins are not the package). */
+const packagesRan = (ran: Set<string>): Set<string> =>
+  new Set([...ran].map((f) => /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(f)?.[1]).filter((p): p is string => p !== undefined));
+
+const LAZY_PACKAGES = ['ajv', 'ajv-formats', 'yaml', 'zod-to-json-schema'];
+
+/** Whether zod 3 (zod/v3, not zod 4's core and classic API) ran. */
+const zod3Ran = (ran: Set<string>): boolean => [...ran].some((f) => f.startsWith('node_modules/zod/v3/'));
+
 const triageRan = (ran: Set<string>): string[] => [...ran].filter((f) => f.startsWith('src/triage/') && f !== 'src/triage/limits.ts').sort();
 
 const nativeCrc = (loaded: string[]): boolean => loaded.some((f) => /@node-rs[\\/]crc32[\\/]/.test(f));
 
-describe('stdio start-up loads neither node:crypto, the native CRC32C binding nor triage', () => {
+describe('stdio start-up loads neither node:crypto, the native CRC32C binding, triage nor the lazy packages', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('find_nearest_log --ephemeral leaves all three unloaded; triage_confidence and a WAL load them', async () => {
+  it('find_nearest_log --ephemeral leaves them unloaded; triage_confidence, a WAL and a YAML config load them', async () => {
     const at = '2024-01-15T10:02:00Z';
     const { loaded: nearestOnly, ran: nearestRan } = await modulesAfter('nearest', ['--ephemeral'], async (call) => {
       const s = (await call('find_nearest_log', { timestamp: at })) as { status: string };
@@ -146,14 +159,24 @@ describe('stdio start-up loads neither node:crypto, the native CRC32C binding no
     // The mapping sees the code that answered, and none of triage's but its constants.
     expect(nearestRan).toContain('src/mcp/tools/find-nearest-log.ts');
     expect(triageRan(nearestRan)).toEqual([]);
+    // The mapping sees packages that ran (the SDK and zod 4 answer every call), and none of these.
+    const nearestPackages = packagesRan(nearestRan);
+    expect(nearestPackages).toContain('@modelcontextprotocol/sdk');
+    expect(nearestPackages).toContain('zod');
+    expect(LAZY_PACKAGES.filter((p) => nearestPackages.has(p))).toEqual([]);
+    expect(zod3Ran(nearestRan)).toBe(false);
 
-    // With a WAL (a data dir): its frames of 1 KiB and more go through the binding.
-    const { loaded: withTriage, ran: triageSession } = await modulesAfter('triage', ['--data-dir', join(dir, 'data')], async (call) => {
+    // With a WAL (a data dir): its frames of 1 KiB and more go through the binding. A YAML
+    // --config: the parser is loaded when the file is read.
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, 'body-cap: 2048\n');
+    const { loaded: withTriage, ran: triageSession } = await modulesAfter('triage', ['--data-dir', join(dir, 'data'), '--config', config], async (call) => {
       const s = (await call('triage_confidence', { timestamp: at })) as { decision: string };
       expect(typeof s.decision).toBe('string');
     });
     expect(withTriage).toContain('NativeModule crypto');
     expect(nativeCrc(withTriage)).toBe(true);
     expect(triageRan(triageSession)).toEqual(expect.arrayContaining(['src/triage/runbooks.ts', 'src/triage/signatures.ts', 'src/triage/triage.ts']));
+    expect(packagesRan(triageSession)).toContain('yaml');
   }, 60_000);
 });

@@ -6,6 +6,8 @@ describe('maskBody', () => {
   it.each([
     ['timeout after 5s for customer 8832', 'timeout after <DUR> for customer <NUM>'],
     ['slow query took 120ms (limit 100ms)', 'slow query took <DUR> (limit <DUR>)'],
+    // The micro sign is written \u00b5 in the pattern (the bundle must stay ASCII): still a unit.
+    ['gc pause 850\u00b5s', 'gc pause <DUR>'],
     ['request 3f2b1c9e-8a4d-4c1b-9f0e-1234567890ab failed', 'request <UUID> failed'],
     ['connect to 10.0.3.17:5432 refused', 'connect to <IP> refused'],
     ['peer fe80::1ff:fe23:4567:890a unreachable', 'peer <IP> unreachable'],

@@ -22,6 +22,7 @@ import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { zodEnglishOnly } from '../build-view.js';
+import { lazyModules } from './lazy-modules.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const BUNDLE_DIR = join(ROOT, 'dist', 'bundle');
@@ -111,11 +112,25 @@ const COMMON: BuildOptions = {
   // Files a module imports as text (an HTML page, a SQL file) are inlined: a path computed
   // from import.meta.url would point into dist/bundle/, where they are not.
   loader: { '.html': 'text', '.sql': 'text', '.md': 'text' },
-  // zod's 40 message locales (265 KiB) kept to English, as in the view (tools/build-view.ts).
-  plugins: [zodEnglishOnly],
+  // zod's 40 message locales (265 KiB) kept to English, as in the view (tools/build-view.ts);
+  // modules the start-up path imports but does not use, evaluated on first use (lazy-modules.ts).
+  plugins: [zodEnglishOnly, lazyModules()],
   metafile: true,
   logLevel: 'warning',
 };
+
+/**
+ * launch.ts reads main.js as latin1 (10-15 ms faster than UTF-8 at every start), which reads
+ * the same string only while the file is ASCII. esbuild escapes non-ASCII characters in
+ * strings but not in regular expression literals: write those as \uXXXX in the source.
+ */
+export function assertAscii(file: string): void {
+  const bytes = readFileSync(file);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at === -1) return;
+  const near = bytes.subarray(Math.max(0, at - 60), at + 20).toString('utf8');
+  throw new Error(`${relative(ROOT, file)} holds a non-ASCII byte at offset ${at} (near ${JSON.stringify(near)}); write the character as \\uXXXX in the source`);
+}
 
 export async function bundle(): Promise<Metafile> {
   rmSync(BUNDLE_DIR, { recursive: true, force: true });
@@ -132,6 +147,7 @@ export async function bundle(): Promise<Metafile> {
   // the source map still fits).
   const mainFile = join(BUNDLE_DIR, 'main.js');
   writeFileSync(mainFile, readFileSync(mainFile, 'utf8').replace(/^#!/, '//'));
+  assertAscii(mainFile);
   const mainHash = createHash('sha256').update(readFileSync(mainFile)).digest('hex').slice(0, 16);
   const launcher = await build({
     ...COMMON,

@@ -204,6 +204,27 @@ export class ClickHouseCluster {
     this.nodes[i]!.proc = null;
   }
 
+  /**
+   * CPU seconds (user + system) the running nodes have used so far, from /proc (Linux; NaN
+   * elsewhere). The benches print the difference over a phase: on a machine shared with other
+   * jobs the wall time also counts the waiting for a core, the CPU time does not.
+   */
+  cpuSeconds(): number {
+    let total = 0;
+    for (const n of this.nodes) {
+      const pid = n.proc?.pid;
+      if (pid === undefined) continue;
+      try {
+        // Fields after the command name: state is the 1st, utime and stime the 12th and 13th (clock ticks, 100 a second).
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        total += (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        return NaN;
+      }
+    }
+    return total;
+  }
+
   /** A statement over HTTP as the default user (tests' own checks). */
   async sql(i: number, query: string): Promise<string> {
     const r = await fetch(`${this.nodes[i]!.url}/`, { method: 'POST', body: query });

@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type Config, resolveConfig } from '../../src/config.js';
 import { type Engine, openEngine } from '../../src/engine.js';
@@ -29,6 +30,13 @@ export interface ClickHouseRows {
   rows: number;
   ingestS: number;
   rowsPerS: number;
+  /** CPU seconds over the agent phase: this process (the agent, its parse workers included) and both servers. */
+  agentCpuS: number;
+  serverCpuS: number;
+  /** The node the lookups go through, and whether it holds the source's shard (then the other shard is the remote one). */
+  queryNode: string;
+  /** 1-minute load average at the start and at the end of the section. */
+  load: [number, number];
   nearest: { store: string; filter: string; p50: number; p99: number }[];
   queryable: { samples: number; p50: number; p99: number; max: number };
   /** Merges still running on the two servers when the nearest queries started. */
@@ -57,6 +65,7 @@ async function latencies(store: Store, first: number, last: number, n: number): 
 }
 
 export async function runClickHouseBench(dir: string, rows: number, queries: number, liveSeconds: number): Promise<ClickHouseRows> {
+  const loadAtStart = loadavg()[0]!;
   log('clickhouse bench: starting a two-shard cluster');
   const cluster = await ClickHouseCluster.start();
   const engines: Engine[] = [];
@@ -72,11 +81,16 @@ export async function runClickHouseBench(dir: string, rows: number, queries: num
     const ch = (overrides: Partial<Config>): Config => config({ store: 'clickhouse', clickhouseUrl: cluster.url(0), clickhouseDatabase: 'bench', clickhouseCluster: CLUSTER, ...overrides });
 
     log('clickhouse bench: one agent ships the file');
+    const serverCpu0 = cluster.cpuSeconds();
+    const agentCpu0 = process.cpuUsage();
     const started = performance.now();
     const agent = await openEngine(ch({ sources: [{ name: 'bench.log', path: file }], dataDir: join(dir, 'ch-agent'), agentName: 'bench' }), logger);
     await agent.ingestor.readAllOnce();
     await agent.backend.flushed();
     const ingestS = (performance.now() - started) / 1000;
+    const agentCpu = process.cpuUsage(agentCpu0);
+    const agentCpuS = (agentCpu.user + agentCpu.system) / 1e6;
+    const serverCpuS = cluster.cpuSeconds() - serverCpu0;
     await agent.close();
     rmSync(join(dir, 'ch-agent'), { recursive: true, force: true });
 
@@ -87,6 +101,9 @@ export async function runClickHouseBench(dir: string, rows: number, queries: num
     const settle = Date.now() + 300_000;
     while (Date.now() < settle && (await merges()) > 0) await new Promise((r) => setTimeout(r, 500));
     const mergesAtQuery = await merges();
+    // One source lives on one shard (sharded by source): say whether node 1 is that shard.
+    const onNode1 = Number(await cluster.sql(1, 'SELECT count() FROM bench.log_entries_local')) > 0;
+    const queryNode = `node 1 (${onNode1 ? 'holds' : 'does not hold'} the data)`;
     const query = await openEngine(config({ store: 'clickhouse', clickhouseUrl: cluster.url(1), clickhouseDatabase: 'bench', clickhouseCluster: CLUSTER }), logger, { readOnly: true });
     engines.push(query);
     const embedded = await openEngine(config({ sources: [{ name: 'bench/bench.log', path: file }], ephemeral: true }), logger);
@@ -134,7 +151,7 @@ export async function runClickHouseBench(dir: string, rows: number, queries: num
       writer.kill('SIGTERM');
     }
     return {
-      rows, ingestS, rowsPerS: rows / ingestS, nearest, mergesAtQuery,
+      rows, ingestS, rowsPerS: rows / ingestS, agentCpuS, serverCpuS, queryNode, nearest, mergesAtQuery, load: [loadAtStart, loadavg()[0]!],
       queryable: { samples: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: Math.max(...samples) },
     };
   } finally {
@@ -146,11 +163,12 @@ export async function runClickHouseBench(dir: string, rows: number, queries: num
 export function clickhouseTable(r: ClickHouseRows): string {
   return [
     table(
-      `ClickHouse store (Debian's clickhouse-server 18.16, 2 shards on this machine), ${count(r.rows)} rows`,
+      `ClickHouse store (Debian's clickhouse-server 18.16, 2 shards on this machine), ${count(r.rows)} rows, load average ${r.load[0].toFixed(1)} -> ${r.load[1].toFixed(1)}`,
       ['what', 'value', 'target'],
       [
-        ['agent: file to acknowledged rows', `${Math.round(r.rowsPerS).toLocaleString('en-US')} rows/s (${r.ingestS.toFixed(1)} s)`, '>= 500k rows/s'],
-        ...r.nearest.map((n) => [`nearest, ${n.store}, filter ${n.filter}${n.store === 'embedded' ? '' : `, ${r.mergesAtQuery} merges running`}`, `p50 ${ms(n.p50)}, p99 ${ms(n.p99)}`, n.store === 'embedded' ? '-' : 'p50 <= 15 ms, p99 <= 50 ms']),
+        ['agent: file to acknowledged rows (parse, WAL, upload)', `${Math.round(r.rowsPerS).toLocaleString('en-US')} rows/s (${r.ingestS.toFixed(1)} s)`, '>= 500k rows/s'],
+        ['  CPU over that time: agent, servers', `${r.agentCpuS.toFixed(1)} s, ${r.serverCpuS.toFixed(1)} s (${(((r.agentCpuS + r.serverCpuS) / r.rows) * 1e6).toFixed(2)} µs/row)`, '-'],
+        ...r.nearest.map((n) => [`nearest, ${n.store}, filter ${n.filter}${n.store === 'embedded' ? '' : `, via ${r.queryNode}, ${r.mergesAtQuery} merges running`}`, `p50 ${ms(n.p50)}, p99 ${ms(n.p99)}`, n.store === 'embedded' ? '-' : 'p50 <= 15 ms, p99 <= 50 ms']),
         ['line written to queryable, 11,667 lines/s', `p50 ${ms(r.queryable.p50)}, p99 ${ms(r.queryable.p99)}, max ${ms(r.queryable.max)} (${r.queryable.samples} samples)`, 'p99 <= 2 s'],
       ],
     ),

@@ -553,4 +553,12 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "if (isJSONRPCRequest(message) || 'result' in message) protocol._onrequest(message as JSONRPCRequest, extra);",
     tests: ['test/property/request-dispatch.property.test.ts'],
   },
+  {
+    name: 'clickhouse-watermark-oldest',
+    rule: 'coverage, statuses and known tags come from the newest watermark row of each source (LIMIT 1 BY over updated_ms DESC)',
+    file: 'src/store/clickhouse/watermarks.ts',
+    from: "'ORDER BY source, updated_ms DESC, seq DESC LIMIT 1 BY source'",
+    to: "'ORDER BY source, updated_ms ASC, seq ASC LIMIT 1 BY source'",
+    tests: ['test/integration/clickhouse-equality.test.ts'],
+  },
 ];

@@ -80,7 +80,7 @@ export async function openClickHouseBackend(config: Config, logger: Logger, opti
     const roundBytes = Number(process.env.LOG_TRIAGE_CLICKHOUSE_INSERT_BYTES ?? '');
     uploader = new Uploader({
       conn, tables, wal: durable.wal, state, qualify, agent, host: hostname(), ingestStatus: options.ingestStatus, logger,
-      // Raw WAL bytes per insert (default 16 MiB); smaller inserts trade throughput for latency.
+      // Raw WAL bytes per insert (default 64 MiB); smaller inserts trade throughput for latency.
       ...(Number.isSafeInteger(roundBytes) && roundBytes > 0 ? { maxRoundBytes: roundBytes } : {}),
     });
     const up = uploader;

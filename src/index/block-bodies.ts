@@ -310,17 +310,33 @@ export class BlockBodies {
     this.whole = whole;
     this.bytes = null;
     this.occ = null;
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let k = start; k < end; k++) {
-      const pos = seg.bodyPosAt(k);
-      if (pos < lo) lo = pos;
-      const e = pos + Math.min(seg.bodyLenAt(k), MAX_MATCH_BYTES);
-      if (e > hi) hi = e;
-    }
-    // Late lines can point far away; a range much larger than the bodies is not worth it.
-    if (hi - lo > 4 * 1024 * 1024 || hi <= lo) return;
-    this.base = lo;
-    this.bytes = this.store.read(lo, hi - lo, hi - lo);
+    if (!bodySpan(seg, start, end)) return;
+    this.base = span.lo;
+    this.bytes = this.store.read(span.lo, span.hi - span.lo, span.hi - span.lo);
   }
+}
+
+/** Bytes past which the bodies of a run of entries are not read in one range. */
+const MAX_RANGE_READ = 4 * 1024 * 1024;
+/** What bodySpan found (one object, reused: it runs per block read). */
+export const span = { lo: 0, hi: 0 };
+
+/**
+ * The byte range [span.lo, span.hi) holding the searchable bytes (at most MAX_MATCH_BYTES of
+ * each body) of entries [from, to) of seg, for one range read. False when there is nothing to
+ * read, or the range is more than MAX_RANGE_READ long: late lines can point far away, and a
+ * range much larger than the bodies is not worth reading.
+ */
+export function bodySpan(seg: Segment, from: number, to: number): boolean {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = from; k < to; k++) {
+    const pos = seg.bodyPosAt(k);
+    if (pos < lo) lo = pos;
+    const e = pos + Math.min(seg.bodyLenAt(k), MAX_MATCH_BYTES);
+    if (e > hi) hi = e;
+  }
+  span.lo = lo;
+  span.hi = hi;
+  return hi > lo && hi - lo <= MAX_RANGE_READ;
 }

@@ -42,13 +42,12 @@
  * not); a chunk restored without filters gets them when first visited.
  */
 import { addTrigrams, FILTER_BLOCK, FILTER_WORDS, MAX_MATCH_BYTES } from '../text/index.js';
+import { bodySpan, span } from './block-bodies.js';
 import type { BlockFilters, ChunkFilters } from './block-filters.js';
 import type { BodyStore } from './body-store.js';
 import type { SourceIndex } from './source-index.js';
 import type { TimeChunk } from './time-chunk.js';
 
-/** A block's bodies are read in one range read unless they lie further apart than this (late lines). */
-const MAX_RANGE_READ = 4 * 1024 * 1024;
 /**
  * Main-thread time after which a turn yields to I/O and queries: in practice one block a turn
  * (~0.2 ms on an idle machine, ~1.1 ms under load 8), so a query that arrives meanwhile waits
@@ -77,15 +76,9 @@ export function buildBlockFilter(chunk: TimeChunk, b: number, bodies: BodyStore,
   out.fill(0, at, at + FILTER_WORDS);
   const from = b * FILTER_BLOCK;
   const to = Math.min(chunk.count, from + FILTER_BLOCK);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = from; i < to; i++) {
-    const pos = chunk.bodyPosAt(i);
-    if (pos < lo) lo = pos;
-    const e = pos + Math.min(chunk.bodyLenAt(i), MAX_MATCH_BYTES);
-    if (e > hi) hi = e;
-  }
-  const range = hi > lo && hi - lo <= MAX_RANGE_READ ? bodies.read(lo, hi - lo, hi - lo) : null;
+  const whole = bodySpan(chunk, from, to);
+  const { lo, hi } = span;
+  const range = whole ? bodies.read(lo, hi - lo, hi - lo) : null;
   const rangeEnd = range === null ? lo : lo + range.length;
   for (let i = from; i < to; i++) {
     const pos = chunk.bodyPosAt(i);

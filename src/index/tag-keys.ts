@@ -117,6 +117,8 @@ export function keyedLowerBound(keyed: Uint32Array, n: number, first: number, sc
  * keeps the keyed list of its run starts (the first entry of each distinct timestamp), which
  * answers an unfiltered nearest query by itself: one interpolated probe into a list that
  * holds one value per distinct timestamp (buildRunKeys). Returns 0 when keys cannot be exact.
+ * 10M entries, random queries, micro-benchmark on the shared VM (load 7): the unfiltered path
+ * 135-202 ns this way, 336-360 ns through the time model and the time column.
  */
 export function exactKeyUnit(ts: Float64Array, n: number): number {
   if (n < 2) return 0;

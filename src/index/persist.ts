@@ -14,10 +14,10 @@ import { type ChunkColumns, type ChunkFilters, type ChunkSearch, TimeChunk } fro
 
 /**
  * Layout of the search sections (tag lists and time model). 1, unnamed in old checkpoints,
- * was a radix table; 2 is the time model and keyed tag lists. A snapshot of another layout has its search
+ * was a radix table; 2 is the time model and keyed tag lists; 3 adds exact keys and keyed run starts. A snapshot of another layout has its search
  * structures rebuilt from the columns (about 180 ms at 10M entries, once).
  */
-export const SEARCH_LAYOUT = 2;
+export const SEARCH_LAYOUT = 3;
 
 /**
  * Layout of the text filter sections (src/text/ngram-filter.ts: trigram, one bit, 2^15 bits
@@ -38,6 +38,9 @@ export interface ChunkMeta {
   model?: { min: number; scale: number } | null;
   /** Sealed chunks: which tags have a keyed-list section. */
   keyed?: number[];
+  /** Sealed chunks: the unit of exact keys (0: scaled) and whether a `runs` section holds run starts. */
+  keyUnit?: number;
+  runs?: boolean;
   /** Whether the chunk has `filters` and `filterKnown` sections. */
   filters?: boolean;
 }
@@ -91,6 +94,9 @@ export function snapshotIndex(indexes: readonly SourceIndex[]): IndexSnapshot {
           sections[`${s}.${k}.keyed${tag}`] = list;
           meta.keyed!.push(tag);
         });
+        meta.keyUnit = search.keyUnit;
+        meta.runs = search.runs !== undefined;
+        if (search.runs !== undefined) sections[`${s}.${k}.runs`] = search.runs;
       }
       chunks.push(meta);
     });
@@ -130,13 +136,15 @@ export function restoreIndex(snapshot: SourceSnapshot[], read: SectionReader, na
         if (cols[c].length !== meta.count) throw new Error(`checkpoint chunk ${name}#${k} column ${c} has ${cols[c].length} entries, expected ${meta.count}`);
       }
       let search: ChunkSearch | undefined;
-      if (src.searchLayout === SEARCH_LAYOUT && meta.tags !== undefined && meta.model !== undefined && meta.keyed !== undefined) {
+      if (src.searchLayout === SEARCH_LAYOUT && meta.tags !== undefined && meta.model !== undefined && meta.keyed !== undefined && meta.keyUnit !== undefined) {
         const tags: (Uint16Array | undefined)[] = [];
         for (const tag of meta.tags) tags[tag] = read(`${s}.${k}.tag${tag}`, Uint16Array);
         const keyed: (Uint32Array | undefined)[] = [];
         for (const tag of meta.keyed) keyed[tag] = read(`${s}.${k}.keyed${tag}`, Uint32Array);
         const model = meta.model;
-        search = { tags, keyed, model: model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale } };
+        const runs = meta.runs === true ? read(`${s}.${k}.runs`, Uint32Array) : undefined;
+        const knots = model === null ? null : { knots: read(`${s}.${k}.model`, Uint16Array), min: model.min, scale: model.scale };
+        search = { tags, keyed, model: knots, keyUnit: meta.keyUnit, runs };
       }
       let filters: ChunkFilters | undefined;
       if (src.filterLayout === FILTER_LAYOUT && meta.filters === true) {

@@ -108,3 +108,114 @@ export function keyedLowerBound(keyed: Uint32Array, n: number, first: number, sc
   while (lo < n && keyed[lo]! < next && ts[keyed[lo]! & 0xffff]! < t) lo++;
   return lo;
 }
+
+/**
+ * Exact keys. When every timestamp of a chunk is its first plus a multiple of a unit (the
+ * gcd of the offsets: 1000 for millisecond stamps) and the span is under 65,536 units, a key
+ * is the offset in units: exact, so the key alone gives the timestamp (first + key * unit)
+ * and a query reads no time column at all. Such a chunk keys its tag lists this way, and
+ * keeps the keyed list of its run starts (the first entry of each distinct timestamp), which
+ * answers an unfiltered nearest query by itself: one interpolated probe into a list that
+ * holds one value per distinct timestamp (buildRunKeys). Returns 0 when keys cannot be exact.
+ * 10M entries, random queries, micro-benchmark on the shared VM (load 7): the unfiltered path
+ * 135-202 ns this way, 336-360 ns through the time model and the time column.
+ */
+export function exactKeyUnit(ts: Float64Array, n: number): number {
+  if (n < 2) return 0;
+  const first = ts[0]!;
+  const span = ts[n - 1]! - first;
+  if (!(span > 0) || !Number.isSafeInteger(first) || !Number.isSafeInteger(ts[n - 1]!)) return 0;
+  // The gcd of the offsets is the gcd of the steps between neighbours; most steps are 0 or a
+  // multiple of the gcd so far, checked with a multiply (a double `%` is a libm call).
+  let g = 0;
+  for (let i = 1; i < n; i++) {
+    const d = ts[i]! - ts[i - 1]!;
+    if (d === 0 || (g !== 0 && Math.floor(d / g) * g === d)) continue;
+    if (!Number.isInteger(d)) return 0;
+    let a = g;
+    let b = d;
+    while (b !== 0) {
+      const r = a % b;
+      a = b;
+      b = r;
+    }
+    g = a;
+  }
+  return span / g < KEY_SPAN ? g : 0;
+}
+
+/** Run starts over exact keys (see exactKeyUnit), or undefined when they would cost over 1 byte per entry. */
+export function buildRunKeys(ts: Float64Array, n: number, unit: number): Uint32Array | undefined {
+  let runs = 1;
+  for (let i = 1; i < n; i++) if (ts[i] !== ts[i - 1]) runs++;
+  // 4 bytes a run: at most a quarter of the entries (the generator's data: 1 run per 11.7).
+  if (runs * 4 > n) return undefined;
+  const first = ts[0]!;
+  const out = new Uint32Array(runs);
+  let j = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || ts[i] !== ts[i - 1]) out[j++] = ((ts[i]! - first) / unit) * KEY_SPAN + i;
+  return out;
+}
+
+/** A tag's keyed list over exact keys (see exactKeyUnit). */
+export function buildExactKeyedList(ts: Float64Array, list: ArrayLike<number>, count: number, first: number, unit: number): Uint32Array {
+  const keyed = new Uint32Array(count);
+  for (let j = 0; j < count; j++) {
+    const i = list[j]!;
+    keyed[j] = ((ts[i]! - first) / unit) * KEY_SPAN + i;
+  }
+  return keyed;
+}
+
+/** The smallest key whose timestamp (first + key * unit) is >= first + d, for d > 0; exact. */
+export function keyAtOrAfter(d: number, unit: number): number {
+  let k = Math.ceil(d / unit);
+  // The division may round: settle k by exact integer products.
+  while (k * unit < d) k++;
+  while (k > 0 && (k - 1) * unit >= d) k--;
+  return k;
+}
+
+/** The key of a keyed value (its timestamp is first + key * unit in an exact chunk). */
+export function keyOf(v: number): number {
+  return Math.floor(v / KEY_SPAN);
+}
+
+/**
+ * First j in [0, n) with keyOf(keyed[j]) >= key (n when none), over exact keys that run from
+ * 0 to maxKey: an interpolated guess, a gallop to bracket the answer, a bisection.
+ */
+export function exactLowerBound(keyed: Uint32Array, n: number, key: number, maxKey: number): number {
+  const low = key * KEY_SPAN;
+  let g = ((key * n) / (maxKey + 1)) | 0;
+  if (g >= n) g = n - 1;
+  let lo: number;
+  let hi: number;
+  if (keyed[g]! < low) {
+    lo = g + 1;
+    let step = 1;
+    hi = lo;
+    while (hi < n && keyed[hi]! < low) {
+      lo = hi + 1;
+      hi += step;
+      step *= 2;
+    }
+    if (hi > n) hi = n;
+  } else {
+    hi = g;
+    let step = 1;
+    g = hi - 1;
+    while (g >= 0 && keyed[g]! >= low) {
+      hi = g;
+      g -= step;
+      step *= 2;
+    }
+    lo = g < 0 ? 0 : g + 1;
+  }
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyed[mid]! < low) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

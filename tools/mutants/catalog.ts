@@ -22,7 +22,7 @@ export interface Mutation {
   dist?: boolean;
 }
 
-const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/property/late-store.property.test.ts'];
+const SEARCH_TESTS = ['test/property/nearest.property.test.ts', 'test/property/time-model.property.test.ts', 'test/property/exact-keys.property.test.ts', 'test/property/late-store.property.test.ts'];
 const PERSIST_TESTS = ['test/property/persist.property.test.ts'];
 const TRIAGE_TESTS = ['test/property/confidence.property.test.ts', 'test/unit/triage-evidence.test.ts'];
 
@@ -175,9 +175,33 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'persist-time-model',
     rule: "a checkpoint restores a sealed chunk's time model as written",
     file: 'src/index/persist.ts',
-    from: 'min: model.min, scale: model.scale } };',
-    to: 'min: model.min, scale: model.scale * 2 } };',
+    from: 'min: model.min, scale: model.scale };',
+    to: 'min: model.min, scale: model.scale * 2 };',
     tests: PERSIST_TESTS,
+  },
+  {
+    name: 'persist-key-unit',
+    rule: "a checkpoint restores a sealed chunk's exact-key unit (its keyed lists and run starts are read with it)",
+    file: 'src/index/persist.ts',
+    from: 'keyUnit: meta.keyUnit, runs };',
+    to: 'keyUnit: meta.keyUnit * 2, runs };',
+    tests: PERSIST_TESTS,
+  },
+  {
+    name: 'run-keys-tie',
+    rule: 'nearest: at equal distance the earlier entry first (the keyed run starts path)',
+    file: 'src/index/nearest-main.ts',
+    from: '  const back = t - bts <= fts - t;',
+    to: '  const back = t - bts < fts - t;',
+    tests: SEARCH_TESTS,
+  },
+  {
+    name: 'exact-keys-tag-ties',
+    rule: 'equal timestamps in line order (the exactly keyed tag list path)',
+    file: 'src/index/nearest-main.ts',
+    from: '    while (bj > 0 && keyOf(keyed[bj - 1]!) === bk) bj--;',
+    to: '',
+    tests: SEARCH_TESTS,
   },
   {
     name: 'persist-keyed-lists',

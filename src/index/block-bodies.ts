@@ -196,6 +196,14 @@ export class BlockBodies {
   private readonly prep: Prepared;
   /** Scratch: each needle's occurrence in the body being decided. */
   private readonly at: number[] = [];
+  /**
+   * The other direction's reader of the same sequence (nearest): a range it read that holds
+   * the entry wanted is used, not read again. With the WAL each range is a pread (5.5 us on
+   * this VM, 2.3 KB, 2026-12-02): the two directions' first reads were two, now one.
+   */
+  peer: BlockBodies | null = null;
+  /** Whether this reader has read anything yet (its first forward read reaches back for the peer). */
+  private started = false;
 
   constructor(
     private readonly store: BodyStore,
@@ -297,14 +305,18 @@ export class BlockBodies {
 
   /** Reads the bodies of the whole block (for a block search) or of a short range at entry i. */
   private load(seg: Segment, b: number, i: number, whole: boolean): void {
+    if (this.adopt(seg, b, i, whole)) return;
     const blockStart = b * FILTER_BLOCK;
     const blockEnd = Math.min(seg.count, blockStart + FILTER_BLOCK);
     let start = blockStart;
     let end = blockEnd;
     if (!whole) {
-      start = Math.max(blockStart, this.forward ? i : i + 1 - SHORT_READ);
-      end = Math.min(blockEnd, this.forward ? i + SHORT_READ : i + 1 + TIE_SLACK);
+      // The first read with a peer covers both directions' first entries: SHORT_READ each way.
+      const both = this.peer !== null && !this.started;
+      start = Math.max(blockStart, this.forward ? i - (both ? SHORT_READ : 0) : i + 1 - SHORT_READ);
+      end = Math.min(blockEnd, this.forward ? i + SHORT_READ : i + 1 + (both ? SHORT_READ : TIE_SLACK));
     }
+    this.started = true;
     this.from = start;
     this.to = end;
     this.whole = whole;
@@ -313,6 +325,19 @@ export class BlockBodies {
     if (!bodySpan(seg, start, end)) return;
     this.base = span.lo;
     this.bytes = this.store.read(span.lo, span.hi - span.lo, span.hi - span.lo);
+  }
+
+  /** Takes the peer's bytes when they hold entry i of the same block (the whole block if whole). */
+  private adopt(seg: Segment, b: number, i: number, whole: boolean): boolean {
+    const p = this.peer;
+    if (p === null || p.bytes === null || p.seg !== seg || p.block !== b || i < p.from || i >= p.to || (whole && !p.whole)) return false;
+    this.from = p.from;
+    this.to = p.to;
+    this.whole = p.whole;
+    this.base = p.base;
+    this.bytes = p.bytes;
+    this.occ = p.occ;
+    return true;
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IngestStatus } from '../model/index.js';
 import { countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, FilterBackfill, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
-import { compileText, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
+import { compileTextCached, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary, TAG_MASK, metaPrecision, type ParsedChunk } from '../parse/index.js';
 import type { BodyStore } from './body-store.js';
 import {
@@ -183,7 +183,7 @@ export class EmbeddedStore implements Store {
     const started = performance.now();
     const sources = this.select(q.source);
     const tags = this.tagIds(q.tags);
-    const text = hasText(q.text) ? compileText(q.text) : null;
+    const text = hasText(q.text) ? compileTextCached(q.text) : null;
     let hits: Hit[];
     let highlights: (Highlight[] | undefined)[] = [];
     let searched: Searched | undefined;

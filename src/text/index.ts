@@ -19,6 +19,7 @@ export {
   bodyIds,
   charsOf,
   compileText,
+  compileTextCached,
   DEFAULT_ID_FIELDS,
   foldBytes,
   hasText,

@@ -268,6 +268,48 @@ export function compileText(spec: TextFilterSpec): CompiledText {
   };
 }
 
+/** Filters compiled lately, by specKey (least recently used first; lastKey: the newest). */
+const compiled = new Map<string, CompiledText>();
+const COMPILED_KEPT = 64;
+let lastKey = '';
+
+/** One string per distinct spec: `contains` alone as length-prefixed terms (no JSON: ~0.3 us), else JSON. */
+function specKey(spec: TextFilterSpec): string {
+  const cs = spec.caseSensitive === true ? 'C' : 'c';
+  if (spec.pattern === undefined && spec.fields === undefined && spec.anyId === undefined) {
+    let key = cs;
+    for (const term of spec.contains ?? []) key += `${term.length}:${term}`;
+    return key;
+  }
+  return 'j' + cs + JSON.stringify([spec.contains ?? null, spec.pattern, spec.fields ?? null, spec.anyId ?? null]);
+}
+
+/**
+ * compileText, remembered for a spec asked again (an agent repeats a `contains` at other
+ * times): compiling and the search's per-filter tables (block-bodies.ts) cost 5.0 us of a
+ * 10.5 us 5 % token query when built per call, against 5.5 us with the compiled filter reused
+ * (1M entries, warm, 2026-12-02). A CompiledText is immutable apart from test()'s scratch,
+ * which lives only inside one synchronous call, so one may serve many queries.
+ */
+export function compileTextCached(spec: TextFilterSpec): CompiledText {
+  const key = specKey(spec);
+  const hit = compiled.get(key);
+  if (hit !== undefined) {
+    if (key !== lastKey) {
+      compiled.delete(key);
+      compiled.set(key, hit);
+      lastKey = key;
+    }
+    return hit;
+  }
+  lastKey = key;
+  // A copy: the caller's spec object may change after the call; the cached filter must not.
+  const text = compileText(structuredClone(spec));
+  if (compiled.size >= COMPILED_KEPT) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, text);
+  return text;
+}
+
 /** Whether the spec filters anything (an empty spec is a plain nearest query). */
 export function hasText(spec: TextFilterSpec | undefined): spec is TextFilterSpec {
   if (spec === undefined) return false;

@@ -283,6 +283,38 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
     }
   });
 
+  // bodies_read is part of the answer: the entries of blocks the filter let through, taken in
+  // order up to the last hit, and none of a ruled-out block (the scan's step within a block
+  // must not walk into the next one unchecked). Matches at 1020 and 2100; block 1 has none.
+  it.each([
+    ['after', 1020, 1 + 3 + 53],
+    ['before', 2100, 1 + 52 + 4],
+    ['nearest', 1020, 1 + 3 + 53 + 1020],
+  ] as const)('bodies read are exactly the candidates examined (%s from %i)', (direction, from, read) => {
+    const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === 1020 || i === 2100 ? 'alpha beta' : `q${i} zz` }));
+    const { sources, bodies } = build([rows], 65536, 3072, 4);
+    const text = compileText({ contains: ['alpha'], caseSensitive: false });
+    const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 2, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);
+    expect(hits.map((h) => h.hit.line)).toEqual(direction === 'before' ? [2101, 1021] : [1021, 2101]);
+    expect(searched.read).toBe(read);
+  });
+
+  // With the WAL every range of bodies is a pread: a nearest search reads the first bodies of
+  // both directions in one range (the readers share it), not one range each.
+  it('a nearest search reads both directions\' first bodies in one range', () => {
+    const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === 1500 || i === 1512 ? 'alpha beta' : `q${i} zz` }));
+    const { sources, bodies } = build([rows], 65536, 3072, 4);
+    let reads = 0;
+    const counted = { firstPos: bodies.firstPos, bytes: bodies.bytes, read: (pos: number, len: number, max: number) => (reads++, bodies.read(pos, len, max)) };
+    const text = compileText({ contains: ['alpha'], caseSensitive: false });
+    for (const [from, line] of [[1507, 1513], [1505, 1501]] as const) {
+      reads = 0;
+      const { hits } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 1, direction: 'nearest', maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, counted);
+      expect(hits.map((h) => h.hit.line)).toEqual([line]);
+      expect(reads).toBe(1);
+    }
+  });
+
   it('a search stopped by its entry budget reports a window in which nothing was missed', () => {
     fc.assert(
       fc.property(

@@ -203,8 +203,10 @@ export class EntryReader {
    * handed on. Reading 4 MiB into a new buffer costs 2-5 ms of page faults and copying on a
    * libuv thread, and one read at a time left the parse workers waiting: 10M lines (1 GB) spent
    * 1.24 s of a 2.7 s catch-up waiting for reads, a worker held a chunk only 45-59 % of the
-   * time (timeline of 2026-12-02, 2 cores). The buffer keeps room at its front for the next
-   * held tail (untouched pages cost no memory). Not for gzip, read as one forward stream.
+   * time (timeline of 2026-12-02, 2 cores); with this, 0.18-0.21 s against 2.3-2.5 s. Wall time
+   * did not change on the shared VM at load 9-12 (CPU-bound there: 10M lines 4.53 s against
+   * 4.34 s, 8 runs each). The buffer keeps room at its front for the next held tail (untouched
+   * pages cost no memory). Not for gzip, read as one forward stream.
    */
   private readAhead(pos: number, left: number): void {
     if (this.src.gzip) return;

@@ -26,9 +26,10 @@ class MemorySource implements ByteSource {
   }
   async read(buf: Buffer, off: number, len: number, pos: number): Promise<number> {
     if (len > 256) this.started.push(pos);
-    // Settles a few turns later, as a read of megabytes does: a read ahead is still writing
-    // into its buffer while the reader goes on (and copies the held tail in front of it).
-    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    // A content read settles some turns after the head checks started after it, as a read of
+    // megabytes does: a read ahead is still writing into its buffer while the reader goes on
+    // (and copies the held tail in front of it).
+    for (let turn = len > 256 ? 10 : 1; turn > 0; turn--) await new Promise((resolve) => setImmediate(resolve));
     return this.bytes.copy(buf, off, pos, Math.min(pos + len, this.bytes.length));
   }
   async readHead(buf: Buffer, len: number): Promise<number> {

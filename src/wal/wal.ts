@@ -25,6 +25,7 @@ import { type SegmentInfo, SegmentList, SegmentState } from './segment-list.js';
 import { isRepairBatch, listOf, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
 import type { FsyncPolicy, SourceFields, SourceFile, WalBatch, WalRecord, WalSource } from './types.js';
+import { OwedRecord, WriteBehind } from './write-behind.js';
 
 /**
  * The WalStatus every store reports (src/model/status.ts), as this WAL fills it: every
@@ -59,6 +60,8 @@ export class Wal {
   private closed = false;
   /** Offset of a partial record a failed write left behind, when truncating it failed too. */
   private pendingTruncate: number | null = null;
+  /** The record appendBehind acknowledged whose write may still run (write-behind.ts). */
+  private readonly behind: WriteBehind;
 
   readonly dir: string;
   /** What open found and repaired. */
@@ -93,6 +96,7 @@ export class Wal {
       doSync: () => this.io.fdatasync(this.activeFd),
       activeFile: () => this.list.active.path,
     });
+    this.behind = new WriteBehind(this.io, (entries) => void this.syncer.written(entries));
   }
 
   /**
@@ -168,17 +172,54 @@ export class Wal {
     const enc = encodeBatch(batch);
     const { rawPos, durable } = await this.mutex.runExclusive(async () => {
       const { seg, at } = await this.writeRecord(enc);
-      seg.addBatch(batch.count, batch.ts);
-      if (!isRepairBatch(this.sourceTable.get(batch.sourceId), batch)) {
-        this.sourceTable.applyPosition(batch.sourceId, {
-          file: { dev: batch.file.dev, ino: batch.file.ino }, offset: batch.byteEnd, nextLine: batch.firstLine + batch.lines,
-        });
-      }
+      this.counted(seg, batch);
       // Wrapped in an object: runExclusive must not wait for the fsync while holding the lock.
       return { rawPos: seg.start + at + FRAME_BYTES + enc.metaLen, durable: this.syncer.written(batch.count) };
     });
     await durable;
     return rawPos;
+  }
+
+  /**
+   * Appends one batch like append, but resolves as soon as the record has its place, while
+   * its write runs on (write-behind.ts): the next append, cut, flush, replay or close waits
+   * for it, its bodies are read from memory meanwhile, and it counts as written (for the
+   * fsync policy and status) only once the write completed. A write that fails is retried
+   * before anything else; the appends after it fail with its error until it succeeds. Under
+   * 'always' this is append: the record is durable when it resolves.
+   */
+  async appendBehind(batch: WalBatch): Promise<number> {
+    if (this.fsyncPolicy === 'always') return this.append(batch);
+    this.checkWritable('append');
+    this.checkUsable();
+    if (!this.sourceTable.has(batch.sourceId)) {
+      throw new WalError('WAL_UNKNOWN_SOURCE', `source id ${batch.sourceId} is not registered; call registerSource first`, '', -1);
+    }
+    const enc = encodeBatch(batch);
+    return this.mutex.runExclusive(async () => {
+      const { seg, at } = await this.reserve(enc);
+      const owed = new OwedRecord(seg, this.activeFd, at, enc.parts, enc.bytes, batch.count);
+      seg.size = at + enc.bytes;
+      this.counted(seg, batch);
+      this.behind.start(owed);
+      return seg.start + at + FRAME_BYTES + enc.metaLen;
+    });
+  }
+
+  /** Resolves once every appended record is in the file (waits for an appendBehind write). */
+  async flush(): Promise<void> {
+    if (this.behind.owed === null) return;
+    await this.mutex.runExclusive(() => this.behind.settle());
+  }
+
+  /** A batch record is in place: the segment's statistics and the source's position count it. */
+  private counted(seg: SegmentState, batch: WalBatch): void {
+    seg.addBatch(batch.count, batch.ts);
+    if (!isRepairBatch(this.sourceTable.get(batch.sourceId), batch)) {
+      this.sourceTable.applyPosition(batch.sourceId, {
+        file: { dev: batch.file.dev, ino: batch.file.ino }, offset: batch.byteEnd, nextLine: batch.firstLine + batch.lines,
+      });
+    }
   }
 
   /** Registers (or renames, or moves) a source; a no-op when nothing changed. */
@@ -228,7 +269,8 @@ export class Wal {
    */
   readBody(pos: number, len: number, maxBytes: number): Uint8Array | null {
     if (this.closed) return null;
-    return this.list.read(pos, len, maxBytes);
+    const owed = this.behind.read(pos, len, maxBytes, (p, n) => this.list.read(p, n, n));
+    return owed !== undefined ? owed : this.list.read(pos, len, maxBytes);
   }
 
   /** BodyStore's name for readBody (store/body-store.ts). */
@@ -262,8 +304,13 @@ export class Wal {
    */
   async replay(fromPos: number, onRecord: (rec: WalRecord) => void, opts: ReplayOptions = {}): Promise<ReplayStats> {
     this.checkOpen();
+    // A record still being written is included once written; if its write failed, it is not in the file.
+    await this.behind.owed?.done;
+    const owed = this.behind.owed;
     const last = this.list.items.length - 1;
-    const snapshot = this.list.items.map((s, i) => ({ path: s.path, start: s.start, size: s.size, seg: s, live: this.readOnly && i === last }));
+    const snapshot = this.list.items.map((s, i) => ({
+      path: s.path, start: s.start, size: owed !== null && owed.seg === s ? owed.at : s.size, seg: s, live: this.readOnly && i === last,
+    }));
     return replaySegments(this.io, snapshot, fromPos, onRecord, opts, (c: CorruptFound) => {
       if (this.corrupt.has(c.pos)) return;
       this.corrupt.add(c.pos);
@@ -300,13 +347,15 @@ export class Wal {
   async sync(): Promise<void> {
     this.checkWritable('sync');
     this.checkUsable();
+    await this.flush();
     await this.syncer.syncAll();
   }
 
   status(): WalState {
     let entries = 0;
     for (const s of this.list.items) entries += s.entries;
-    const unsynced = Math.min(entries, this.syncer.unsyncedEntries);
+    // Entries of a record still being written are not durable either.
+    const unsynced = Math.min(entries, this.syncer.unsyncedEntries + this.behind.entries);
     return {
       enabled: true,
       segments: this.list.items.length,
@@ -337,6 +386,10 @@ export class Wal {
         return;
       }
       try {
+        await this.behind.settle().catch((err: unknown) => {
+          // Its lines are not counted by any source position in the file: a restart reads them again.
+          this.logger.warn({ err }, 'WAL: the last record could not be written before close');
+        });
         if (this.syncer.failure === null) await this.syncer.syncAll();
       } finally {
         await this.syncer.pause();
@@ -374,20 +427,7 @@ export class Wal {
 
   /** Writes one record at the end of the active segment, cutting first when it is full. Mutex held. */
   private async writeRecord(enc: EncodedRecord): Promise<{ seg: SegmentState; at: number }> {
-    this.checkUsable();
-    if (this.pendingTruncate !== null) {
-      const at = this.pendingTruncate;
-      await this.io.ftruncate(this.activeFd, at).catch((err: unknown) => {
-        throw ioError(err, 'truncating a partial record', this.list.active.path, at);
-      });
-      this.pendingTruncate = null;
-    }
-    let seg = this.list.active;
-    if (seg.records > 0 && seg.size + enc.bytes + SEAL_RECORD_BYTES > this.segmentBytes) {
-      await this.cut();
-      seg = this.list.active;
-    }
-    const at = seg.size;
+    const { seg, at } = await this.reserve(enc);
     try {
       await writeFully(this.io, this.activeFd, enc.parts, at);
     } catch (err) {
@@ -401,6 +441,28 @@ export class Wal {
     }
     seg.size = at + enc.bytes;
     return { seg, at };
+  }
+
+  /**
+   * Where the next record goes: after the owed one is written, a pending truncate done, and
+   * the active segment cut when the record does not fit. Mutex held.
+   */
+  private async reserve(enc: EncodedRecord): Promise<{ seg: SegmentState; at: number }> {
+    this.checkUsable();
+    await this.behind.settle();
+    if (this.pendingTruncate !== null) {
+      const at = this.pendingTruncate;
+      await this.io.ftruncate(this.activeFd, at).catch((err: unknown) => {
+        throw ioError(err, 'truncating a partial record', this.list.active.path, at);
+      });
+      this.pendingTruncate = null;
+    }
+    let seg = this.list.active;
+    if (seg.records > 0 && seg.size + enc.bytes + SEAL_RECORD_BYTES > this.segmentBytes) {
+      await this.cut();
+      seg = this.list.active;
+    }
+    return { seg, at: seg.size };
   }
 
   /**

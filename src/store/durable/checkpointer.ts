@@ -103,6 +103,9 @@ export class Checkpointer {
     let snapshot;
     let meta: CheckpointMeta;
     try {
+      // The last batch's write may still run (Wal.appendBehind): the checkpoint must not claim
+      // WAL bytes that a kill -9 now would lose.
+      await this.wal.flush();
       snapshot = snapshotIndex(this.store.sourceIndexes());
       const lastRawEnd: Record<string, number> = {};
       for (const [id, end] of this.sink.lastRawEnd) lastRawEnd[this.names.get(id) ?? String(id)] = end;

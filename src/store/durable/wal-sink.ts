@@ -46,7 +46,9 @@ export class WalSink implements IngestSink {
     if (id === undefined) throw new Error(`source ${batch.source} has no WAL id`);
     const p = batch.parsed;
     await this.gate.runExclusive(async () => {
-      const rawPos = await halting(this.wal.append({
+      // appendBehind: the write of this chunk runs on while it is indexed and the next one
+      // parsed and encoded (src/wal/write-behind.ts has the measurement).
+      const rawPos = await halting(this.wal.appendBehind({
         sourceId: id, file: batch.file, byteStart: batch.byteStart, byteEnd: batch.byteEnd,
         firstLine: batch.firstLine, lines: p.lines, count: p.count, ts: p.ts, meta: p.meta, line: p.line,
         bodyStart: p.bodyStart, bodyEnd: p.bodyEnd, customTags: p.customTags, customTagAt: p.customTagAt,

@@ -56,6 +56,22 @@ export function buildKeyedList(ts: Float64Array, list: ArrayLike<number>, count:
   return keyed;
 }
 
+/**
+ * A sealed chunk's keyed lists, for the tags keyedTags picks: exact keys when unit > 0
+ * (exactKeyUnit), else keys scaled by scale; both run from first, the chunk's first timestamp.
+ */
+export function buildKeyedLists(
+  ts: Float64Array, n: number, tags: readonly (Uint16Array | undefined)[], counts: Uint32Array, first: number, unit: number, scale: number,
+): (Uint32Array | undefined)[] {
+  const keyed: (Uint32Array | undefined)[] = [];
+  for (const tag of keyedTags(counts, n)) {
+    const list = tags[tag]!;
+    const count = counts[tag]!;
+    keyed[tag] = unit > 0 ? buildExactKeyedList(ts, list, count, first, unit) : buildKeyedList(ts, list, count, first, scale);
+  }
+  return keyed;
+}
+
 /** The entry index a keyed value carries. */
 export function keyedIndex(v: number): number {
   return v & 0xffff;

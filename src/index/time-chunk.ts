@@ -24,51 +24,18 @@
  * entry index, per-tag entry lists, lowerBound/upperBound by time. Anything added per chunk
  * (text filters, say) belongs beside these, sealed with them and checkpointed with them.
  */
-import type { EntryColumns } from '../model/index.js';
 import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { BlockFilters, type ChunkFilters } from './block-filters.js';
+import { type ChunkColumns, type ChunkSearch, type ColumnBatch, adoptTagLists, fillTagLists } from './chunk-columns.js';
 import { FILTER_BLOCK } from '../text/index.js';
 import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
-import { buildExactKeyedList, buildKeyedList, buildRunKeys, exactKeyUnit, keyScaleOf, keyedTags } from './tag-keys.js';
+import { buildKeyedLists, buildRunKeys, exactKeyUnit, keyScaleOf } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
 
 export const CHUNK_CAPACITY = 1 << 16;
 
-/**
- * A sealed chunk's search structures: per-tag entry lists, the time model (null: too small)
- * and the keyed lists of its rarer tags.
- */
-export interface ChunkSearch {
-  tags: (Uint16Array | undefined)[];
-  model: TimeModel | null;
-  keyed: (Uint32Array | undefined)[];
-  /** Unit of exact keys (tag-keys.ts exactKeyUnit), 0 when the keys are scaled. */
-  keyUnit: number;
-  /** Keyed run starts (exact keys only; undefined when not kept). */
-  runs: Uint32Array | undefined;
-}
-
 export type { ChunkFilters } from './block-filters.js';
-
-/** The five per-entry columns of a chunk (checkpoints write and read these). */
-export interface ChunkColumns {
-  ts: Float64Array;
-  meta: Uint8Array;
-  lineDelta: Uint32Array;
-  bodyDelta: Uint32Array;
-  bodyLen: Uint16Array;
-}
-/**
- * Entries of one parsed batch as columns, the way the ingest layer hands them over: entry i
- * has line `lineAdd + line[i]`, body position `bodyAdd + bodyStart[i]` and body length
- * `bodyEnd[i] - bodyStart[i]`, and its text filter is the one of its group, at
- * `filters[floor(i / FILTER_GROUP) * FILTER_WORDS ..]` (null: the batch has none).
- */
-export interface ColumnBatch extends EntryColumns {
-  lineAdd: number;
-  bodyAdd: number;
-  filters: Uint32Array | null;
-}
+export type { ChunkColumns, ChunkSearch, ColumnBatch } from './chunk-columns.js';
 
 const U32_LIMIT = 0x1_0000_0000;
 const MAX_BODY_LEN = 0xffff;
@@ -138,26 +105,13 @@ export class TimeChunk implements Segment {
     chunk.sealed = true;
     if (filters !== undefined) chunk.blockFilters = BlockFilters.restore(filters);
     if (search !== undefined) {
-      for (let tag = 0; tag < TAG_COUNT; tag++) {
-        const list = search.tags[tag];
-        if (list === undefined || list.length === 0) continue;
-        chunk.tags[tag] = list;
-        chunk.tagCounts[tag] = list.length;
-      }
+      adoptTagLists(search.tags, chunk.tags, chunk.tagCounts);
       chunk.setModel(search.model);
       chunk.keyed = search.keyed;
       chunk.setKeys(search.keyUnit, search.runs);
       return chunk;
     }
-    const n = chunk.count;
-    const counts = chunk.tagCounts;
-    for (let i = 0; i < n; i++) counts[columns.meta[i]! & TAG_MASK]!++;
-    for (let tag = 0; tag < TAG_COUNT; tag++) if (counts[tag]! > 0) chunk.tags[tag] = new Uint16Array(counts[tag]!);
-    const fill = new Uint32Array(TAG_COUNT);
-    for (let i = 0; i < n; i++) {
-      const tag = columns.meta[i]! & TAG_MASK;
-      chunk.tags[tag]![fill[tag]!++] = i;
-    }
+    fillTagLists(columns.meta, chunk.count, chunk.tags, chunk.tagCounts);
     chunk.buildSearch();
     return chunk;
   }
@@ -361,13 +315,7 @@ export class TimeChunk implements Segment {
     if (n === 0) return;
     const unit = exactKeyUnit(this.ts, n);
     this.setKeys(unit, unit > 0 ? buildRunKeys(this.ts, n, unit) : undefined);
-    const keyed: (Uint32Array | undefined)[] = [];
-    for (const tag of keyedTags(this.tagCounts, n)) {
-      const list = this.tags[tag]!;
-      const count = this.tagCounts[tag]!;
-      keyed[tag] = unit > 0 ? buildExactKeyedList(this.ts, list, count, this.firstTs, unit) : buildKeyedList(this.ts, list, count, this.firstTs, this.keyScale);
-    }
-    this.keyed = keyed;
+    this.keyed = buildKeyedLists(this.ts, n, this.tags, this.tagCounts, this.firstTs, unit, this.keyScale);
   }
 
   private setKeys(unit: number, runs: Uint32Array | undefined): void {

@@ -1,7 +1,7 @@
 /**
  * Entries as columns, one element per entry i < count: what a parse worker fills, the WAL
  * writes and the index takes in one batch (parse/parsed-chunk.ts, wal/types.ts WalBatch,
- * index/time-chunk.ts ColumnBatch each add what their step needs).
+ * index/chunk-columns.ts ColumnBatch each add what their step needs).
  */
 export interface EntryColumns {
   /** Number of entries; only the first `count` elements of each column are used. */

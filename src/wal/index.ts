@@ -7,7 +7,9 @@
  * the on-disk format is in FORMAT.md. One process writes a directory; others may open it with
  * `readOnly: true` (the query and status commands while serve runs), which reads a snapshot up
  * to the last valid record and never touches a file. One file per concern:
- *   wal.ts            the Wal class (open, append, cut, readBody, replay, retention, close)
+ *   wal.ts            the Wal class (open, append, readBody, replay, retention, close)
+ *   open.ts           opening: recovery, then the active segment created or reopened
+ *   segment-writer.ts writes at the end of the active segment, partial-record cleanup, cutting
  *   recovery.ts       open-time header checks, trailer reads, torn-tail and corruption repair
  *                     (or, read-only, the same checks in memory)
  *   scanner.ts        block reads and the record scan with resynchronization

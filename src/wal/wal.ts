@@ -1,6 +1,7 @@
 /**
- * The WAL: appends batch and source records to the active segment, cuts segments, serves
- * body reads by logical position, replays, and deletes old segments. One async-mutex
+ * The WAL: appends batch and source records to the active segment, cuts segments (both
+ * through segment-writer.ts), serves body reads by logical position, replays, and deletes old
+ * segments; open.ts recovers the directory and opens the active segment. One async-mutex
  * serializes every step that changes the files (append, cut, deletion, close), so records
  * never interleave and a deletion never meets a cut; fsyncs run outside it (syncer.ts) so
  * appends keep flowing while one is in flight.
@@ -12,16 +13,18 @@
 import type { WalStatus } from '../model/index.js';
 import { Mutex } from 'async-mutex';
 import { isU32 } from './bytes.js';
-import { ioError, WalError, type WalLogger } from './errors.js';
+import { WalError, type WalLogger } from './errors.js';
 import { FRAME_BYTES } from './frame.js';
-import { type WalIo, writeFully } from './io.js';
-import { optionError, type ResolvedOptions, resolveOptions, type WalOptions } from './options.js';
-import { type EncodedRecord, encodeBatch, encodeSeal, encodeSource, SEAL_RECORD_BYTES } from './record-codec.js';
-import { recoverSegments, type RecoveryReport } from './recovery.js';
+import type { WalIo } from './io.js';
+import { openParts, type WalParts } from './open.js';
+import { optionError, resolveOptions, type WalOptions } from './options.js';
+import { encodeBatch, encodeSource } from './record-codec.js';
+import type { RecoveryReport } from './recovery.js';
 import { type CorruptFound, type ReplayOptions, type ReplayStats, replaySegments } from './replay.js';
 import { deleteSealedPrefix } from './retention.js';
-import { createSegment, segmentName, WAL_FORMAT_VERSION } from './segment-file.js';
-import { type SegmentInfo, SegmentList, SegmentState } from './segment-list.js';
+import { WAL_FORMAT_VERSION } from './segment-file.js';
+import type { SegmentInfo, SegmentList, SegmentState } from './segment-list.js';
+import { SegmentWriter } from './segment-writer.js';
 import { isRepairBatch, listOf, type SourceTable } from './sources.js';
 import { Syncer } from './syncer.js';
 import type { FsyncPolicy, SourceFields, SourceFile, WalBatch, WalRecord, WalSource } from './types.js';
@@ -44,24 +47,14 @@ export interface WalState extends WalStatus {
   error: string | null;
 }
 
-/** What open() hands the constructor: the resolved options and what recovery found. */
-interface WalParts extends ResolvedOptions {
-  list: SegmentList;
-  /** The active segment's descriptor; -1 when opened read-only. */
-  activeFd: number;
-  sourceTable: SourceTable;
-  corrupt: Set<number>;
-  recovery: RecoveryReport;
-}
-
 export class Wal {
   private readonly mutex = new Mutex();
   private readonly syncer: Syncer;
   private closed = false;
-  /** Offset of a partial record a failed write left behind, when truncating it failed too. */
-  private pendingTruncate: number | null = null;
   /** The record appendBehind acknowledged whose write may still run (write-behind.ts). */
   private readonly behind: WriteBehind;
+  /** Writes at the end of the active segment and cuts it (segment-writer.ts). */
+  private readonly writer: SegmentWriter;
 
   readonly dir: string;
   /** What open found and repaired. */
@@ -72,7 +65,6 @@ export class Wal {
   readonly readOnly: boolean;
   private readonly io: WalIo;
   private readonly list: SegmentList;
-  private activeFd: number;
   private readonly sourceTable: SourceTable;
   private readonly corrupt: Set<number>;
   private readonly logger: WalLogger;
@@ -86,17 +78,17 @@ export class Wal {
     this.readOnly = parts.readOnly;
     this.io = parts.io;
     this.list = parts.list;
-    this.activeFd = parts.activeFd;
     this.sourceTable = parts.sourceTable;
     this.corrupt = parts.corrupt;
     this.logger = parts.logger;
     this.now = parts.now;
     this.syncer = new Syncer({
       policy: parts.policy, batchEntries: parts.batchEntries, intervalMs: parts.batchIntervalMs, now: parts.now, logger: parts.logger,
-      doSync: () => this.io.fdatasync(this.activeFd),
+      doSync: () => this.io.fdatasync(this.writer.activeFd),
       activeFile: () => this.list.active.path,
     });
     this.behind = new WriteBehind(this.io, (entries) => void this.syncer.written(entries));
+    this.writer = new SegmentWriter({ ...parts, syncer: this.syncer, behind: this.behind, checkUsable: () => this.checkUsable() });
   }
 
   /**
@@ -105,55 +97,20 @@ export class Wal {
    * "Read-only opens"); a newer format or a damaged header is refused all the same.
    */
   static async open(options: WalOptions): Promise<Wal> {
-    const resolved = resolveOptions(options);
-    const { dir, readOnly, segmentBytes, maxOpen, io, logger, now } = resolved;
-    if (readOnly) {
-      const rec = await recoverSegments(io, dir, logger, true);
-      const list = new SegmentList(io, maxOpen);
-      list.items.push(...rec.segments);
-      if (rec.report.corrupt.length > 0) logger.warn({ corrupt: rec.report.corrupt.length }, 'WAL opened read-only; corrupt records skipped');
-      return new Wal({ ...resolved, list, activeFd: -1, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
-    }
-    await io.mkdirp(dir).catch((err: unknown) => {
-      throw ioError(err, 'creating the WAL directory', dir, -1);
-    });
-    const rec = await recoverSegments(io, dir, logger);
-    const list = new SegmentList(io, maxOpen);
-    list.items.push(...rec.segments);
-    let fd: number;
-    const last = list.items[list.items.length - 1];
-    if (last === undefined || last.sealed) {
-      const start = last === undefined ? 0 : last.end;
-      const preamble = rec.sources.preamble().map(encodeSource);
-      const created = await createSegment(io, dir, start, now(), segmentBytes, preamble);
-      list.items.push(new SegmentState(segmentName(start), created.path, start, created.size));
-      fd = created.fd;
-    } else {
-      fd = await io.open(last.path, 'r+').catch((err: unknown) => {
-        throw ioError(err, 'opening the active segment', last.path, -1);
-      });
-      // Recovered bytes may still sit only in the page cache (after a process crash): make
-      // them durable once, so that durableEntries is true from the start.
-      await io.fdatasync(fd).catch(async (err: unknown) => {
-        await io.close(fd).catch(() => undefined);
-        throw ioError(err, 'fsync of the active segment', last.path, -1);
-      });
-    }
-    if (rec.report.tornTails.length > 0 || rec.report.corrupt.length > 0) {
-      logger.warn({ tornTails: rec.report.tornTails.length, corrupt: rec.report.corrupt.length }, 'WAL recovered with repairs');
-    }
-    const wal = new Wal({ ...resolved, list, activeFd: fd, sourceTable: rec.sources, corrupt: rec.corrupt, recovery: rec.report });
-    if (list.active.version < WAL_FORMAT_VERSION) {
+    const parts = await openParts(resolveOptions(options));
+    const wal = new Wal(parts);
+    if (parts.readOnly) return wal;
+    if (parts.list.active.version < WAL_FORMAT_VERSION) {
       // FORMAT.md, recovery step 6: a segment never mixes two versions' records, and an older
       // build must refuse this directory from now on rather than misread the new records.
-      const from = list.active.version;
+      const from = parts.list.active.version;
       try {
-        await wal.mutex.runExclusive(() => wal.cut());
+        await wal.mutex.runExclusive(() => wal.writer.cut());
       } catch (err) {
         await wal.close().catch(() => undefined);
         throw err;
       }
-      logger.info({ from, to: WAL_FORMAT_VERSION }, 'WAL: sealed the last segment of the older format and continued in the current one');
+      parts.logger.info({ from, to: WAL_FORMAT_VERSION }, 'WAL: sealed the last segment of the older format and continued in the current one');
     }
     return wal;
   }
@@ -171,7 +128,7 @@ export class Wal {
     // Encoding (and the raw CRC, ~1 ms per 4 MiB) happens outside the mutex.
     const enc = encodeBatch(batch);
     const { rawPos, durable } = await this.mutex.runExclusive(async () => {
-      const { seg, at } = await this.writeRecord(enc);
+      const { seg, at } = await this.writer.writeRecord(enc);
       this.counted(seg, batch);
       // Wrapped in an object: runExclusive must not wait for the fsync while holding the lock.
       return { rawPos: seg.start + at + FRAME_BYTES + enc.metaLen, durable: this.syncer.written(batch.count) };
@@ -197,8 +154,8 @@ export class Wal {
     }
     const enc = encodeBatch(batch);
     return this.mutex.runExclusive(async () => {
-      const { seg, at } = await this.reserve(enc);
-      const owed = new OwedRecord(seg, this.activeFd, at, enc.parts, enc.bytes, batch.count);
+      const { seg, at } = await this.writer.reserve(enc);
+      const owed = new OwedRecord(seg, this.writer.activeFd, at, enc.parts, enc.bytes, batch.count);
       seg.size = at + enc.bytes;
       this.counted(seg, batch);
       this.behind.start(owed);
@@ -394,7 +351,7 @@ export class Wal {
       } finally {
         await this.syncer.pause();
         this.list.closeReaders();
-        await this.io.close(this.activeFd).catch(() => undefined);
+        await this.io.close(this.writer.activeFd).catch(() => undefined);
       }
     });
   }
@@ -418,104 +375,10 @@ export class Wal {
     const durable = await this.mutex.runExclusive(async () => {
       const fields = make();
       if (fields === null) return { durable: Promise.resolve() };
-      await this.writeRecord(encodeSource(fields));
+      await this.writer.writeRecord(encodeSource(fields));
       this.sourceTable.applySource(fields);
       return { durable: this.syncer.written(0) };
     });
     await durable.durable;
-  }
-
-  /** Writes one record at the end of the active segment, cutting first when it is full. Mutex held. */
-  private async writeRecord(enc: EncodedRecord): Promise<{ seg: SegmentState; at: number }> {
-    const { seg, at } = await this.reserve(enc);
-    try {
-      await writeFully(this.io, this.activeFd, enc.parts, at);
-    } catch (err) {
-      // Take the partial record back out so the file stays a clean sequence of records;
-      // if even that fails, retry before the next write (a positioned write would otherwise
-      // leave the stale tail of the partial record behind a shorter one).
-      await this.io.ftruncate(this.activeFd, at).catch(() => {
-        this.pendingTruncate = at;
-      });
-      throw ioError(err, 'appending a record', seg.path, at);
-    }
-    seg.size = at + enc.bytes;
-    return { seg, at };
-  }
-
-  /**
-   * Where the next record goes: after the owed one is written, a pending truncate done, and
-   * the active segment cut when the record does not fit. Mutex held.
-   */
-  private async reserve(enc: EncodedRecord): Promise<{ seg: SegmentState; at: number }> {
-    this.checkUsable();
-    await this.behind.settle();
-    if (this.pendingTruncate !== null) {
-      const at = this.pendingTruncate;
-      await this.io.ftruncate(this.activeFd, at).catch((err: unknown) => {
-        throw ioError(err, 'truncating a partial record', this.list.active.path, at);
-      });
-      this.pendingTruncate = null;
-    }
-    let seg = this.list.active;
-    if (seg.records > 0 && seg.size + enc.bytes + SEAL_RECORD_BYTES > this.segmentBytes) {
-      await this.cut();
-      seg = this.list.active;
-    }
-    return { seg, at: seg.size };
-  }
-
-  /**
-   * Seals the active segment and opens the next (FORMAT.md, "Cutting a segment"). The old
-   * segment is made durable before the next one exists, because the next one's preamble
-   * records source positions that count the old segment's records: after a power loss the
-   * preamble must never claim lines whose records did not survive. If the next segment
-   * cannot be created (ENOSPC), the trailer is taken back and the old segment stays active.
-   */
-  private async cut(): Promise<void> {
-    const old = this.list.active;
-    const oldFd = this.activeFd;
-    const sealAt = old.size;
-    const start = old.end + SEAL_RECORD_BYTES;
-    const untrail = (): Promise<void> =>
-      this.io.ftruncate(oldFd, sealAt).catch(() => {
-        this.pendingTruncate = sealAt;
-      });
-    await this.syncer.pause();
-    try {
-      const seal = encodeSeal({
-        records: old.records, corrupt: old.corrupt, entries: old.entries,
-        minTs: old.entries > 0 ? old.minTs : 0, maxTs: old.entries > 0 ? old.maxTs : 0, end: start,
-      });
-      try {
-        await writeFully(this.io, oldFd, seal.parts, sealAt);
-      } catch (err) {
-        await untrail();
-        throw ioError(err, 'writing a seal trailer', old.path, sealAt);
-      }
-      // Under every policy, 'off' included: later fsyncs only reach the next segment, so
-      // this is the last chance to make the old one durable (and sync() truthful).
-      try {
-        await this.io.fdatasync(oldFd);
-      } catch (err) {
-        this.syncer.fail(err, old.path);
-        throw this.syncer.failure!;
-      }
-      this.syncer.markSynced();
-      let created: { fd: number; path: string; size: number };
-      try {
-        created = await createSegment(this.io, this.dir, start, this.now(), this.segmentBytes, this.sourceTable.preamble().map(encodeSource));
-      } catch (err) {
-        await untrail();
-        throw err;
-      }
-      old.size = sealAt + seal.bytes;
-      old.sealed = true;
-      this.list.items.push(new SegmentState(segmentName(start), created.path, start, created.size));
-      this.activeFd = created.fd;
-      await this.io.close(oldFd).catch(() => undefined);
-    } finally {
-      this.syncer.resume();
-    }
   }
 }

@@ -5,7 +5,7 @@
  * tailing and tail_status shows the backlog and the error.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,27 +154,46 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
 
   it('an agent killed mid-upload and restarted (three times)', async () => {
     const TOTAL = 60_000;
+    const PARTS = 4;
+    const SLICES = 20;
     const log = join(dir, 'backlog.log');
-    const lines: string[] = [];
-    for (let s = 0; s < TOTAL; s++) lines.push(...entryLines(s));
-    writeFileSync(log, lines.join('\n') + '\n');
+    writeFileSync(log, '');
+    // The file grows while the agent runs: round r appends part r in 20 slices, one every 10 ms,
+    // and the agent is killed at the first upload progress it shows. So a kill lands while slices
+    // still arrive and are read, written to the WAL and uploaded, and never after the whole file
+    // shipped: the parts of later rounds are not written yet. Written whole up front, the file was
+    // two WAL records (one catch-up read each), and a busy machine counted the first only after
+    // the second had landed (2026-12-02, 'expected 0 to be greater than 0').
+    let written = 0;
+    const writePart = async (part: number): Promise<void> => {
+      const end = Math.min(TOTAL, Math.round(((part + 1) * TOTAL) / PARTS));
+      const step = Math.ceil(TOTAL / PARTS / SLICES);
+      while (written < end) {
+        const lines: string[] = [];
+        const to = Math.min(end, written + step);
+        for (let s = written; s < to; s++) lines.push(...entryLines(s));
+        appendFileSync(log, lines.join('\n') + '\n');
+        written = to;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
     const args = [
       CLI, 'serve', '--store', 'clickhouse', '--clickhouse-url', cluster.url(0), '--clickhouse-database', 'restart', '--clickhouse-cluster', CLUSTER,
       '--source', `app=${log}`, '--data-dir', join(dir, 'agent-restart'), '--agent-name', 'h2',
     ];
-    // Small inserts, so a kill lands between two of them: 4 KiB of WAL each, about 1,500 inserts
-    // for the file. With 16 KiB (about 375) a quiet machine shipped the whole file before the
-    // first count could see the table (2026-12-02: 'expected 0 to be greater than 0').
+    // Small inserts, so a kill can land between two of them (4 KiB of WAL each; a live record
+    // holds one slice or less).
     const env = { ...process.env, LOG_TRIAGE_CLICKHOUSE_INSERT_BYTES: String(4 * 1024), LOG_TRIAGE_LOG_LEVEL: 'warn' };
     const uploaded = async (): Promise<number> => Number(await cluster.sql(0, "SELECT count() FROM restart.log_entries WHERE source = 'h2/app'"));
     let previous = 0;
-    let midUpload = 0;
-    for (let round = 0; round < 3; round++) {
+    const killedAt: number[] = [];
+    for (let round = 0; round < PARTS - 1; round++) {
       const agent = spawn(process.execPath, args, { env, stdio: ['pipe', 'ignore', 'pipe'] });
       let stderr = '';
       agent.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const gone = new Promise((r) => agent.on('exit', r));
-      // Killed once it has shipped more than before, and before it is done.
+      const writing = writePart(round);
+      // Killed once it has shipped more than before: at most what is written so far.
       const at = await until('upload progress', async () => {
         const n = await uploaded();
         if (agent.exitCode !== null) throw new Error(`agent exited: ${stderr}`);
@@ -184,11 +203,17 @@ describe.skipIf(skip !== null)('ClickHouse delivery: 0 lost, 0 duplicated', () =
       });
       agent.kill('SIGKILL');
       await gone;
-      if (at < TOTAL) midUpload++;
+      await writing;
+      killedAt.push(at);
       previous = Math.max(at, await uploaded());
-      if (previous >= TOTAL) break;
     }
-    expect(midUpload).toBeGreaterThan(0);
+    // Three lives, each killed after it shipped more than the one before and before the file was
+    // whole.
+    expect(killedAt).toHaveLength(PARTS - 1);
+    for (let i = 0; i < killedAt.length; i++) expect(killedAt[i]).toBeGreaterThan(i === 0 ? 0 : killedAt[i - 1]!);
+    expect(previous).toBeLessThan(TOTAL);
+    await writePart(PARTS - 1);
+    expect(written).toBe(TOTAL);
     const agent = spawn(process.execPath, args, { env, stdio: ['pipe', 'ignore', 'ignore'] });
     try {
       await until('the whole file', async () => (await uploaded()) >= TOTAL, 90_000);

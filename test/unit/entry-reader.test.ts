@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntryReader } from '../../src/ingest/entry-reader.js';
+import { EntryReader, MTIME_TRUST_MS } from '../../src/ingest/entry-reader.js';
 import type { ByteSource } from '../../src/ingest/file-bytes.js';
 import { FormatSlot } from '../../src/ingest/file-format.js';
 import { LineLimiter } from '../../src/ingest/long-lines.js';
@@ -16,7 +16,7 @@ const FORMAT = resolveFormat('iso-bracket')!;
 /** A plain file in memory; reads settle some turns later, as real ones do, and are logged. */
 class MemorySource implements ByteSource {
   readonly gzip = false;
-  readonly mtimeMs = 0;
+  mtimeMs = 0;
   readonly identity = { dev: 1, ino: 1 };
   /** Offsets of the reads of file content started so far (head checks left out). */
   readonly started: number[] = [];
@@ -143,5 +143,30 @@ describe('EntryReader catch-up', () => {
     const rest = Buffer.concat(handed.slice(1).map((h) => h.chunk));
     expect(rest.length).toBeGreaterThan(0);
     expect(rest.equals(copy.subarray(handed[0]!.byteEnd))).toBe(true);
+  });
+});
+
+describe('EntryReader: when the bytes read were written', () => {
+  const text = logText(['first', 'second', 'third']);
+  const readAt = async (mtimeMs: number): Promise<{ lastGrowthAt: number; before: number; after: number }> => {
+    const src = new MemorySource(text);
+    src.mtimeMs = mtimeMs;
+    const r = reader(src, 128 * 1024, []);
+    const before = Date.now();
+    await r.readAvailable();
+    return { lastGrowthAt: r.lastGrowthAt, before, after: Date.now() };
+  };
+
+  it('is the file modification time when that is old: the follower may hand the held last entry out at once', async () => {
+    const mtime = Date.now() - 3_600_000;
+    expect((await readAt(mtime)).lastGrowthAt).toBe(mtime);
+  });
+
+  it('is the time of the read when the modification time is recent (whole-second filesystems), in the future, or unknown', async () => {
+    for (const mtime of [Date.now() - MTIME_TRUST_MS / 2, Date.now() + 3_600_000, 0]) {
+      const { lastGrowthAt, before, after } = await readAt(mtime);
+      expect(lastGrowthAt, `mtime ${mtime}`).toBeGreaterThanOrEqual(before);
+      expect(lastGrowthAt, `mtime ${mtime}`).toBeLessThanOrEqual(after);
+    }
   });
 });

@@ -19,8 +19,8 @@ let I = 0;
 let J = 0;
 let LIST: ArrayLike<number> | undefined;
 
-/** Entry index bound in segment s for t: first ts >= t (lower) or first ts > t (upper). */
-function boundIn(seq: SortedSeq, t: number, upper: boolean): number {
+/** Entry index bound for t, in segment boundSegment(): first ts >= t (lower) or first ts > t (upper). */
+export function boundIn(seq: SortedSeq, t: number, upper: boolean): number {
   let s = seq.findSegment(t);
   let seg = seq.segment(s);
   let bound = upper ? seg.upperBound(t) : seg.lowerBound(t);
@@ -32,6 +32,11 @@ function boundIn(seq: SortedSeq, t: number, upper: boolean): number {
   }
   S = s;
   return bound;
+}
+
+/** The segment the last boundIn() ended in (module scratch: no object per seek). */
+export function boundSegment(): number {
+  return S;
 }
 
 /** Moves the scratch to the first entry at index >= bound of segment S (in tag space). */

@@ -88,38 +88,8 @@ export function keyedLowerBound(keyed: Uint32Array, n: number, first: number, sc
   if (x >= KEY_SPAN) return n;
   const key = x | 0;
   const low = key * KEY_SPAN;
-  // Keys are spread over the chunk's span about as evenly as its entries: interpolate, then
-  // gallop to bracket the answer, then bisect the bracket.
-  let g = ((x * n) / KEY_SPAN) | 0;
-  if (g >= n) g = n - 1;
-  let lo: number;
-  let hi: number;
-  if (keyed[g]! < low) {
-    lo = g + 1;
-    let step = 1;
-    hi = lo;
-    while (hi < n && keyed[hi]! < low) {
-      lo = hi + 1;
-      hi += step;
-      step *= 2;
-    }
-    if (hi > n) hi = n;
-  } else {
-    hi = g;
-    let step = 1;
-    g = hi - 1;
-    while (g >= 0 && keyed[g]! >= low) {
-      hi = g;
-      g -= step;
-      step *= 2;
-    }
-    lo = g < 0 ? 0 : g + 1;
-  }
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keyed[mid]! < low) lo = mid + 1;
-    else hi = mid;
-  }
+  // Keys are spread over the chunk's span about as evenly as its entries: an interpolated guess.
+  let lo = gallopLowerBound(keyed, n, low, ((x * n) / KEY_SPAN) | 0);
   const next = low + KEY_SPAN;
   while (lo < n && keyed[lo]! < next && ts[keyed[lo]! & 0xffff]! < t) lo++;
   return lo;
@@ -202,8 +172,16 @@ export function keyOf(v: number): number {
  * 0 to maxKey: an interpolated guess, a gallop to bracket the answer, a bisection.
  */
 export function exactLowerBound(keyed: Uint32Array, n: number, key: number, maxKey: number): number {
-  const low = key * KEY_SPAN;
-  let g = ((key * n) / (maxKey + 1)) | 0;
+  return gallopLowerBound(keyed, n, key * KEY_SPAN, ((key * n) / (maxKey + 1)) | 0);
+}
+
+/**
+ * First j in [0, n) with keyed[j] >= low (n when none), starting from the guess g: a gallop
+ * away from it to bracket the answer, then a bisection of the bracket. Keys are spread over a
+ * chunk about as evenly as its entries, so an interpolated guess is a few slots off and this
+ * touches one or two cache lines where a bisection of the whole list touches a dozen.
+ */
+function gallopLowerBound(keyed: Uint32Array, n: number, low: number, g: number): number {
   if (g >= n) g = n - 1;
   let lo: number;
   let hi: number;

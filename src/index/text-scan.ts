@@ -24,6 +24,7 @@ import { FILTER_BLOCK, mayContain, type CompiledText, type Highlight } from '../
 import { countInRange } from './count.js';
 import { Hit } from './hit.js';
 import { before, type Direction } from './nearest.js';
+import { boundIn, boundSegment } from './nearest-one.js';
 import type { Segment, SortedSeq } from './segment.js';
 import type { SourceIndex } from './source-index.js';
 
@@ -104,7 +105,7 @@ class ScanCursor {
   }
 
   /**
-   * Starts at the bound of the query time, entry `at` of segment s (bound() below): forward
+   * Starts at the bound of the query time, entry `at` of segment s (boundIn(), nearest-one.ts): forward
    * at the first candidate from it on, backward at the last one before it.
    */
   seekAt(at: number, s: number): this {
@@ -281,26 +282,6 @@ class ScanCursor {
   }
 }
 
-/** The segment bound() ended in (module scratch: no object per seek). */
-let SEEK_S = 0;
-
-/**
- * Index in segment SEEK_S of the first entry with ts >= t (upper: > t), SEEK_S set. Equal
- * timestamps may span chunks: the upper bound may lie in a later one.
- */
-function bound(seq: SortedSeq, t: number, upper: boolean): number {
-  let s = seq.findSegment(t);
-  let seg = seq.segment(s);
-  let at = upper ? seg.upperBound(t) : seg.lowerBound(t);
-  while (upper && at === seg.count && s + 1 < seq.segmentCount && seq.segment(s + 1).ts[0] === t) {
-    s++;
-    seg = seq.segment(s);
-    at = seg.upperBound(t);
-  }
-  SEEK_S = s;
-  return at;
-}
-
 /** How often (in bodies read) the clock is checked against the budget. */
 const CLOCK_EVERY = 32;
 
@@ -319,8 +300,8 @@ export function scanNearest(sources: readonly SourceIndex[], spec: ScanSpec, bod
     for (const seq of source.sequences()) {
       if (seq.segmentCount <= seq.firstSegment) continue;
       // Nearest: both cursors start at the first entry >= t (one search, not two: ~0.1 us a query warm, more cold).
-      const at = bound(seq, t, direction === 'before');
-      const s = SEEK_S;
+      const at = boundIn(seq, t, direction === 'before');
+      const s = boundSegment();
       const ahead = direction !== 'before' ? new BlockBodies(bodies, spec.text, true) : null;
       const behind = direction !== 'after' ? new BlockBodies(bodies, spec.text, false) : null;
       if (ahead !== null && behind !== null) {

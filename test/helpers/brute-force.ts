@@ -1,5 +1,6 @@
 /** The reference answer of find_nearest_log: filter every row, order by the contract's rule. */
-import type { Direction } from '../../src/index/index.js';
+import { expect } from 'vitest';
+import { type Direction, type SourceIndex, findNearest } from '../../src/index/index.js';
 
 export interface Row {
   ts: number;
@@ -43,4 +44,13 @@ export function bruteForce(rows: readonly Row[], t: number, tags: readonly numbe
     if (best.length > count) best.pop();
   }
   return best;
+}
+
+/** One source's nearest answer for t, as `line@ts` in order, must be the brute force's. */
+export function expectNearestAsBruteForce(
+  index: SourceIndex, rows: readonly Row[], t: number, tags: number[] | null, count: number, direction: Direction, maxDistance: number,
+): void {
+  const hits = findNearest([index], { t, tags, count, direction, maxDistance });
+  const expected = bruteForce(rows, t, tags, count, direction, maxDistance);
+  expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
 }

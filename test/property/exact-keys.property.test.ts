@@ -8,11 +8,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SourceIndex, findNearest, type Direction } from '../../src/index/index.js';
+import { SourceIndex, type Direction } from '../../src/index/index.js';
 import { exactKeyUnit, exactLowerBound, keyAtOrAfter, keyOf } from '../../src/index/tag-keys.js';
 import type { TimeChunk } from '../../src/index/time-chunk.js';
 import { packMeta } from '../../src/parse/meta.js';
-import { type Row, bruteForce } from '../helpers/brute-force.js';
+import { type Row, expectNearestAsBruteForce } from '../helpers/brute-force.js';
 
 /** Sorted timestamps in steps of `unit`: runs of 1 to 30 equal values, mostly short steps. */
 const timestamps = (maxLength: number): fc.Arbitrary<{ values: number[]; unit: number }> =>
@@ -113,9 +113,7 @@ describe('exact keys', () => {
           const boundaries: number[] = [];
           for (let i = capacity; i < values.length; i += capacity) boundaries.push(i - 1, i);
           for (const t of queryTimes(values, [...picks, ...boundaries], unit)) {
-            const hits = findNearest([index], { t, tags, count, direction, maxDistance: limit });
-            const expected = bruteForce(rows, t, tags, count, direction, limit);
-            expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
+            expectNearestAsBruteForce(index, rows, t, tags, count, direction, limit);
           }
         },
       ),

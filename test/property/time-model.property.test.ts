@@ -9,11 +9,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SourceIndex, findNearest, type Direction } from '../../src/index/index.js';
+import { SourceIndex, type Direction } from '../../src/index/index.js';
 import { keyScaleOf, keyedLowerBound, buildKeyedList } from '../../src/index/tag-keys.js';
 import { buildTimeModel, modelLowerBound, modelWindow } from '../../src/index/time-model.js';
 import { packMeta } from '../../src/parse/meta.js';
-import { type Row, bruteForce } from '../helpers/brute-force.js';
+import { type Row, expectNearestAsBruteForce } from '../helpers/brute-force.js';
 
 /**
  * Sorted timestamps: steady steps, runs of equal values (some long enough to cross a chunk
@@ -149,9 +149,7 @@ describe('nearest queries over sealed chunks agree with brute force', () => {
           const boundaries: number[] = [];
           for (let i = capacity; i < values.length; i += capacity) boundaries.push(i - 1, i);
           for (const t of queryTimes(values, [...picks, ...boundaries])) {
-            const hits = findNearest([index], { t, tags, count, direction, maxDistance: limit });
-            const expected = bruteForce(rows, t, tags, count, direction, limit);
-            expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
+            expectNearestAsBruteForce(index, rows, t, tags, count, direction, limit);
           }
         },
       ),
@@ -182,9 +180,7 @@ describe('nearest queries over sealed chunks agree with brute force', () => {
           const boundaries: number[] = [];
           for (let i = capacity; i < values.length; i += capacity) boundaries.push(i - 1, i);
           for (const t of queryTimes(values, [...picks, ...boundaries])) {
-            const hits = findNearest([index], { t, tags, count: 1, direction: 'nearest', maxDistance: Infinity });
-            const expected = bruteForce(rows, t, tags, 1, 'nearest', Infinity);
-            expect(hits.map((h) => `${h.line}@${h.ts}`), `t=${t}`).toEqual(expected.map((r) => `${r.line}@${r.ts}`));
+            expectNearestAsBruteForce(index, rows, t, tags, 1, 'nearest', Infinity);
           }
         },
       ),

@@ -1,26 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal } from '../../src/wal/index.js';
-import { countingIo, errnoError, gate, makeBatch, replayBatches, useTempDirs } from '../helpers/wal.js';
+import { countingIo, errnoError, gate, makeBatch, replayBatches, ticks, until, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
-
-/** Waits for a condition; the deadline only bounds a failure (the machine is shared). */
-async function until(cond: () => boolean, ms = 30_000): Promise<void> {
-  const stop = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > stop) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/**
- * Lets everything already triggered run: several macrotask turns drain the promise chains and
- * the immediates an append sets off. What is still pending after them waits on a gate or a
- * 60 s timer, not on the machine's speed (a fixed 20 ms sleep did, issue 18).
- */
-async function ticks(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe('fsync policy always (group commit)', () => {
   it('resolves an append only after its fsync, and appends arriving meanwhile share the next one', async () => {

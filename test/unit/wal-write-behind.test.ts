@@ -7,23 +7,9 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { countingIo, errnoError, expected, gate, makeStream, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
+import { countingIo, errnoError, expected, expectReopensWith, gate, makeStream, replayBatches, strip, ticks, until, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
-
-/** Waits for a condition; the deadline only bounds a failure (the machine is shared). */
-async function until(cond: () => boolean, ms = 30_000): Promise<void> {
-  const stop = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > stop) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** Lets everything already triggered run (see wal-fsync.test.ts). */
-async function ticks(turns = 10): Promise<void> {
-  for (let i = 0; i < turns; i++) await new Promise((r) => setImmediate(r));
-}
 
 /** A file layer whose batch writes can be held in flight (records over 1 KiB are batches here). */
 function heldWrites(): {
@@ -182,11 +168,7 @@ describe('Wal.appendBehind', () => {
     // Space is back: b2 goes in first, then b3, each once.
     await wal.appendBehind(b3!);
     await wal.close();
-    const again = await Wal.open({ dir: d });
-    expect((await replayBatches(again)).map(strip)).toEqual([b1!, b2!, b3!].map(expected));
-    expect(again.recovery.tornTails).toEqual([]);
-    expect(again.status().corruptRecords).toBe(0);
-    await again.close();
+    await expectReopensWith(d, [b1!, b2!, b3!]);
   });
 
   it("is append under 'always': resolved means durable", async () => {

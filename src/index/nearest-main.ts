@@ -211,8 +211,9 @@ export function nearestInMainTagged(source: SourceIndex, t: number, tag: number,
   if (main.segmentCount <= main.firstSegment) return null;
   const s = main.findSegment(t);
   const c = main.segment(s);
-  const n = c.tagCount(tag);
   const keyed = c.keyedList(tag);
+  // A keyed list holds every entry of its tag: its length spares a load from the tag counts.
+  const n = keyed !== undefined ? keyed.length : c.tagCount(tag);
   const list = keyed === undefined ? c.tagList(tag) : undefined;
   let j = 0;
   if (keyed !== undefined && c.keyUnit > 0) {

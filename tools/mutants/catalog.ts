@@ -204,6 +204,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: SEARCH_TESTS,
   },
   {
+    name: 'tag-time-bound',
+    rule: 'one tag, chunk still growing: the first tagged entry at or after the query time (the tag list bisected through the time column)',
+    file: 'src/index/nearest-main.ts',
+    from: '    if (ts[list[mid]!]! < t) lo = mid + 1;',
+    to: '    if (ts[list[mid]!]! <= t) lo = mid + 1;',
+    tests: SEARCH_TESTS,
+  },
+  {
+    name: 'keyed-list-slots',
+    rule: "a filtered query reads its own tag's keyed list from the chunk's field slots",
+    file: 'src/index/time-chunk.ts',
+    from: '    if (tag === this.keyedTag1) return this.keyedList1;',
+    to: '    if (tag === this.keyedTag1) return this.keyedList0;',
+    tests: SEARCH_TESTS,
+  },
+  {
     name: 'persist-keyed-lists',
     // A missing keyed list only costs speed (the plain tag list answers); a wrong one is a bug.
     rule: "a checkpoint restores each sealed chunk's keyed tag lists, each for its own tag",

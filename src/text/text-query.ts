@@ -49,8 +49,8 @@ export interface CompiledText {
   /** Alternatives (anyId): a block may match when one of these bit lists is all set. */
   readonly prefilterAny: readonly (readonly number[])[] | null;
   /**
-   * Bytes every matching body contains, as searched: the `contains` needles and the plain
-   * `fields` values, ASCII-folded when case folding is on. A caller that
+   * Bytes every matching body contains, as searched: the `contains` needles, ASCII-folded when
+   * case folding is on, and then also the plain `fields` values. A caller that
    * holds many bodies in one buffer can rule out bodies without a needle occurrence with one
    * native search over the buffer (src/index/text-scan.ts), and call test() on the rest.
    */
@@ -189,12 +189,12 @@ export function compileText(spec: TextFilterSpec): CompiledText {
     prefilter,
     prefilterAny,
     // Plain field values must occur verbatim too (see PLAIN_VALUE): block searches use them.
-    needles: [
-      ...needles.map((n) => n.bytes),
-      ...fields.flatMap(([, v]) => (typeof v === 'string' && PLAIN_VALUE.test(v) ? [fold ? Buffer.from(foldInto(encoder.encode(v), Buffer.alloc(Buffer.byteLength(v)))) : Buffer.from(v)] : [])),
-    ],
-    // As searched: folded with case folding on, else as written (the hay is then the raw bytes).
-    anyNeedles: fold ? anyVerbatim : anyVerbatim.length === 0 ? [] : (ids?.values ?? []).map((v) => Buffer.from(v)),
+    // test() looks for them folded, so only with case folding on: a case-sensitive search
+    // looks in the raw bytes, where {"user":"u\u002d1","note":"U-1"} holds no "u-1" but matches.
+    needles: [...needles.map((n) => n.bytes), ...(fold ? fieldBytes.filter((b): b is Buffer => b !== null) : [])],
+    // Searched folded, so only with case folding on: a case-sensitive search looks in the raw
+    // bytes, where a traceparent's trace id may be upper case (its value is compared lower case).
+    anyNeedles: fold ? anyVerbatim : [],
     foldCase: fold,
     test(body: Uint8Array): Highlight[] | null {
       const out: Highlight[] = [];

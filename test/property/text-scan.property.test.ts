@@ -195,6 +195,14 @@ function check(
     expect(got.length).toBeGreaterThanOrEqual(inside.length);
   }
   expect(searched.from).toBeLessThanOrEqual(searched.to);
+  // `entries` counts every entry of the window, of any tag and text: the closed window when
+  // finished; when stopped, the entries strictly closer than the stop (and T for before/after).
+  const inWindow = (ts: number): boolean =>
+    searched.complete ? ts >= searched.from && ts <= searched.to
+    : direction === 'after' ? ts >= t && ts < searched.to
+    : direction === 'before' ? ts > searched.from && ts <= t
+    : ts > searched.from && ts < searched.to;
+  expect(searched.entries).toBe(all.filter((r) => inWindow(r.ts)).length);
   for (const h of hits) {
     const row = bySource[h.hit.source.rank]!.find((r) => r.line === h.hit.line)!;
     expect(refMatch(row.body, spec)).toBe(true);

@@ -26,7 +26,7 @@
  * generated file, base and this change interleaved, 3 runs, CPU user+sys (median): 10M lines
  * WAL off 10.76 -> 7.60 s, WAL on 14.68 -> 10.24 s; 2M lines WAL off 2.82 -> 2.12 s (lnav
  * 0.11 -n: 12.95 s and 2.28 s). Wall times in the catch-up bench moved the same way but
- * swing 2-4x with that load (notes/lazyfilt.md).
+ * swing 2-4x with that load.
  *
  * Correctness, for every moment (a text answer is the brute-force one whatever the state):
  * - a filter is built from exactly the bytes a search tests (block-bodies.ts: the body at its

@@ -216,7 +216,7 @@ class ScanCursor {
   /**
    * The first candidate at or after (s, i), or invalid. The inner loop stays in one segment
    * (its arrays held in locals): re-entering segment() and holdsTags per entry was ~22 % of a
-   * 5 % token's query (profiled 2026-12-02, notes/sig.md).
+   * 5 % token's query (profiled 2026-12-02).
    */
   private settleForward(s: number, i: number): void {
     const seq = this.seq;
@@ -364,7 +364,8 @@ function window(sources: readonly SourceIndex[], spec: ScanSpec, hits: readonly 
   const from = direction === 'after' ? t : t - reach;
   const to = direction === 'before' ? t : t + reach;
   // A budget stop at distance d examined the open window; a finished one, the closed window.
-  // Counting from the scan's start position instead (a gallop) did not pay: the lines are warm here, whole count ~0-4 % of a 5 % token query at 10M (notes/tokwin.md).
+  // Counting from the scan's start position instead (a gallop) gave the same counts and did not pay: the lines are warm here;
+  // dropping the count altogether saved 0-4 % of a 5 % token query at 10M (2026-12-02, same process, load 3-9).
   const entries = stop !== null
     ? countOpen(sources, from, to, direction, t)
     : countInRange(sources, from, to + 1, null);

@@ -21,11 +21,11 @@ export const SEARCH_LAYOUT = 3;
 
 /**
  * Layout of the text filter sections (src/text/ngram-filter.ts: trigram, one bit, 2^15 bits
- * per FILTER_BLOCK entries; 2 adds the id-like 5-byte windows). A snapshot without them, or of another layout, restores chunks
+ * per FILTER_BLOCK entries). A snapshot without them, or of another layout, restores chunks
  * with no filters: correct (every block is read by a text search), only slower, until the
  * data ages out. Bump it whenever the hashing, the filter size or the block size changes.
  */
-export const FILTER_LAYOUT = 2;
+export const FILTER_LAYOUT = 1;
 
 export interface ChunkMeta {
   count: number;

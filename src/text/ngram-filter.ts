@@ -3,9 +3,7 @@
  * so a search for text can skip a whole block of entries that cannot hold it. This is
  * ClickHouse's `ngrambf_v1` skip index, not `tokenbf_v1`: `contains` matches substrings, and
  * a whole-token filter cannot rule anything out for a needle whose ends may be parts of
- * longer tokens ("order 8812" in "reorder 88123"), which is most needles. Besides the
- * trigrams, each window of five id-like bytes (WORD) goes in: a needle holds the windows it
- * has, as it holds its trigrams, and ids made of digits and hex letters skip blocks by them.
+ * longer tokens ("order 8812" in "reorder 88123"), which is most needles.
  *
  * Pure and allocation-light. The server builds one filter per FILTER_BLOCK entries of a chunk
  * after ingestion, from the stored bodies (src/index/filter-backfill.ts: building them in the
@@ -52,52 +50,22 @@ export function addTrigrams(words: Uint32Array, at: number, buf: Uint8Array, sta
 }
 
 /**
- * Bytes of an id-like run: ASCII letters, digits, '-' and '_'. Besides its trigrams, every
- * window of WORD_GRAM such bytes goes into the filter as one item of its own (a second hash).
- * Ids are made of few symbols: every digit trigram and nearly every hex trigram is in every
- * block (an 8-hex-digit request id passed 19.5 % of blocks, a user id u-18581 94 %; 1M
- * generated lines, 2026-12-02), so trigrams alone cannot skip a block for a `fields` or
- * related_log value. With the 5-grams: 0.42 % and 10 %; filter fill 18.8 -> 33.9 %.
- */
-export const WORD = new Uint8Array(256);
-for (let b = 0; b < 256; b++) WORD[b] = (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b === 45 || b === 95 ? 1 : 0;
-/** Length of the id-like windows hashed whole (see WORD). */
-export const WORD_GRAM = 5;
-const H2 = 0x85ebca6b | 0;
-
-/** Bit of a WORD_GRAM window: its first two folded bytes (hi, 16 bits) and last three (g, 24 bits). */
-function gramBit(hi: number, g: number): number {
-  return Math.imul(g ^ Math.imul(hi | 0x10000, H2), H1) >>> SHIFT;
-}
-
-/**
  * addTrigrams on an Int32Array view of the words and a plain Uint8Array of the bytes, four
  * bytes a turn: the four hashes are independent, so the CPU overlaps them instead of waiting
  * for each read-modify-write of a word. Building the filters was ~70 % of a parse worker's
  * CPU in a 10M-line catch-up (2026-12-02); this loop takes 160-195 ns a 68-byte body where
  * the one-byte loop on the Buffer and Uint32Array took 293-309 (CPU time, 5 runs, shared
- * 2-core machine under load 6). The id-like windows (WORD) go in the same turn.
+ * 2-core machine under load 6).
  */
 function addTrigramsTo(w: Int32Array, at: number, buf: Uint8Array, start: number, end: number): void {
   if (end - start < 3) return;
-  // g: the last three folded bytes; gp: the three before the last; m: which of the last five are WORD bytes.
   let g = (FOLD[buf[start]!]! << 8) | FOLD[buf[start + 1]!]!;
-  let gp = 0;
-  let m = (WORD[buf[start]!]! << 1) | WORD[buf[start + 1]!]!;
   let p = start + 2;
   for (; p + 3 < end; p += 4) {
-    const c1 = buf[p]!;
-    const c2 = buf[p + 1]!;
-    const c3 = buf[p + 2]!;
-    const c4 = buf[p + 3]!;
-    const g1 = ((g << 8) | FOLD[c1]!) & 0xffffff;
-    const g2 = ((g1 << 8) | FOLD[c2]!) & 0xffffff;
-    const g3 = ((g2 << 8) | FOLD[c3]!) & 0xffffff;
-    const g4 = ((g3 << 8) | FOLD[c4]!) & 0xffffff;
-    const m1 = ((m << 1) | WORD[c1]!) & 31;
-    const m2 = ((m1 << 1) | WORD[c2]!) & 31;
-    const m3 = ((m2 << 1) | WORD[c3]!) & 31;
-    const m4 = ((m3 << 1) | WORD[c4]!) & 31;
+    const g1 = ((g << 8) | FOLD[buf[p]!]!) & 0xffffff;
+    const g2 = ((g1 << 8) | FOLD[buf[p + 1]!]!) & 0xffffff;
+    const g3 = ((g2 << 8) | FOLD[buf[p + 2]!]!) & 0xffffff;
+    const g4 = ((g3 << 8) | FOLD[buf[p + 3]!]!) & 0xffffff;
     const a1 = Math.imul(g1, H1) >>> SHIFT;
     const a2 = Math.imul(g2, H1) >>> SHIFT;
     const a3 = Math.imul(g3, H1) >>> SHIFT;
@@ -106,30 +74,12 @@ function addTrigramsTo(w: Int32Array, at: number, buf: Uint8Array, start: number
     w[at + (a2 >>> 5)]! |= 1 << (a2 & 31);
     w[at + (a3 >>> 5)]! |= 1 << (a3 & 31);
     w[at + (a4 >>> 5)]! |= 1 << (a4 & 31);
-    // m === 31: all five bytes are WORD bytes. A branch-free write (a zero bit when not) cost
-    // 305 ns an entry, this 278, the trigrams alone 190 (CPU time, 1M generated bodies, 2026-12-02).
-    const b1 = gramBit(gp >>> 8, g1);
-    const b2 = gramBit(g >>> 8, g2);
-    const b3 = gramBit(g1 >>> 8, g3);
-    const b4 = gramBit(g2 >>> 8, g4);
-    if (m1 === 31) w[at + (b1 >>> 5)]! |= 1 << (b1 & 31);
-    if (m2 === 31) w[at + (b2 >>> 5)]! |= 1 << (b2 & 31);
-    if (m3 === 31) w[at + (b3 >>> 5)]! |= 1 << (b3 & 31);
-    if (m4 === 31) w[at + (b4 >>> 5)]! |= 1 << (b4 & 31);
-    gp = g3;
     g = g4;
-    m = m4;
   }
   for (; p < end; p++) {
-    const c = buf[p]!;
-    const next = ((g << 8) | FOLD[c]!) & 0xffffff;
-    m = ((m << 1) | WORD[c]!) & 31;
-    const a = Math.imul(next, H1) >>> SHIFT;
+    g = ((g << 8) | FOLD[buf[p]!]!) & 0xffffff;
+    const a = Math.imul(g, H1) >>> SHIFT;
     w[at + (a >>> 5)]! |= 1 << (a & 31);
-    const b = gramBit(gp >>> 8, next);
-    if (m === 31) w[at + (b >>> 5)]! |= 1 << (b & 31);
-    gp = g;
-    g = next;
   }
 }
 
@@ -160,7 +110,7 @@ export function orFilter(dst: Uint32Array, to: number, src: Uint32Array, from: n
 
 /**
  * The bit positions a body must have set in its filter to contain this needle (UTF-8 bytes):
- * one per trigram and one per id-like window (WORD), sorted and deduplicated. Empty when the needle has no usable trigram (then
+ * one per trigram, sorted and deduplicated. Empty when the needle has no usable trigram (then
  * the filter cannot rule anything out). With foldCase, trigrams holding a byte >= 0x80 are
  * left out: their case variants are other bytes.
  */
@@ -173,16 +123,6 @@ export function needleBits(needle: Uint8Array, foldCase: boolean): number[] {
     if (foldCase && (a0 | a1 | a2) >= 0x80) continue;
     const g = (FOLD[a0]! << 16) | (FOLD[a1]! << 8) | FOLD[a2]!;
     bits.add(Math.imul(g, H1) >>> SHIFT);
-  }
-  // Id-like windows (WORD): the body holds the same window, so its filter has the bit too.
-  for (let p = WORD_GRAM - 1; p < needle.length; p++) {
-    let k = p - WORD_GRAM + 1;
-    while (k <= p && WORD[needle[k]!] === 1) k++;
-    if (k <= p) continue;
-    const n = p - WORD_GRAM + 1;
-    const hi = (FOLD[needle[n]!]! << 8) | FOLD[needle[n + 1]!]!;
-    const g = (FOLD[needle[n + 2]!]! << 16) | (FOLD[needle[n + 3]!]! << 8) | FOLD[needle[n + 4]!]!;
-    bits.add(gramBit(hi, g));
   }
   return [...bits].sort((x, y) => x - y);
 }

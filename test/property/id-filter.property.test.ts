@@ -1,8 +1,8 @@
 /**
- * Issue 16: `fields` and related_log (anyId) searches skip blocks by the id-like 5-byte
- * windows of their values (src/text/ngram-filter.ts, WORD) as well as by trigrams. No block
- * holding a match may be skipped: over several sources whose bodies are full of ids (so the
- * windows, not the trigrams, do the skipping), the scan's hits are those of test() run on
+ * Issue 16: `fields` and related_log (anyId) searches skip blocks by the trigrams of their
+ * values (src/text/ngram-filter.ts) and search block bodies for them. No block holding a match
+ * may be skipped: over several sources whose bodies are full of ids (most trigrams of an id
+ * are in most blocks, so the skipping is at its most delicate), the scan's hits are those of test() run on
  * every body, for values with punctuation, case changes, values split across tokens, quoted
  * and unquoted JSON values, nested JSON, key=value pairs in text bodies, traceparents and
  * near misses; and a scan stopped by its budget reports a window inside which nothing was missed.
@@ -205,8 +205,11 @@ describe('fields and related_log searches agree with test() on every body', () =
     expect(stats.stopped).toBeGreaterThan(stats.runs / 5);
   });
 
-  // One planted match in the middle block of 3,072 id-filled entries: the blocks around it are
-  // skipped by the value's 5-byte windows (their trigrams are in every block), the match is found.
+  // One planted match in the middle block of 3,072 id-filled entries: the match is found, and
+  // where the value has a trigram no other block holds (all but u-48213, whose trigrams are in
+  // every block), the blocks around it are ruled out unread. (Per-block 5-byte id windows in the
+  // same filter skipped those too, but made the filter so full that a rare 4-byte `contains`
+  // needle read 15 % of blocks instead of none; README, text search.)
   it.each([
     [{ fields: { user: 'u-48213' }, caseSensitive: false }, 'user=U-48213'],
     [{ fields: { req: '4f2a9c1b' }, caseSensitive: false }, '{"req": "4F2A9C1B"}'],
@@ -227,8 +230,8 @@ describe('fields and related_log searches agree with test() on every body', () =
     for (const [from, direction] of [[0, 'after'], [3071, 'before'], [10, 'nearest']] as const) {
       const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 1, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);
       expect(hits.map((h) => h.hit.line)).toEqual([1501]);
-      // Blocks other than the match's were ruled out unread.
-      expect(searched.read).toBeLessThan(1024 + 1);
+      // Blocks other than the match's were ruled out unread (not for u-48213: see above).
+      if (!JSON.stringify(spec).includes('u-48213')) expect(searched.read).toBeLessThan(1024 + 1);
     }
   });
 });

@@ -9,17 +9,11 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SourceIndex, type Direction } from '../../src/index/index.js';
+import type { Direction } from '../../src/index/index.js';
 import { scanNearest, type ScanBudget } from '../../src/index/text-scan.js';
-import { packMeta } from '../../src/parse/meta.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
-import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../../src/text/ngram-filter.js';
 import { compileText, type TextFilterSpec } from '../../src/text/text-query.js';
-import { type Row, bruteForce } from '../helpers/brute-force.js';
-
-interface TextRow extends Row {
-  body: string;
-}
+import { bruteForce } from '../helpers/brute-force.js';
+import { type TextRow, buildTextIndex, timelineRows } from '../helpers/text-index.js';
 
 /** Id-like values: digits, hex, '-', '_', and punctuation or spaces that cut them into windows. */
 const VALUES = ['u-48213', '4f2a9c1b', '4F2A9C1B', 'req_77-ab.c9', 'ab 12345 cd', '98765', 'x:y=z-0042', '0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331', 'r1'];
@@ -62,54 +56,10 @@ const planted = (key: string): fc.Arbitrary<string> =>
     .map((p) => TEMPLATES[p.t]!(p.k, p.v));
 
 const sourceRows = (rank: number, maxLength: number, rare: number, key: string): fc.Arbitrary<TextRow[]> =>
-  fc
-    .array(
-      fc.record({
-        step: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 1000 })),
-        late: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) }),
-        body: fc.oneof({ weight: rare, arbitrary: filler }, { weight: 1, arbitrary: planted(key) }),
-      }),
-      { maxLength, size: 'max' },
-    )
-    .map((steps) => {
-      let clock = 1_000;
-      return steps.map((s, i) => {
-        clock += s.step;
-        return { ts: clock - s.late, tag: 0, line: i + 1, rank, bodyPos: 0, body: s.body };
-      });
-    });
+  timelineRows(rank, maxLength, fc.oneof({ weight: rare, arbitrary: filler }, { weight: 1, arbitrary: planted(key) }));
 
 /** The key a spec asks about (the last dotted part of a `fields` key, the first id name), which most planted bodies use. */
 const keyOf = (spec: TextFilterSpec): string => (spec.fields !== undefined ? Object.keys(spec.fields)[0]!.split('.').pop()! : spec.anyId!.names[spec.anyId!.names.length - 1]!);
-
-/** Rows indexed in batches with the parse workers' group filters (every fourth batch, from `unfiltered`, without). */
-function build(bySource: TextRow[][], capacity: number, batch: number, unfiltered: number): { sources: SourceIndex[]; bodies: MemoryBodyStore } {
-  const bodies = new MemoryBodyStore();
-  const sources = bySource.map((rows, rank) => {
-    const index = new SourceIndex(`s${rank}`, rank, capacity);
-    for (let from = 0, b = 0; from < rows.length; from += batch, b++) {
-      const part = rows.slice(from, from + batch);
-      const raw = Buffer.from(part.map((r) => r.body).join('\n'));
-      const starts: number[] = [];
-      const ends: number[] = [];
-      let at = 0;
-      for (const r of part) {
-        starts.push(at);
-        at += Buffer.byteLength(r.body);
-        ends.push(at);
-        at += 1;
-      }
-      const filters = b % 4 === unfiltered ? null : buildGroupFilters(raw, part.length, starts, ends);
-      const base = bodies.appendChunk(raw);
-      part.forEach((r, k) => {
-        r.bodyPos = base + starts[k]!;
-        index.append(r.ts, packMeta(r.tag, 3), r.line, r.bodyPos, ends[k]! - starts[k]!, filters, ((k / FILTER_GROUP) | 0) * FILTER_WORDS);
-      });
-    }
-    return index;
-  });
-  return { sources, bodies };
-}
 
 const fieldsSpec: fc.Arbitrary<TextFilterSpec> = fc.record({
   fields: fc.oneof(
@@ -134,7 +84,7 @@ const reset = (): void => {
 const key = (h: { ts: number; line: number }, rank: number): string => `${rank}:${h.line}@${h.ts}`;
 
 function check(bySource: TextRow[][], capacity: number, batch: number, unfiltered: number, spec: TextFilterSpec, tPick: number, count: number, direction: Direction, budget: ScanBudget): void {
-  const { sources, bodies } = build(bySource, capacity, batch, unfiltered);
+  const { sources, bodies } = buildTextIndex(bySource, capacity, batch, unfiltered);
   const all = bySource.flat();
   const t = all.length === 0 ? 1000 : all[tPick % all.length]!.ts;
   const text = compileText(spec);
@@ -225,7 +175,7 @@ describe('fields and related_log searches agree with test() on every body', () =
       ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0,
       body: i === 1500 ? body : `GET /o/${i % 997} 200 ${i % 89}ms user=u-${10000 + ((i * 7919) % 89999)} req=${((i * 2654435761) >>> 0).toString(16).padStart(8, '0')}`,
     }));
-    const { sources, bodies } = build([rows], 65536, 3072, 9);
+    const { sources, bodies } = buildTextIndex([rows], 65536, 3072, 9);
     const text = compileText(spec as TextFilterSpec);
     for (const [from, direction] of [[0, 'after'], [3071, 'before'], [10, 'nearest']] as const) {
       const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 1, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);

@@ -7,13 +7,11 @@
  */
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { SourceIndex, type Direction } from '../../src/index/index.js';
+import type { Direction } from '../../src/index/index.js';
 import { scanNearest, type ScanBudget } from '../../src/index/text-scan.js';
-import { packMeta } from '../../src/parse/meta.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
-import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../../src/text/ngram-filter.js';
 import { compileText, type TextFilterSpec } from '../../src/text/text-query.js';
-import { type Row, bruteForce } from '../helpers/brute-force.js';
+import { bruteForce } from '../helpers/brute-force.js';
+import { type TextRow, buildTextIndex, timelineRows } from '../helpers/text-index.js';
 
 const BODIES = [
   'alpha beta', 'Alpha order 8812 done', 'beta gamma', 'connection refused by db-1', 'CONNECTION REFUSED',
@@ -23,10 +21,6 @@ const BODIES = [
 const NEEDLES = ['alpha', 'ALPHA', 'beta', 'order 8812', '8812', 'refused', 'connection refused', 'req=r1', 'zzz-absent', 'a', 'ünïcode', 'ÄLPHA', 'delta eps'];
 const PATTERNS = ['al.ha', '^beta', 'r[0-9]', 'status=5\\d\\d', 'refused$'];
 const FIELDS: Record<string, string>[] = [{ request_id: 'r1' }, { req: 'r2' }, { status: '503' }, { msg: 'alpha beta' }, { request_id: 'r9' }];
-
-interface TextRow extends Row {
-  body: string;
-}
 
 const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
@@ -74,57 +68,7 @@ function refMatch(body: string, spec: TextFilterSpec): boolean {
 const filler = fc.integer({ min: 0, max: 9999 }).map((n) => `q${n} zz`);
 
 const sourceRows = (rank: number, maxLength: number, rare: number): fc.Arbitrary<TextRow[]> =>
-  fc
-    .array(
-      fc.record({
-        step: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 1000 })),
-        late: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.integer({ min: 1, max: 40 }) }),
-        tag: fc.integer({ min: 0, max: 5 }),
-        body: fc.oneof({ weight: rare, arbitrary: filler }, { weight: 1, arbitrary: fc.constantFrom(...BODIES) }),
-      }),
-      // size 'max': fast-check's default sizes stop near ten rows, which never fill a block.
-      { maxLength, size: 'max' },
-    )
-    .map((steps) => {
-      let clock = 1_000;
-      return steps.map((s, i) => {
-        clock += s.step;
-        return { ts: clock - s.late, tag: s.tag, line: i + 1, rank, bodyPos: 0, body: s.body };
-      });
-    });
-
-/**
- * Indexes rows in batches (as parse results arrive), each batch's bodies in one raw buffer
- * with group filters built by the same function the parse workers use; batches listed in
- * `unfiltered` come without filters, as WAL replay of an old checkpoint would.
- */
-function build(bySource: TextRow[][], capacity: number, batch: number, unfiltered: number): { sources: SourceIndex[]; bodies: MemoryBodyStore } {
-  const bodies = new MemoryBodyStore();
-  const sources = bySource.map((rows, rank) => {
-    const index = new SourceIndex(`s${rank}`, rank, capacity);
-    for (let from = 0, b = 0; from < rows.length; from += batch, b++) {
-      const part = rows.slice(from, from + batch);
-      const raw = Buffer.from(part.map((r) => r.body).join('\n'));
-      const starts: number[] = [];
-      const ends: number[] = [];
-      let at = 0;
-      for (const r of part) {
-        starts.push(at);
-        at += Buffer.byteLength(r.body);
-        ends.push(at);
-        at += 1;
-      }
-      const filters = b % 4 === unfiltered ? null : buildGroupFilters(raw, part.length, starts, ends);
-      const base = bodies.appendChunk(raw);
-      part.forEach((r, k) => {
-        r.bodyPos = base + starts[k]!;
-        index.append(r.ts, packMeta(r.tag, 3), r.line, r.bodyPos, ends[k]! - starts[k]!, filters, ((k / FILTER_GROUP) | 0) * FILTER_WORDS);
-      });
-    }
-    return index;
-  });
-  return { sources, bodies };
-}
+  timelineRows(rank, maxLength, fc.oneof({ weight: rare, arbitrary: filler }, { weight: 1, arbitrary: fc.constantFrom(...BODIES) }), fc.integer({ min: 0, max: 5 }));
 
 /** How often the properties reached what they are about (asserted after each property). */
 const stats = { runs: 0, hits: 0, skipped: 0, stopped: 0 };
@@ -170,7 +114,7 @@ function check(
   bySource: TextRow[][], capacity: number, batch: number, unfiltered: number, spec: TextFilterSpec, tPick: number, tOffset: number,
   tags: number[] | null, count: number, direction: Direction, maxDistance: number | null, budget: ScanBudget,
 ): void {
-  const { sources, bodies } = build(bySource, capacity, batch, unfiltered);
+  const { sources, bodies } = buildTextIndex(bySource, capacity, batch, unfiltered);
   const all = bySource.flat();
   // Query times drawn from the data (ties, exact hits) or just beside it.
   const t = all.length === 0 ? 1000 : all[tPick % all.length]!.ts + tOffset;
@@ -282,7 +226,7 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
   ] as const)("a ruled-out block is skipped to its neighbour's edge entry (%s, answer at %i)", (direction, at, from) => {
     for (const capacity of [1024, 2048, 65536]) {
       const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === at ? 'alpha beta' : `q${i} zz` }));
-      const { sources, bodies } = build([rows], capacity, 3072, 4);
+      const { sources, bodies } = buildTextIndex([rows], capacity, 3072, 4);
       const text = compileText({ contains: ['alpha'], caseSensitive: false });
       const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 1, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);
       expect(hits.map((h) => h.hit.line)).toEqual([at + 1]);
@@ -300,7 +244,7 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
     ['nearest', 1020, 1 + 3 + 53 + 1020],
   ] as const)('bodies read are exactly the candidates examined (%s from %i)', (direction, from, read) => {
     const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === 1020 || i === 2100 ? 'alpha beta' : `q${i} zz` }));
-    const { sources, bodies } = build([rows], 65536, 3072, 4);
+    const { sources, bodies } = buildTextIndex([rows], 65536, 3072, 4);
     const text = compileText({ contains: ['alpha'], caseSensitive: false });
     const { hits, searched } = scanNearest(sources, { t: rows[from]!.ts, tags: null, count: 2, direction, maxDistance: Infinity, text, budget: { entries: 1e9, ms: 1e9 } }, bodies);
     expect(hits.map((h) => h.hit.line)).toEqual(direction === 'before' ? [2101, 1021] : [1021, 2101]);
@@ -311,7 +255,7 @@ describe('scanNearest agrees with a brute-force scan of every body', () => {
   // both directions in one range (the readers share it), not one range each.
   it('a nearest search reads both directions\' first bodies in one range', () => {
     const rows: TextRow[] = Array.from({ length: 3072 }, (_, i) => ({ ts: 1_000 + i, tag: 0, line: i + 1, rank: 0, bodyPos: 0, body: i === 1500 || i === 1512 ? 'alpha beta' : `q${i} zz` }));
-    const { sources, bodies } = build([rows], 65536, 3072, 4);
+    const { sources, bodies } = buildTextIndex([rows], 65536, 3072, 4);
     let reads = 0;
     const counted = { firstPos: bodies.firstPos, bytes: bodies.bytes, read: (pos: number, len: number, max: number) => (reads++, bodies.read(pos, len, max)) };
     const text = compileText({ contains: ['alpha'], caseSensitive: false });

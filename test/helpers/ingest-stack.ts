@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { resolveConfig, type SourceSpec } from '../../src/config.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { ParsePool } from '../../src/ingest/parse-pool.js';
@@ -268,4 +268,28 @@ export function runWriter(options: WriterOptions): Promise<WriterResult> {
       else resolve(JSON.parse(out) as WriterResult);
     });
   });
+}
+
+/**
+ * A fresh temp dir for each test and the stacks a test opens, closed (then mocks restored and
+ * the dir removed) after it. Call once at the top of a test file: it registers the hooks.
+ */
+export function stackScope(prefix: string): { path: (name: string) => string; track: (stack: Stack) => Stack } {
+  let dir = '';
+  const stacks: Stack[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(async () => {
+    for (const s of stacks.splice(0)) await s.close();
+    vi.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    path: (name) => join(dir, name),
+    track: (stack) => {
+      stacks.push(stack);
+      return stack;
+    },
+  };
 }

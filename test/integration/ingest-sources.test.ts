@@ -4,13 +4,12 @@
  * slow sink, and a catch-up through the worker pool that matches parsing inline. Over the
  * in-memory sink and the WAL sink `serve` uses by default (issue 18).
  */
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Piscina } from 'piscina';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IngestBatch } from '../../src/ingest/batch.js';
 import { INLINE_PARSE_BYTES, ParsePool } from '../../src/ingest/parse-pool.js';
 import { MAX_IN_FLIGHT } from '../../src/ingest/source-pipeline.js';
@@ -18,26 +17,12 @@ import { SourceTracker } from '../../src/ingest/source-tracker.js';
 import type { ParseOptions, ParsedChunk } from '../../src/parse/parsed-chunk.js';
 import {
   SINKS, type Stack, allEntries, countAll, expectExactlyOnce, openStack, physicalLines, runWriter, sleep, waitFor,
+  stackScope,
 } from '../helpers/ingest-stack.js';
 import { BASE_MS, entryBody, entryLines } from '../helpers/seq-writer.mjs';
 
-let dir = '';
-const stacks: Stack[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ltm-ingest-'));
-});
-
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-  vi.restoreAllMocks();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function track(stack: Stack): Stack {
-  stacks.push(stack);
-  return stack;
-}
+const scope = stackScope('ltm-ingest-');
+const track = scope.track;
 
 const QUIET_MS = 30;
 /** The follower's default grace for an entry held by an unterminated stack-trace line. */
@@ -47,7 +32,7 @@ const entryText = (seq: number): string => entryLines(seq).join('\n') + '\n';
 
 describe.each(SINKS)('partial last lines (%s sink)', (sink) => {
   it('wait for their newline, wherever the write stopped, and are then indexed whole', async () => {
-    const path = join(dir, 'app.log');
+    const path = scope.path('app.log');
     writeFileSync(path, entryText(0) + entryText(1) + entryText(2));
     const stack = track(await openStack([{ name: 'app', path }], { sink, quietMs: QUIET_MS }));
     // Every pass of the follower ends in observe(): counting calls tells a pass has happened.
@@ -104,7 +89,7 @@ describe.each(SINKS)('partial last lines (%s sink)', (sink) => {
 
 describe.each(SINKS)('a file that appears late (%s sink)', (sink) => {
   it('is reported missing, then indexed once a writer creates it', async () => {
-    const path = join(dir, 'late.log');
+    const path = scope.path('late.log');
     const stack = track(await openStack([{ name: 'late', path }], { sink }));
     stack.ingestor.start();
     await stack.ingestor.caughtUp();
@@ -117,7 +102,7 @@ describe.each(SINKS)('a file that appears late (%s sink)', (sink) => {
   });
 
   it('is found by polling when even its directory did not exist at start', async () => {
-    const sub = join(dir, 'not-yet');
+    const sub = scope.path('not-yet');
     const path = join(sub, 'app.log');
     const stack = track(await openStack([{ name: 'app', path }], { sink }));
     stack.ingestor.start();
@@ -132,8 +117,8 @@ describe.each(SINKS)('a file that appears late (%s sink)', (sink) => {
 
 describe.each(SINKS)('two sources interleaved in time (%s sink)', (sink) => {
   it('answer in time order, equal timestamps in source order, whichever file was written first', async () => {
-    const a = join(dir, 'a.log');
-    const b = join(dir, 'b.log');
+    const a = scope.path('a.log');
+    const b = scope.path('b.log');
     writeFileSync(a, '');
     writeFileSync(b, '');
     // Configured order b, a: ties must go to b (rank 0) even though a's name sorts first.
@@ -202,7 +187,7 @@ class CountingPool extends ParsePool {
 
 describe('backpressure', () => {
   it('a fast writer and a slow sink: chunks in flight and bytes read ahead stay bounded', async () => {
-    const path = join(dir, 'fast.log');
+    const path = scope.path('fast.log');
     writeFileSync(path, '');
     const chunkBytes = 256 * 1024;
     const pool = new CountingPool({ threads: 0 });
@@ -331,7 +316,7 @@ function writeMixedFile(path: string, targetBytes: number): { entries: number; l
 
 describe.each(SINKS)('an entry larger than a read (%s sink)', (sink) => {
   it('is held across reads until it is whole, indexed once, and the entries after it follow', async () => {
-    const path = join(dir, 'big-entry.log');
+    const path = scope.path('big-entry.log');
     const big = `${new Date(BASE_MS + 1).toISOString()} [ERROR] seq=1 huge ${'q'.repeat(1 << 20)}\n    at deep (/srv/x.js:1:1)\n`;
     writeFileSync(path, entryText(0));
     const stack = track(await openStack([{ name: 'app', path }], { sink, chunkBytes: 256 * 1024 }));
@@ -355,7 +340,7 @@ describe.each(SINKS)('an entry larger than a read (%s sink)', (sink) => {
 
 describe.each(SINKS)('catch-up of a multi-MB file (%s sink)', (sink) => {
   it('goes through the worker pool in chunks of 256 KiB or more and yields what inline parsing yields', async () => {
-    const path = join(dir, 'big.log');
+    const path = scope.path('big.log');
     const expected = writeMixedFile(path, 9 << 20);
     const run = vi.spyOn(Piscina.prototype, 'run');
 

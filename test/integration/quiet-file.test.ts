@@ -4,33 +4,20 @@
  * quietMs later. A file written a moment ago keeps its last entry held until it has been quiet.
  * Over the in-memory sink and the WAL sink.
  */
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { utimesSync, writeFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { SourceTracker } from '../../src/ingest/source-tracker.js';
-import { SINKS, type Stack, countAll, openStack, waitFor } from '../helpers/ingest-stack.js';
+import { SINKS, countAll, openStack, stackScope, waitFor } from '../helpers/ingest-stack.js';
 import { entryLines } from '../helpers/seq-writer.mjs';
 
-let dir = '';
-const stacks: Stack[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ltm-quiet-'));
-});
-
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-  vi.restoreAllMocks();
-  rmSync(dir, { recursive: true, force: true });
-});
+const scope = stackScope('ltm-quiet-');
 
 /** Longer than any test waits (DEADLINE_MS is 30 s): an entry held for it is never handed out here. */
 const QUIET_MS = 600_000;
 const ENTRIES = 50;
 
 function writeLog(mtimeMs: number): string {
-  const path = join(dir, 'app.log');
+  const path = scope.path('app.log');
   writeFileSync(path, Array.from({ length: ENTRIES }, (_, seq) => entryLines(seq).join('\n') + '\n').join(''));
   utimesSync(path, new Date(), new Date(mtimeMs));
   return path;
@@ -40,7 +27,7 @@ describe.each(SINKS)('the last entry of a followed file (%s sink)', (sink) => {
   it('is handed out at once when the file was last written an hour ago', async () => {
     const path = writeLog(Date.now() - 3_600_000);
     const stack = await openStack([{ name: 'app', path }], { sink, quietMs: QUIET_MS });
-    stacks.push(stack);
+    scope.track(stack);
     stack.ingestor.start();
     await waitFor(async () => (await countAll(stack.store)) === ENTRIES, undefined, () => stack.status());
     expect(stack.status().pendingBytes).toBe(0);
@@ -49,7 +36,7 @@ describe.each(SINKS)('the last entry of a followed file (%s sink)', (sink) => {
   it('is held while the file may still be written (modification time not older than now)', async () => {
     const path = writeLog(Date.now() + 3_600_000);
     const stack = await openStack([{ name: 'app', path }], { sink, quietMs: QUIET_MS });
-    stacks.push(stack);
+    scope.track(stack);
     // Every pass of the follower ends in observe(): counting calls tells a pass has happened.
     const observed = vi.spyOn(SourceTracker.prototype, 'observe');
     stack.ingestor.start();

@@ -4,34 +4,19 @@
  * (escaped on the way out), lines/s while a writer runs, pending bytes, and caughtUp().
  * Over the in-memory sink and the WAL sink (issue 18).
  */
-import { appendFileSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appendFileSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import type { IngestBatch } from '../../src/ingest/batch.js';
 import type { IngestSink } from '../../src/ingest/source-pipeline.js';
 import { tailStatusJson } from '../../src/mcp/index.js';
 import {
   SINKS, type Stack, allEntries, countAll, expectExactlyOnce, openStack, physicalLines, runWriter, sleep, waitFor,
+  stackScope,
 } from '../helpers/ingest-stack.js';
 import { entryLines } from '../helpers/seq-writer.mjs';
 
-let dir = '';
-const stacks: Stack[] = [];
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ltm-status-'));
-});
-
-afterEach(async () => {
-  for (const s of stacks.splice(0)) await s.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function track(stack: Stack): Stack {
-  stacks.push(stack);
-  return stack;
-}
+const scope = stackScope('ltm-status-');
+const track = scope.track;
 
 const entriesText = (from: number, to: number): string => {
   const parts: string[] = [];
@@ -41,8 +26,8 @@ const entriesText = (from: number, to: number): string => {
 
 describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   it('moves missing -> catching_up -> live, with lines_read and bytes matching the file', async () => {
-    const path = join(dir, 'app.log');
-    const staged = join(dir, 'staged.tmp');
+    const path = scope.path('app.log');
+    const staged = scope.path('staged.tmp');
     const total = 60_000;
     writeFileSync(staged, entriesText(0, total));
     const states: string[] = [];
@@ -85,7 +70,7 @@ describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   });
 
   it('counts parse errors and reports the last bad line escaped, with its line number in the file', async () => {
-    const path = join(dir, 'app.log');
+    const path = scope.path('app.log');
     writeFileSync(path, '    at orphan (/srv/a.js:1:1)\n' + entriesText(0, 5));
     const stack = track(await openStack([{ name: 'app', path }], { sink }));
     stack.ingestor.start();
@@ -114,7 +99,7 @@ describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   });
 
   it('reports lines_per_sec > 0 while a writer appends', async () => {
-    const path = join(dir, 'app.log');
+    const path = scope.path('app.log');
     const stack = track(await openStack([{ name: 'app', path }], { sink }));
     stack.ingestor.start();
     let maxRate = 0;
@@ -135,7 +120,7 @@ describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   });
 
   it('a deleted file that is not re-created: drained, then missing with nothing pending', async () => {
-    const path = join(dir, 'app.log');
+    const path = scope.path('app.log');
     writeFileSync(path, entriesText(0, 50));
     const stack = track(await openStack([{ name: 'app', path }], { sink }));
     stack.ingestor.start();
@@ -151,8 +136,8 @@ describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   });
 
   it('caughtUp() resolves once everything the files held is indexed, the last entry included', async () => {
-    const a = join(dir, 'a.log');
-    const b = join(dir, 'b.log');
+    const a = scope.path('a.log');
+    const b = scope.path('b.log');
     writeFileSync(a, entriesText(0, 3000));
     writeFileSync(b, entriesText(3000, 3100) + '2024-01-15T00:00:03.100Z [INFO] seq=3100 no newline yet');
     const stack = track(await openStack([{ name: 'a', path: a }, { name: 'b', path: b }], { sink, quietMs: 50 }));
@@ -165,7 +150,7 @@ describe.each(SINKS)('tail_status from the ingestor (%s sink)', (sink) => {
   });
 
   it('caughtUp() does not wait for a writer that never pauses to pause', async () => {
-    const path = join(dir, 'busy.log');
+    const path = scope.path('busy.log');
     writeFileSync(path, entriesText(0, 2000));
     // A writer that appends 10 entries every 2 ms until told to stop: had caughtUp() waited
     // for a pause, it would never resolve (a process writing a fixed count raced the catch-up

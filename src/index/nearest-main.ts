@@ -16,7 +16,7 @@
 import { Hit } from './hit.js';
 import type { Segment } from './segment.js';
 import type { SourceIndex } from './source-index.js';
-import { exactLowerBound, keyAtOrAfter, keyOf, keyedLowerBound } from './tag-keys.js';
+import { exactLowerBound, exactTagLowerBound, keyAtOrAfter, keyOf, keyedLowerBound } from './tag-keys.js';
 import type { TimeChunk } from './time-chunk.js';
 
 /** The hit at (seg, k), or null when it lies farther than maxDistance from t. */
@@ -106,6 +106,14 @@ function exactKeyedBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number)
   if (!(d > 0)) return 0;
   const key = keyAtOrAfter(d, c.keyUnit);
   return key > c.maxKey ? n : exactLowerBound(keyed, n, key, c.maxKey);
+}
+
+/** exactKeyedBound for a tag's keyed list: its guess is ~15 slots off (exactTagLowerBound). */
+function exactTagBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number): number {
+  const d = t - c.keyFirst;
+  if (!(d > 0)) return 0;
+  const key = keyAtOrAfter(d, c.keyUnit);
+  return key > c.maxKey ? n : exactTagLowerBound(keyed, n, key, c.maxKey);
 }
 
 /**
@@ -217,7 +225,7 @@ export function nearestInMainTagged(source: SourceIndex, t: number, tag: number,
   const list = keyed === undefined ? c.tagList(tag) : undefined;
   let j = 0;
   if (keyed !== undefined && c.keyUnit > 0) {
-    j = exactKeyedBound(c, keyed, n, t);
+    j = exactTagBound(c, keyed, n, t);
     if (j > 0 && j < n) return taggedByKeys(source, c, keyed, j, t, maxDistance);
   } else if (keyed !== undefined) j = keyedLowerBound(keyed, n, c.firstTs, c.keyedScale, c.ts, t);
   else if (list !== undefined) j = c.sealed ? tagListBound(list, n, c.lowerBound(t), c.count) : tagTimeBound(list, n, c.ts, t);

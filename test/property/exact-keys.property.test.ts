@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SourceIndex, type Direction } from '../../src/index/index.js';
-import { exactKeyUnit, exactLowerBound, keyAtOrAfter, keyOf } from '../../src/index/tag-keys.js';
+import { exactKeyUnit, exactLowerBound, exactTagLowerBound, keyAtOrAfter, keyOf } from '../../src/index/tag-keys.js';
 import type { TimeChunk } from '../../src/index/time-chunk.js';
 import { packMeta } from '../../src/parse/meta.js';
 import { type Row, expectNearestAsBruteForce } from '../helpers/brute-force.js';
@@ -74,6 +74,44 @@ describe('exact keys', () => {
           const j = exactLowerBound(keyed, keyed.length, key, maxKey);
           expect(j, `t=${t}`).toBe(expected);
           expect(values[0]! + keyOf(keyed[j]!) * u).toBe(distinct[j]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a tag's keyed list: the windowed search around the guess finds the first key at or after any key", () => {
+    // Stretches of different densities (ties included) put the interpolated guess anywhere
+    // from on the answer to thousands of slots off: inside the window, and beyond it both ways.
+    // The chunk's last key (maxKey) may lie past the tag's last entry. Lists of about the
+    // window's size (128) are common: a list shorter than the window must not read past its end.
+    const stretches = fc.array(
+      fc.record({ count: fc.integer({ min: 1, max: 400 }), gap: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 3, max: 60 })) }),
+      { minLength: 1, maxLength: 12 },
+    );
+    const lengths = fc.oneof(fc.integer({ min: 100, max: 160 }), fc.integer({ min: 0, max: 3000 }));
+    fc.assert(
+      fc.property(stretches, lengths, fc.integer({ min: 0, max: 300 }), fc.array(fc.nat(), { maxLength: 200 }), (parts, length, past, picks) => {
+        const keys: number[] = [];
+        let key = 0;
+        // The stretches repeat until the list has its length (or the keys their 16 bits).
+        while (keys.length < length && key < 65536) {
+          for (const { count, gap } of parts) {
+            for (let k = 0; k < count && key < 65536 && keys.length < length; k++) {
+              keys.push(key);
+              key += k % 3 === 0 ? gap : Math.min(gap, 1);
+            }
+          }
+        }
+        const n = keys.length;
+        if (n === 0) return;
+        const keyed = Uint32Array.from(keys.map((k, j) => k * 65536 + j));
+        const maxKey = Math.min(65535, keys[n - 1]! + past);
+        const queries = maxKey <= 4000 ? Array.from({ length: maxKey + 1 }, (_, k) => k) : picks.map((p) => p % (maxKey + 1));
+        let expected = 0;
+        for (const q of queries.sort((a, b) => a - b)) {
+          while (expected < n && keys[expected]! < q) expected++;
+          expect(exactTagLowerBound(keyed, n, q, maxKey), `key ${q} of ${maxKey}, n ${n}`).toBe(expected);
         }
       }),
       { numRuns: 300 },

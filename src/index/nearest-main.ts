@@ -108,6 +108,17 @@ function exactKeyedBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number)
   return key > c.maxKey ? n : exactLowerBound(keyed, n, key, c.maxKey);
 }
 
+/**
+ * Up to this many chunks a tag's keyed list is searched by the window around its guess
+ * (exactTagLowerBound), beyond it by the gallop. The window reads nine lines where the gallop
+ * reads one or two (its next probes issued ahead of its branches): a win while the lists stay
+ * in cache, a loss once they do not. Query bench, --full, alternated with the gallop, load 5-14:
+ * ERROR/unfiltered at 1M 0.73-1.05x against 0.95-1.21x, but at 42M (641 chunks) 1.15-1.44x
+ * against 1.11-1.27x. 256 chunks: 16.7M entries, ~9 MB of ERROR lists and run starts at the
+ * generator's shares, under this VM's 32 MiB L3 (10M, 153 chunks: 0.75-1.12x against 0.84-1.18x).
+ */
+const WINDOW_CHUNKS = 256;
+
 /** exactKeyedBound for a tag's keyed list: its guess is ~15 slots off (exactTagLowerBound). */
 function exactTagBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number): number {
   const d = t - c.keyFirst;
@@ -225,7 +236,7 @@ export function nearestInMainTagged(source: SourceIndex, t: number, tag: number,
   const list = keyed === undefined ? c.tagList(tag) : undefined;
   let j = 0;
   if (keyed !== undefined && c.keyUnit > 0) {
-    j = exactTagBound(c, keyed, n, t);
+    j = main.segmentCount <= WINDOW_CHUNKS ? exactTagBound(c, keyed, n, t) : exactKeyedBound(c, keyed, n, t);
     if (j > 0 && j < n) return taggedByKeys(source, c, keyed, j, t, maxDistance);
   } else if (keyed !== undefined) j = keyedLowerBound(keyed, n, c.firstTs, c.keyedScale, c.ts, t);
   else if (list !== undefined) j = c.sealed ? tagListBound(list, n, c.lowerBound(t), c.count) : tagTimeBound(list, n, c.ts, t);

@@ -112,10 +112,11 @@ function exactKeyedBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number)
  * Up to this many chunks a tag's keyed list is searched by the window around its guess
  * (exactTagLowerBound), beyond it by the gallop. The window reads nine lines where the gallop
  * reads one or two (its next probes issued ahead of its branches): a win while the lists stay
- * in cache, a loss once they do not. Query bench, --full, alternated with the gallop, load 5-14:
- * ERROR/unfiltered at 1M 0.73-1.05x against 0.95-1.21x, but at 42M (641 chunks) 1.15-1.44x
- * against 1.11-1.27x. 256 chunks: 16.7M entries, ~9 MB of ERROR lists and run starts at the
- * generator's shares, under this VM's 32 MiB L3 (10M, 153 chunks: 0.75-1.12x against 0.84-1.18x).
+ * in cache, a loss once they do not. Query bench alternated with main, 9 invocations each,
+ * load 5-14, ERROR/unfiltered: 1M 0.73-1.09x against 0.94-1.27x, 10M (153 chunks) 0.70-1.12x
+ * against 0.84-1.18x, but 42M (641 chunks) 1.15-1.44x against 1.07-1.32x (ERROR medians 312-413
+ * ns against 255-330). 256 chunks: 16.7M entries, ~9 MB of ERROR lists and run starts at the
+ * generator's shares, under this VM's 32 MiB L3.
  */
 const WINDOW_CHUNKS = 256;
 

@@ -183,7 +183,8 @@ export function exactLowerBound(keyed: Uint32Array, n: number, key: number, maxK
  * (k - key) >> 31 is -1 exactly when k < key), one probe per 16 slots loaded up front so that
  * out of cache every line of the window is fetched at once; a guess over 64 slots off takes
  * the gallop. In cache (micro-benchmark over the ERROR lists, load 3-5): 100k 46-57 ns against
- * 97-102, 1M 30-59 against 53-86. The run starts keep the gallop: their guess is exact.
+ * 97-102, 1M 30-59 against 53-86. The run starts keep the gallop: their guess is exact. Out of
+ * cache the nine lines cost more than the branches (nearest-main.ts: WINDOW_CHUNKS).
  */
 export function exactTagLowerBound(keyed: Uint32Array, n: number, key: number, maxKey: number): number {
   if (n < 128) return exactLowerBound(keyed, n, key, maxKey);

@@ -19,6 +19,7 @@ import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import vm from 'node:vm';
 import { SERVER_VERSION } from './version.js';
 
@@ -28,6 +29,26 @@ declare const __LTM_MAIN_HASH__: string;
 /** After this long a running program has compiled what serving needs: cache it then. */
 const WRITE_AFTER_MS = 3000;
 const STALE_MS = 86_400_000;
+
+/**
+ * Runs `f` with V8's code cache checksum on. Release builds of V8 neither write nor check it
+ * (the flag is off), and a cache damaged inside its payload (the header, lengths and hashes
+ * intact) aborted the process on every start until the file was deleted: 12 of 12 damaged
+ * files in one test ("Fatal error ... unreachable code" in the deserializer). With the flag on
+ * while the cache is written and read, V8 stores a checksum, checks it, and rejects a damaged
+ * file as it rejects another Node version's (cachedDataRejected); a cache written without it
+ * (an earlier build) is rejected once for its flag hash and written again. Off again after, so
+ * the rest of the process runs as Node set it up. Cost: requiring node:v8 (~1.4 ms) and the
+ * checksum of the ~1 MB cache, inside the noise of a start (see README, start-up).
+ */
+function withChecksum<T>(f: () => T): T {
+  setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return f();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
+  }
+}
 
 function cacheDir(): string {
   const env = process.env;
@@ -50,7 +71,7 @@ function writeCache(script: vm.Script, dir: string, file: string): void {
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
+    writeFileSync(tmp, withChecksum(() => script.createCachedData()));
     renameSync(tmp, file);
     // Other builds' caches, once a day old (two installs may take turns).
     const build = `main-${__LTM_MAIN_HASH__}-`;
@@ -87,10 +108,13 @@ function run(main: string, argv: readonly string[]): void {
   // (22-39 ms while the file still held two non-ASCII bytes, decoded to a two-byte string)
   // against 1-2 ms for latin1.
   const source = readFileSync(main, 'latin1');
-  const script = new vm.Script(Module.wrap(source), {
-    filename: main,
-    ...(cachedData === undefined ? {} : { cachedData }),
-  });
+  const script = withChecksum(
+    () =>
+      new vm.Script(Module.wrap(source), {
+        filename: main,
+        ...(cachedData === undefined ? {} : { cachedData }),
+      }),
+  );
   const mod = new Module(main);
   mod.filename = main;
   (mod as unknown as { paths: string[] }).paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(main));

@@ -204,14 +204,17 @@ function tagListBound(list: ArrayLike<number>, n: number, bound: number, count: 
  * 108-112 ns, unfiltered 126-129).
  */
 function tagTimeBound(list: ArrayLike<number>, n: number, ts: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ts[list[mid]!]! < t) lo = mid + 1;
-    else hi = mid;
+  if (n === 0) return 0;
+  // No branch on the data: Number(a < b) compiles to a flag, not a jump (the bisection's
+  // mispredictions: 100k, the growing chunk's ERROR list, micro-benchmark 70-77 -> 42-54 ns).
+  let b = 0;
+  let len = n;
+  while (len > 1) {
+    const h = len >>> 1;
+    b += h & -Number(ts[list[b + h]!]! < t);
+    len -= h;
   }
-  return lo;
+  return b + Number(ts[list[b]!]! < t);
 }
 
 /** The j-th entry index of a chunk's tag list, read from its keyed list when it has one. */

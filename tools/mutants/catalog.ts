@@ -207,8 +207,8 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'tag-time-bound',
     rule: 'one tag, chunk still growing: the first tagged entry at or after the query time (the tag list bisected through the time column)',
     file: 'src/index/nearest-main.ts',
-    from: '    if (ts[list[mid]!]! < t) lo = mid + 1;',
-    to: '    if (ts[list[mid]!]! <= t) lo = mid + 1;',
+    from: '    b += h & -Number(ts[list[b + h]!]! < t);',
+    to: '    b += h & -Number(ts[list[b + h]!]! <= t);',
     tests: SEARCH_TESTS,
   },
   {

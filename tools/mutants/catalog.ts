@@ -207,8 +207,10 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'tag-time-bound',
     rule: 'one tag, chunk still growing: the first tagged entry at or after the query time (the tag list bisected through the time column)',
     file: 'src/index/nearest-main.ts',
-    from: '    b += h & -Number(ts[list[b + h]!]! < t);',
-    to: '    b += h & -Number(ts[list[b + h]!]! <= t);',
+    // The step's own comparison is forgiving (<= lands on the last equal entry, whose ties the
+    // backward walk settles; probing b + h - 1 is another correct bisection): the last step is not.
+    from: '  return b + Number(ts[list[b]!]! < t);',
+    to: '  return b;',
     tests: SEARCH_TESTS,
   },
   {

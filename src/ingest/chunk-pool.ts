@@ -4,9 +4,13 @@
  * chunks resident until a GC (10M lines with the WAL on: RSS 1.3 GB). A throwaway hack that
  * recycled them measured wall 2.34-2.92 s (median 2.65) against 2.62-4.39 s (median 3.29),
  * system CPU 1.1-1.6 s against 1.5-3.9 s, RSS 373 MB against 1.3 GB (5 pairs, 2026-12-02).
- * This pool, same file, 14 pairs against main at load 7-14 (2026-12-02 19:50): max RSS 370
- * (363..388) MiB against 1146 (763..1326), minor faults 98k against 300k; wall 9.47 s against
- * 9.60 s and CPU 4.73 s against 4.63 s, both within the shared machine's noise.
+ * This pool, same file, against main (2026-12-02 19:50-20:13): max RSS 370 MiB against
+ * 0.8-1.3 GB and a third of the page faults (102k against 309k) in every run; but NOT faster:
+ * at load 5-7 it was slower in 19 of 22 alternated pairs (wall median 4.62 s against 4.03 s,
+ * user+sys 4.33 s against 3.93 s, the extra time mostly system time in the WAL's pwritev copy
+ * per perf), at load 7-14 even (9.47 s against 9.60 s, 14 pairs). Against the same build with
+ * the free list off it won 8 of 8 pairs in one batch (3.47 s against 4.94 s) and lost 5 of 6
+ * in another. Cause of the slowdown not found (/work/notes/pool.md).
  *
  * Big buffers (the ones a parse worker can take without a copy) carry a reference count. The
  * allocator holds the first reference; every other holder retains and later releases. When

@@ -5,6 +5,8 @@
  */
 import type { IngestBatch, IngestSink, KnownFile } from '../ingest/index.js';
 import type { EmbeddedStore } from './embedded-store.js';
+import { readdirSync, fstatSync } from 'node:fs';
+import type { FileIdentity } from '../ingest/batch.js';
 import { type FileBodyStore, openQuietly } from './file-body-store.js';
 
 export class EphemeralSink implements IngestSink {
@@ -28,12 +30,17 @@ export class EphemeralSink implements IngestSink {
 
   /**
    * The follower's list: a file it now reads from a position before what was recorded of it
-   * was rewritten in place (copytruncate; src/ingest/rotation.ts checkTruncation).
+   * was rewritten in place (copytruncate; src/ingest/rotation.ts checkTruncation). The files
+   * of the list already read that far are the candidates for its copy: the follower goes on
+   * reading the copy at the same offsets, under the copy's identity, and its descriptor is
+   * still open (the store checks the copy's first bytes and length before using it).
    */
   async files(_source: string, files: KnownFile[]): Promise<void> {
     for (const f of files) {
       const end = this.bodies.recordedEnd(f.file);
-      if (end !== null && !f.gzip && f.offset < end) this.bodies.markRewritten(f.file);
+      if (end === null || f.gzip || f.offset >= end) continue;
+      const copies = files.filter((c) => !c.gzip && c.offset >= end && (c.file.dev !== f.file.dev || c.file.ino !== f.file.ino)).map((c) => c.file);
+      this.bodies.rewritten(f.file, copies, openOpenFile);
     }
   }
 
@@ -50,4 +57,23 @@ export class EphemeralSink implements IngestSink {
     const path = this.paths.get(source);
     return path === undefined ? null : openQuietly(path);
   }
+}
+
+/** Our own descriptor of a file this process has open (Linux: found through /proc/self/fd). */
+function openOpenFile(id: FileIdentity): number | null {
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return null;
+  }
+  for (const n of fds) {
+    try {
+      const st = fstatSync(Number(n));
+      if (st.dev === id.dev && st.ino === id.ino && st.isFile()) return openQuietly(`/proc/self/fd/${n}`);
+    } catch {
+      // closed meanwhile (the directory's own descriptor too)
+    }
+  }
+  return null;
 }

@@ -100,23 +100,26 @@ export class FileBodyStore implements BodyStore {
   }
 
   /**
-   * The follower saw the file rewritten in place (it shrank or its first bytes changed): its
-   * ranges read null until a copy takes them over (backing()), and a later batch of the same
-   * inode under another slot starts a new file.
+   * The follower saw file id rewritten in place (it shrank or its first bytes changed): its
+   * ranges are read from the first of `copies` that holds them (takeOver), else never again.
+   * The inode is free for a new file of the follower's (backing()).
    */
-  markRewritten(id: FileIdentity): void {
+  rewritten(id: FileIdentity, copies: readonly FileIdentity[], open: (copy: FileIdentity) => number | null): void {
     const file = this.byId.get(key(id));
-    if (file !== undefined) this.drop(file);
+    if (file === undefined) return;
+    this.drop(file);
+    this.byId.delete(key(id));
+    for (const c of copies) if (!this.byId.has(key(c)) && this.attach(file, c, file.end, () => open(c))) return;
   }
 
-  /** The end of the ranges recorded in file id (open, not rewritten), or null. */
+  /** The end of the ranges recorded in file id, or null when it is not one of the store's. */
   recordedEnd(id: FileIdentity): number | null {
     return this.byId.get(key(id))?.end ?? null;
   }
 
   /** The descriptors the store holds open (tests tell them from the follower's). */
   descriptors(): number[] {
-    return [...this.byId.values()].map((f) => f.fd);
+    return [...this.byId.values()].filter((f) => !f.gone).map((f) => f.fd);
   }
 
   read(pos: number, len: number, maxBytes: number): Uint8Array | null {
@@ -148,7 +151,8 @@ export class FileBodyStore implements BodyStore {
   }
 
   close(): void {
-    for (const f of [...this.byId.values()]) this.drop(f);
+    for (const f of this.byId.values()) this.drop(f);
+    for (const f of this.bySlot.values()) this.drop(f);
   }
 
   private push(run: Run): void {
@@ -165,9 +169,12 @@ export class FileBodyStore implements BodyStore {
     // Seen first past its start: the first bytes that vouch for the file later are not known,
     // so its bytes stay in memory.
     if (offset !== 0 || chunk.length === 0) return null;
-    const stale = this.byId.get(key(id));
     // Its inode under a new slot: the follower started the file over (rewritten in place).
-    if (stale !== undefined) this.drop(stale);
+    const stale = this.byId.get(key(id));
+    if (stale !== undefined) {
+      this.drop(stale);
+      this.byId.delete(key(id));
+    }
     const file: BackingFile = { fd: -1, id: { ...id }, head: Buffer.from(chunk.subarray(0, Math.min(HEAD_BYTES, chunk.length))), end: 0, vouched: '', gone: true };
     if (!this.attach(file, id, chunk.length, open)) return null;
     this.bySlot.set(slot, file);
@@ -181,8 +188,8 @@ export class FileBodyStore implements BodyStore {
    * least as long as every range recorded holds those ranges, so they are read from it.
    */
   private takeOver(file: BackingFile, id: FileIdentity, open: () => number | null): boolean {
-    const old = file.gone ? null : file;
-    if (old !== null) this.drop(old);
+    this.drop(file);
+    if (this.byId.get(key(file.id)) === file) this.byId.delete(key(file.id));
     return this.attach(file, id, file.end, open);
   }
 
@@ -216,11 +223,12 @@ export class FileBodyStore implements BodyStore {
     return true;
   }
 
+  /** Its ranges read null (until a copy takes them over); it stays listed for rewritten(). */
   private drop(file: BackingFile): void {
     if (file.gone) return;
     file.gone = true;
     closeQuietly(file.fd);
-    if (this.byId.get(key(file.id)) === file) this.byId.delete(key(file.id));
+    file.fd = -1;
   }
 }
 

@@ -44,6 +44,7 @@ export interface StackOptions {
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
+  maxLineBytes?: number;
   timezone?: string;
   /** Wraps the real sink (to slow it down or count batches). */
   wrapSink?: (sink: IngestSink) => IngestSink;
@@ -61,6 +62,8 @@ export interface Stack {
   /** Warnings and errors the ingestion layer logged (a test expects none unless it says so). */
   warnings: string[];
   status(name?: string): IngestStatus;
+  /** --ephemeral's body store (null with the WAL sink). */
+  bodyStore: FileBodyStore | null;
   /** The descriptors --ephemeral's body store holds open (none with the WAL sink). */
   bodyDescriptors(): number[];
   /**
@@ -105,6 +108,7 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
     pollMs: options.pollMs ?? 20,
     quietMs: options.quietMs ?? 30,
     ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+    ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
   });
   const ing = ingestor;
   const d = durable;
@@ -124,6 +128,7 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
     pool,
     durable: d,
     warnings,
+    bodyStore: fb,
     bodyDescriptors: () => fb?.descriptors() ?? [],
     status(name) {
       const all = ing.statuses();

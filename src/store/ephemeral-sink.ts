@@ -6,7 +6,7 @@
 import type { IngestBatch, IngestSink, KnownFile } from '../ingest/index.js';
 import type { EmbeddedStore } from './embedded-store.js';
 import { readdirSync, fstatSync } from 'node:fs';
-import type { FileIdentity } from '../ingest/batch.js';
+import type { FileIdentity } from '../model/index.js';
 import { type FileBodyStore, openQuietly } from './file-body-store.js';
 
 export class EphemeralSink implements IngestSink {

@@ -27,9 +27,11 @@
  * one stat; without a copy (or one too short) the old file's bodies read null.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import type { FileIdentity } from '../ingest/batch.js';
-import { HEAD_BYTES } from '../ingest/file-bytes.js';
 import type { BodyStore } from '../index/index.js';
+import type { FileIdentity } from '../model/index.js';
+
+/** First bytes of a file compared to tell it was rewritten (as many as the follower's head). */
+const HEAD_BYTES = 256;
 
 /** One plain file the store reads bodies from, through its own descriptor. */
 interface BackingFile {

@@ -3,7 +3,7 @@
  * in the body store: read back from the source file when the batch is a verbatim copy of a
  * plain file's range, kept in memory otherwise (src/store/file-body-store.ts says when).
  */
-import type { IngestBatch, IngestSink, KnownFile } from '../ingest/index.js';
+import { type IngestBatch, type IngestSink, type KnownFile, releaseChunk } from '../ingest/index.js';
 import type { EmbeddedStore } from './embedded-store.js';
 import { readdirSync, fstatSync } from 'node:fs';
 import type { FileIdentity } from '../model/index.js';
@@ -24,8 +24,12 @@ export class EphemeralSink implements IngestSink {
     if (fd !== undefined && chunk.length === batch.byteEnd - batch.byteStart) {
       base = this.bodies.appendFileRange(`${batch.source}\0${batch.fileKey}`, batch.file, batch.byteStart, chunk, () => this.open(fd, batch.source));
     }
+    const kept = base === null;
     base ??= this.bodies.appendBytes(chunk);
     this.store.indexChunk(batch.source, batch.parsed, batch.firstLine, base);
+    // Its bodies are read back from the file: the buffer goes back to the reader's pool
+    // (src/ingest/chunk-pool.ts). One kept in memory is never released (left to the GC).
+    if (!kept) releaseChunk(chunk);
   }
 
   /**

@@ -14,18 +14,26 @@
  */
 import { INLINE_PARSE_BYTES } from './parse-pool.js';
 
-/** Capacity of a pooled buffer: the catch-up read size (source-follower.ts's default chunkBytes). */
+/**
+ * The largest pooled capacity: the catch-up read size (source-follower.ts's default
+ * chunkBytes). Smaller requests get the next power of two, so a smaller chunkBytes (tests use
+ * 256 KiB) does not hold 4 MiB per chunk.
+ */
 export const POOLED_CHUNK_BYTES = 4 << 20;
 /**
- * Free buffers kept (at most 16 MiB). In use during a WAL-on catch-up: the reader's current and
- * read-ahead buffers, MAX_IN_FLIGHT chunks in the pipeline and the one whose WAL write is owed.
+ * Bytes of free buffers kept (four 4 MiB ones). In use during a WAL-on catch-up: the reader's
+ * current and read-ahead buffers, MAX_IN_FLIGHT chunks in the pipeline and the one whose WAL
+ * write is owed; the free list only has to bridge releases and allocations.
  */
-export const MAX_FREE_CHUNKS = 4;
+export const MAX_FREE_BYTES = 4 * POOLED_CHUNK_BYTES;
 
 /** References per pooled buffer in use (weak: a chunk never released is left to the GC). */
 const counts = new WeakMap<ArrayBufferLike, number>();
-const free: SharedArrayBuffer[] = [];
+/** Free buffers by capacity. */
+const free = new Map<number, SharedArrayBuffer[]>();
+let freeBytes = 0;
 let poison = false;
+let reused = 0;
 
 /**
  * A buffer of `bytes` for a chunk, holding one reference for the caller: below the parse
@@ -36,7 +44,14 @@ let poison = false;
 export function allocChunk(bytes: number): Buffer {
   if (bytes < INLINE_PARSE_BYTES) return Buffer.allocUnsafeSlow(bytes);
   if (bytes > POOLED_CHUNK_BYTES) return Buffer.from(new SharedArrayBuffer(bytes));
-  const sab = free.pop() ?? new SharedArrayBuffer(POOLED_CHUNK_BYTES);
+  const capacity = 2 ** Math.ceil(Math.log2(bytes));
+  let sab = free.get(capacity)?.pop();
+  if (sab === undefined) {
+    sab = new SharedArrayBuffer(capacity);
+  } else {
+    freeBytes -= capacity;
+    reused++;
+  }
   counts.set(sab, 1);
   return Buffer.from(sab, 0, bytes);
 }
@@ -57,9 +72,12 @@ export function releaseChunk(view: Uint8Array): void {
     return;
   }
   counts.delete(sab);
-  if (free.length >= MAX_FREE_CHUNKS) return;
+  if (freeBytes + sab.byteLength > MAX_FREE_BYTES) return;
   if (poison) new Uint8Array(sab).fill(0xee);
-  free.push(sab as SharedArrayBuffer);
+  let list = free.get(sab.byteLength);
+  if (list === undefined) free.set(sab.byteLength, (list = []));
+  list.push(sab as SharedArrayBuffer);
+  freeBytes += sab.byteLength;
 }
 
 /** References held on the buffer `view` lies in (undefined: not pooled, or free). For tests. */
@@ -67,9 +85,22 @@ export function chunkRefs(view: Uint8Array): number | undefined {
   return counts.get(view.buffer);
 }
 
+/** Allocations served from the free list since the process started. For tests. */
+export function reusedChunks(): number {
+  return reused;
+}
+
+/** Drops the free list. For tests. */
+export function dropFreeChunks(): void {
+  free.clear();
+  freeBytes = 0;
+}
+
 /** Buffers on the free list. For tests. */
 export function freeChunks(): number {
-  return free.length;
+  let n = 0;
+  for (const list of free.values()) n += list.length;
+  return n;
 }
 
 /**

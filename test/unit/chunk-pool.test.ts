@@ -2,21 +2,17 @@
  * Issue 12 (catch-up memory): big chunk buffers are recycled through a reference-counted pool
  * (src/ingest/chunk-pool.ts). A buffer is reused only once every holder released it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  allocChunk, chunkRefs, freeChunks, MAX_FREE_CHUNKS, poisonFreedChunks, POOLED_CHUNK_BYTES, releaseChunk, retainChunk,
+  allocChunk, chunkRefs, dropFreeChunks, freeChunks, MAX_FREE_BYTES, poisonFreedChunks, POOLED_CHUNK_BYTES, releaseChunk,
+  retainChunk, reusedChunks,
 } from '../../src/ingest/chunk-pool.js';
 import { INLINE_PARSE_BYTES } from '../../src/ingest/parse-pool.js';
 
-/** Empties the free list (the pool is per process, shared by every test of this file). */
-function drain(): void {
-  const taken: Buffer[] = [];
-  while (freeChunks() > 0) taken.push(allocChunk(INLINE_PARSE_BYTES));
-}
-
+beforeEach(() => dropFreeChunks());
 afterEach(() => {
   poisonFreedChunks(false);
-  drain();
+  dropFreeChunks();
 });
 
 describe('chunk pool', () => {
@@ -24,8 +20,9 @@ describe('chunk pool', () => {
     const b = allocChunk(INLINE_PARSE_BYTES - 1);
     expect(b.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     expect(chunkRefs(b)).toBeUndefined();
-    releaseChunk(b);
     retainChunk(b);
+    releaseChunk(b);
+    releaseChunk(b);
     expect(freeChunks()).toBe(0);
   });
 
@@ -39,11 +36,10 @@ describe('chunk pool', () => {
   });
 
   it('counts references and reuses a buffer only after the last release', () => {
-    drain();
-    const a = allocChunk(INLINE_PARSE_BYTES);
+    const a = allocChunk(POOLED_CHUNK_BYTES - 100);
     expect(a.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(a.buffer.byteLength).toBe(POOLED_CHUNK_BYTES);
-    expect(a.length).toBe(INLINE_PARSE_BYTES);
+    expect(a.length).toBe(POOLED_CHUNK_BYTES - 100);
     expect(chunkRefs(a)).toBe(1);
     const view = a.subarray(100, 200);
     retainChunk(view);
@@ -51,22 +47,36 @@ describe('chunk pool', () => {
     releaseChunk(a);
     expect(chunkRefs(a)).toBe(1);
     expect(freeChunks()).toBe(0);
-    // Still referenced: a new chunk must not share its memory.
+    // Still referenced: a new chunk of the same capacity must not share its memory.
     const b = allocChunk(POOLED_CHUNK_BYTES);
     expect(b.buffer).not.toBe(a.buffer);
     releaseChunk(view);
     expect(chunkRefs(a)).toBeUndefined();
     expect(freeChunks()).toBe(1);
-    const c = allocChunk(1 << 20);
+    const reused = reusedChunks();
+    const c = allocChunk(POOLED_CHUNK_BYTES - 1);
     expect(c.buffer).toBe(a.buffer);
+    expect(reusedChunks()).toBe(reused + 1);
     expect(chunkRefs(c)).toBe(1);
     expect(freeChunks()).toBe(0);
     releaseChunk(b);
     releaseChunk(c);
+    expect(freeChunks()).toBe(2);
+  });
+
+  it('pools by power-of-two capacity, so a small chunk does not take a 4 MiB buffer', () => {
+    const small = allocChunk(INLINE_PARSE_BYTES);
+    expect(small.buffer.byteLength).toBe(INLINE_PARSE_BYTES);
+    const odd = allocChunk(INLINE_PARSE_BYTES + 1);
+    expect(odd.buffer.byteLength).toBe(2 * INLINE_PARSE_BYTES);
+    releaseChunk(small);
+    releaseChunk(odd);
+    expect(allocChunk(POOLED_CHUNK_BYTES).buffer).not.toBe(small.buffer);
+    expect(allocChunk(INLINE_PARSE_BYTES + 5).buffer).toBe(odd.buffer);
+    expect(allocChunk(INLINE_PARSE_BYTES).buffer).toBe(small.buffer);
   });
 
   it('poisons a buffer returned to the free list when asked, not one still held', () => {
-    drain();
     poisonFreedChunks(true);
     const a = allocChunk(INLINE_PARSE_BYTES);
     a.fill(1);
@@ -78,9 +88,8 @@ describe('chunk pool', () => {
   });
 
   it('keeps a bounded free list', () => {
-    drain();
-    const held = Array.from({ length: MAX_FREE_CHUNKS + 3 }, () => allocChunk(INLINE_PARSE_BYTES));
+    const held = Array.from({ length: MAX_FREE_BYTES / POOLED_CHUNK_BYTES + 3 }, () => allocChunk(POOLED_CHUNK_BYTES));
     for (const b of held) releaseChunk(b);
-    expect(freeChunks()).toBe(MAX_FREE_CHUNKS);
+    expect(freeChunks()).toBe(MAX_FREE_BYTES / POOLED_CHUNK_BYTES);
   });
 });

@@ -6,7 +6,10 @@
  */
 import { appendFileSync, copyFileSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { poisonFreedChunks, reusedChunks } from '../../src/ingest/chunk-pool.js';
+import type { IngestBatch, IngestSink } from '../../src/ingest/index.js';
+import { INLINE_PARSE_BYTES } from '../../src/ingest/parse-pool.js';
 import type { EntryView } from '../../src/store/store.js';
 import { connectStdio, waitLive } from '../helpers/cli.js';
 import { type Stack, allEntries, countAll, expectExactlyOnce, openStack, stackScope, waitFor } from '../helpers/ingest-stack.js';
@@ -99,6 +102,43 @@ describe('--ephemeral bodies read back from the source file', () => {
     expect(cut.body.length).toBeLessThan(4096);
     expect(stack.bodyStore!.bytes).toBeGreaterThan(0);
     expect(stack.bodyStore!.fileBytes).toBeGreaterThan(0);
+  });
+});
+
+describe('--ephemeral with recycled chunk buffers (src/ingest/chunk-pool.ts)', () => {
+  beforeEach(() => {
+    poisonFreedChunks(true);
+  });
+  afterEach(() => {
+    poisonFreedChunks(false);
+  });
+
+  /** Each batch waits a few ms before the sink gets it: the reader runs ahead by the whole pipeline. */
+  const heldBack = (sink: IngestSink): IngestSink => ({
+    apply: async (batch: IngestBatch) => {
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      return sink.apply(batch);
+    },
+    files: (source, files) => sink.files!(source, files),
+  });
+
+  it.each([
+    ['as fast as it is', undefined],
+    ['held back per batch', heldBack],
+  ] as const)('every body equals the file with the sink %s, though each buffer is released (poisoned) once indexed', async (_name, wrapSink) => {
+    const path = scope.path('app.log');
+    writeFileSync(path, seqText(0, 40_000));
+    const reusedBefore = reusedChunks();
+    // Chunks at the inline threshold are pooled; a worker thread parses them, as in a catch-up.
+    const stack = scope.track(await openStack([{ name: 'app', path }], {
+      sink: 'memory', threads: 1, chunkBytes: INLINE_PARSE_BYTES, ...(wrapSink === undefined ? {} : { wrapSink }),
+    }));
+    stack.ingestor.start();
+    await settle(stack, 40_000);
+    // The pool did recycle (else this test proves nothing).
+    expect(reusedChunks() - reusedBefore).toBeGreaterThan(5);
+    expectExactlyOnce(await allEntries(stack.store), 40_000, { source: 'app' });
+    expect(stack.bodyStore!.bytes).toBe(0);
   });
 });
 

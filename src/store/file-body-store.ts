@@ -5,8 +5,10 @@
  * over-long line was cut, a file that could not be opened as itself) keeps its bytes in memory
  * as MemoryBodyStore does. Logical positions grow exactly as there, so the index is the same.
  *
- * On the 10M-line file (1 GB), keeping every chunk cost 1.3 GB of RSS and 1 GB of fresh page
- * faults during `ingest --ephemeral` (README, "Memory").
+ * On the 10M-line file (1 GB), keeping every chunk cost 1.35 GB of RSS; reading bodies back (and
+ * recycling the chunk buffers, src/ingest/chunk-pool.ts) `ingest --ephemeral` peaks at 369 MB,
+ * system CPU 0.82 -> 0.34 s, wall 4.44 -> 3.98 s (medians of 5 alternated pairs, load 9-11). A
+ * body read costs a pread and an fstat (120 bytes: 2.8 us against 0.17 us from memory).
  *
  * A file rewritten in place (copytruncate, or `> app.log`) keeps its inode but not its bytes,
  * so a body must never be read from it once that happened. Every read is checked after it is

@@ -17,16 +17,18 @@
  * the first batch, which began at offset 0) are still the same and its size still covers every
  * range recorded in it, which vouches for the new stat. A rewrite changes the first bytes (new
  * lines, new timestamps): the same rule the follower uses to tell a copytruncate
- * (src/ingest/rotation.ts). A file that fails is gone for good (its descriptor closed), and
- * read() answers null for its bodies, as for bodies dropped by retention. The follower's
- * own detection (markRewritten, from the file list) closes it too, without waiting for a read.
+ * (src/ingest/rotation.ts). A file that fails has its descriptor closed and read() answers
+ * null for its bodies, as for bodies dropped by retention. The follower's own detection (a file
+ * of its list now read from before the recorded end: rewritten(), from EphemeralSink.files)
+ * does the same without waiting for a read.
  *
  * When the follower goes on reading a copytruncated file from its copy (same file key, the
  * copy's identity), the ranges already recorded are read from the copy instead: it is a byte
  * copy of the old file, which only grew until then, so once it has the same first bytes and
- * is at least as long as every recorded range it holds them all (takeOver). The follower knows
- * the copy already and hands its descriptor with the next batch, so this costs one open and
- * one stat; without a copy (or one too short) the old file's bodies read null.
+ * is at least as long as every recorded range it holds them all (attach). The follower knows
+ * the copy already: it is in the same list, open (its descriptor found through /proc/self/fd),
+ * or its descriptor comes with the next batch of the file key (takeOver). That costs an open
+ * and a stat once per rotation; without a copy (or one too short) the old bodies read null.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { BodyStore } from '../index/index.js';
@@ -61,7 +63,7 @@ interface Run {
 export class FileBodyStore implements BodyStore {
   private readonly runs: Run[] = [];
   private readonly bases: number[] = [];
-  /** Open files by identity. */
+  /** Files by identity (a dropped one stays listed until rewritten() or a new file of its inode). */
   private readonly byId = new Map<string, BackingFile>();
   /** By the follower's file (source and key): the file its ranges are read from. */
   private readonly bySlot = new Map<string, BackingFile>();
@@ -105,7 +107,7 @@ export class FileBodyStore implements BodyStore {
 
   /**
    * The follower saw file id rewritten in place (it shrank or its first bytes changed): its
-   * ranges are read from the first of `copies` that holds them (takeOver), else never again.
+   * ranges are read from the first of `copies` that holds them (attach), else never again.
    * The inode is free for a new file of the follower's (backing()).
    */
   rewritten(id: FileIdentity, copies: readonly FileIdentity[], open: (copy: FileIdentity) => number | null): void {

@@ -4,6 +4,9 @@
  * chunks resident until a GC (10M lines with the WAL on: RSS 1.3 GB). A throwaway hack that
  * recycled them measured wall 2.34-2.92 s (median 2.65) against 2.62-4.39 s (median 3.29),
  * system CPU 1.1-1.6 s against 1.5-3.9 s, RSS 373 MB against 1.3 GB (5 pairs, 2026-12-02).
+ * This pool, same file, 14 pairs against main at load 7-14 (2026-12-02 19:50): max RSS 370
+ * (363..388) MiB against 1146 (763..1326), minor faults 98k against 300k; wall 9.47 s against
+ * 9.60 s and CPU 4.73 s against 4.63 s, both within the shared machine's noise.
  *
  * Big buffers (the ones a parse worker can take without a copy) carry a reference count. The
  * allocator holds the first reference; every other holder retains and later releases. When

@@ -78,7 +78,8 @@ export class WalSink implements IngestSink {
    * Why wait for a later append: appendBehind resolves while the write runs on, from the
    * chunk's memory (write-behind.ts), and only the newest record can still be owed, since
    * each reserve settles the previous one first (a failed write makes that append throw, so
-   * nothing is released). 10M lines, WAL on: see the commit message and /work/notes/pool.md.
+   * nothing is released). 10M lines, WAL on: max RSS 370 MiB against 1146 MiB, a third of
+   * the page faults (chunk-pool.ts has the figures).
    * The last chunk of a catch-up stays held until the next append (4 MiB at most).
    */
   private releaseWritten(rawPos: number): void {

@@ -399,22 +399,15 @@ export class EmbeddedStore implements Store {
     const meta = seg.meta[i]!;
     const len = seg.bodyLenAt(i);
     const bytes = this.options.bodies.read(seg.bodyPosAt(i), len, bodyCap + 4);
-    let body: string;
-    let truncated: boolean;
-    if (bytes === null) {
-      body = '';
-      truncated = true;
-    } else {
-      const decoded = decodeCapped(bytes, bodyCap);
-      body = decoded.text;
-      truncated = decoded.cut || len > bytes.length;
-    }
+    const decoded = bytes === null ? null : decodeCapped(bytes, bodyCap);
     return {
       ts: hit.ts,
       precision: metaPrecision(meta),
       tag: this.tags.name(meta & TAG_MASK),
-      body,
-      truncated,
+      body: decoded?.text ?? '',
+      truncated: decoded === null || decoded.cut || len > bytes!.length,
+      // Null: the bytes are gone (a file rewritten in place under --ephemeral; retention).
+      ...(bytes === null ? { bodyGone: true as const } : {}),
       source: hit.source.name,
       line: hit.line,
     };

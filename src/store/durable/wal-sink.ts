@@ -5,8 +5,7 @@
  * sees every appended batch indexed and none half-done.
  */
 import { Semaphore } from 'async-mutex';
-import { releaseChunk } from '../../ingest/chunk-pool.js';
-import { type IngestBatch, type KnownFile, type IngestSink, SinkHaltedError } from '../../ingest/index.js';
+import { type IngestBatch, type KnownFile, type IngestSink, releaseChunk, SinkHaltedError } from '../../ingest/index.js';
 import { type Wal, WalError } from '../../wal/index.js';
 import { walFailedMessage } from '../store.js';
 import type { EmbeddedStore } from '../embedded-store.js';

@@ -1,7 +1,7 @@
 /**
  * CRC32C (Castagnoli), the checksum of every frame, column block, raw chunk and checkpoint
- * section (FORMAT.md). `crc32c(b, prev)` continues a running checksum: crc32c(b, crc32c(a))
- * equals crc32c(a + b).
+ * header (FORMAT.md); checkpoint sections of format 1 too (format 2's use crc32 below).
+ * `crc32c(b, prev)` continues a running checksum: crc32c(b, crc32c(a)) equals crc32c(a + b).
  *
  * Two implementations giving the same values: @node-rs/crc32, a native binding using the
  * CPU's CRC32C instruction, for buffers of 1 KiB and more, and crc-32's pure-JS slicing-by-16

@@ -241,8 +241,6 @@ export function compileText(spec: TextFilterSpec): CompiledText {
         const found = extractFields(str());
         for (let k = 0; k < fields.length; k++) {
           const [key, value] = fields[k]!;
-          const verbatim = fieldBytes[k];
-          if (verbatim !== null && verbatim !== undefined && foldedBody().indexOf(verbatim) < 0) return null;
           const f = found.find((x) => x.key === key && eq(x.value, value));
           if (f === undefined) return null;
           out.push({ filter: 'fields', term: key, start: f.start, end: f.end });

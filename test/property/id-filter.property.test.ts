@@ -133,9 +133,11 @@ describe('fields and related_log searches agree with test() on every body', () =
       ),
       { numRuns: 60, endOnFailure: true },
     );
-    expect(stats.hits).toBeGreaterThan(stats.runs / 4);
-    // The id windows did rule blocks out (else the property is not about them).
-    expect(stats.skipped).toBeGreaterThan(stats.runs / 4);
+    // The property is not vacuous: some searches found a match, some ruled blocks out unread.
+    // Over 12 seeds of 60 runs: fields found a match in 14-26, anyId in 39-47; blocks were
+    // ruled out in 17-37. A quarter (15) failed about one seed in eight: a tenth cannot.
+    expect(stats.hits).toBeGreaterThan(stats.runs / 10);
+    expect(stats.skipped).toBeGreaterThan(stats.runs / 10);
   });
 
   it('a search stopped by its entry budget reports a window in which nothing was missed', () => {

@@ -218,13 +218,12 @@ export function runTextBench(dir: string, entries: number, queries: number, runs
     const id = bodyIds(origins[0]!.body, ['req'])[0]?.value ?? 'none';
     related.rg.push(rgMs(['-n', `req=${id}`, d.file]));
   }
+  rows.push(related);
   for (const r of rows) {
     // The target compares side by side: ours / tag in each run, not only medians of both.
     const perRun = r.ours.map((v, k) => ratio(v / tagged[k]!)).join(' / ');
     r.reference = `tag ERROR ${ms(median(tagged))} (ours ${ratio(median(r.ours) / median(tagged))}; per run ${perRun}), unfiltered ${ms(median(plain))}`;
   }
-  related.reference = rows[0]!.reference;
-  rows.push(related);
   const memoryBytes = d.sources[0]!.memoryBytes();
   return { rows, data: { entries: d.entries, filterSeconds: d.filterSeconds, memoryBytes }, steady: steadyState(d, specs[0]!.text, times, runs) };
 }

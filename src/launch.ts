@@ -12,13 +12,20 @@
  * 2-core VM while shared with other jobs: spawn to the first stdio answer used 0.31-0.51 s of
  * CPU from an ESM bundle, 0.22-0.35 s from this one with its cache (6 runs each, alternated).
  * Without a usable cache (first run, another Node version, an unwritable directory) it
- * compiles as a plain require would.
+ * compiles as a plain require would. Where it goes (2026-12-02, main.js 1.7 MB, first
+ * find_nearest_log answer on the 3,900-entry sample, in-process marks, 7 runs each, load 5):
+ * without a cache compiling main.js took 51-57 ms and the lazy compiles while serving ~40 ms
+ * more (body to answer 81-97 ms), with it 5-9 ms and 42-52 ms; evaluating the module bodies
+ * 3-6 ms either way. CPU used by the time the answer is written, 15 alternated runs at load
+ * 13: 103 ms (93-126) with the cache, 162 ms (142-176) with none, 160 ms (144-176) on a first
+ * run that writes it (the write comes after, at 3 s or at exit).
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import vm from 'node:vm';
 import { SERVER_VERSION } from './version.js';
 
@@ -28,6 +35,26 @@ declare const __LTM_MAIN_HASH__: string;
 /** After this long a running program has compiled what serving needs: cache it then. */
 const WRITE_AFTER_MS = 3000;
 const STALE_MS = 86_400_000;
+
+/**
+ * Runs `f` with V8's code cache checksum on. Release builds of V8 neither write nor check it
+ * (the flag is off), and a cache damaged inside its payload (the header, lengths and hashes
+ * intact) aborted the process on every start until the file was deleted: 12 of 12 damaged
+ * files in one test ("Fatal error ... unreachable code" in the deserializer). With the flag on
+ * while the cache is written and read, V8 stores a checksum, checks it, and rejects a damaged
+ * file as it rejects another Node version's (cachedDataRejected); a cache written without it
+ * (an earlier build) is rejected once for its flag hash and written again. Off again after, so
+ * the rest of the process runs as Node set it up. Cost: requiring node:v8 (~1.4 ms) and the
+ * checksum of the ~1 MB cache, inside the noise of a start (see README, start-up).
+ */
+function withChecksum<T>(f: () => T): T {
+  setFlagsFromString('--verify-snapshot-checksum');
+  try {
+    return f();
+  } finally {
+    setFlagsFromString('--no-verify-snapshot-checksum');
+  }
+}
 
 function cacheDir(): string {
   const env = process.env;
@@ -50,7 +77,7 @@ function writeCache(script: vm.Script, dir: string, file: string): void {
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, script.createCachedData());
+    writeFileSync(tmp, withChecksum(() => script.createCachedData()));
     renameSync(tmp, file);
     // Other builds' caches, once a day old (two installs may take turns).
     const build = `main-${__LTM_MAIN_HASH__}-`;
@@ -87,10 +114,13 @@ function run(main: string, argv: readonly string[]): void {
   // (22-39 ms while the file still held two non-ASCII bytes, decoded to a two-byte string)
   // against 1-2 ms for latin1.
   const source = readFileSync(main, 'latin1');
-  const script = new vm.Script(Module.wrap(source), {
-    filename: main,
-    ...(cachedData === undefined ? {} : { cachedData }),
-  });
+  const script = withChecksum(
+    () =>
+      new vm.Script(Module.wrap(source), {
+        filename: main,
+        ...(cachedData === undefined ? {} : { cachedData }),
+      }),
+  );
   const mod = new Module(main);
   mod.filename = main;
   (mod as unknown as { paths: string[] }).paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(main));

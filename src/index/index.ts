@@ -7,6 +7,7 @@
 export { SourceIndex } from './source-index.js';
 export { findNearest, Hit, neighbours, type Direction, type NearestSpec } from './nearest.js';
 export { CHUNK_CAPACITY } from './time-chunk.js';
+export { MAX_BODY_LEN } from './segment.js';
 export { LATE_WINDOW } from './main-run.js';
 export type { Segment, SortedSeq } from './segment.js';
 export { countInRange, countSeq } from './count.js';

@@ -7,10 +7,9 @@
  * Queries search every run beside the main run; in-order data never creates one.
  */
 import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
-import { type Segment, type SortedSeq, lowerBoundF64, upperBoundF64 } from './segment.js';
+import { MAX_BODY_LEN, type Segment, type SortedSeq, lowerBoundF64, upperBoundF64 } from './segment.js';
 
 const BUFFER_CAPACITY = 1024;
-const MAX_BODY_LEN = 0xffff;
 
 /** A sorted run of late entries: a Segment and a one-segment SortedSeq at once. */
 export class LateRun implements Segment, SortedSeq {

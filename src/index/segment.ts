@@ -6,6 +6,12 @@
  * independent one-segment sequences.
  */
 
+/**
+ * Largest body length a segment stores: longer bodies keep this length (their first 65,535
+ * bytes are read back) and are reported truncated.
+ */
+export const MAX_BODY_LEN = 0xffff;
+
 export interface Segment {
   /** Entries in the segment. */
   readonly count: number;

@@ -28,7 +28,7 @@ import { TAG_COUNT, TAG_MASK } from '../parse/index.js';
 import { BlockFilters, type ChunkFilters } from './block-filters.js';
 import { type ChunkColumns, type ChunkSearch, type ColumnBatch, adoptTagLists, fillTagLists } from './chunk-columns.js';
 import { FILTER_BLOCK } from '../text/index.js';
-import { type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
+import { MAX_BODY_LEN, type Segment, lowerBoundF64, upperBoundF64 } from './segment.js';
 import { buildKeyedLists, buildRunKeys, exactKeyUnit, keyScaleOf } from './tag-keys.js';
 import { type TimeModel, buildTimeModel, modelLowerBound } from './time-model.js';
 
@@ -38,7 +38,6 @@ export type { ChunkFilters } from './block-filters.js';
 export type { ChunkColumns, ChunkSearch, ColumnBatch } from './chunk-columns.js';
 
 const U32_LIMIT = 0x1_0000_0000;
-const MAX_BODY_LEN = 0xffff;
 const INITIAL_TAG_LIST = 256;
 const EMPTY_WORDS = new Uint32Array(0);
 

@@ -16,6 +16,12 @@ export interface IngestBatch {
   chunk: Buffer;
   byteStart: number;
   byteEnd: number;
+  /**
+   * The descriptor the bytes were read through, for a plain file only (undefined for gzip). It
+   * may be closed, and its number reused, by the time the batch is applied: a sink that wants
+   * the file opens its own and checks it is `file` (src/store/ephemeral-sink.ts).
+   */
+  fd?: number;
   /** Which of the source's files the bytes came from (line numbers run per file). */
   fileKey: number;
   /** 1-based line number of the chunk's first line. */

@@ -15,6 +15,7 @@
  *              until a new entry starts or the file is quiet (flushHeld).
  */
 import { crc32c } from '../wal/index.js';
+import { releaseChunk, retainChunk } from './chunk-pool.js';
 import type { LogFormat } from '../parse/index.js';
 import { lastEntryStart, lastLineEnd } from './chunk-cut.js';
 import { type ByteSource, type FileHead, HEAD_BYTES } from './file-bytes.js';
@@ -29,13 +30,18 @@ export const MTIME_TRUST_MS = 2000;
 
 export interface EntryReaderOptions {
   chunkBytes: number;
-  /** Chunk buffers; the parse pool's allocator lets big ones go to a worker without a copy. */
+  /**
+   * Chunk buffers; the parse pool's allocator lets big ones go to a worker without a copy.
+   * Each holds one reference for the reader (chunk-pool.ts: retain and release are no-ops on
+   * buffers it does not count, so any allocator works).
+   */
   allocChunk: (bytes: number) => Buffer;
   /** This file's format (forced, or detected from its head before anything is read). */
   format: FormatSlot;
   /**
    * Receives [byteStart, byteEnd) of whole entries, read with `format` from a file last
-   * modified at mtimeMs; awaiting it is backpressure.
+   * modified at mtimeMs; awaiting it is backpressure. The chunk carries one reference of its
+   * buffer (chunk-pool.ts) for whoever ends up keeping it: releasing it is their call.
    */
   emit: (chunk: Buffer, byteStart: number, byteEnd: number, format: LogFormat, mtimeMs: number) => Promise<void>;
   /** Over-long lines are cut to the limit while reading (long-lines.ts); one per file. */
@@ -59,6 +65,13 @@ export class EntryReader {
   position: number;
   /** Bytes read after position, not handed out yet (a last entry that may still grow). */
   held: Buffer = EMPTY;
+  /**
+   * The buffer `held` lies in, while held is not empty: the reader holds one reference of it
+   * (chunk-pool.ts) and releases it only once held has moved out of it (copied into the next
+   * read's buffer, or handed out to the last byte). With the WAL sink's release, a 10M-line
+   * catch-up peaks at 370 MiB instead of 1.1 GB, though no faster (chunk-pool.ts).
+   */
+  private heldIn: Buffer | null = null;
   /** Size at the last look (for gzip: decompressed bytes seen so far). */
   size = 0;
   lastGrowthAt = Date.now();
@@ -110,17 +123,22 @@ export class EntryReader {
       const want = ahead?.want ?? Math.min(size - from, Math.max(this.o.chunkBytes - this.held.length, 64 * 1024));
       let buf: Buffer;
       let bytesRead: number;
+      // The reader's reference of the new buffer (a failed read keeps it: never recycled).
+      let owner: Buffer;
       if (ahead !== null) {
         // The held tail goes right before the bytes read ahead, into the room left for it.
+        owner = ahead.buf;
         buf = ahead.buf.subarray(ahead.room - this.held.length);
         this.held.copy(buf, 0);
         bytesRead = await ahead.read;
       } else {
-        buf = this.o.allocChunk(this.held.length + want);
+        buf = owner = this.o.allocChunk(this.held.length + want);
         this.held.copy(buf, 0);
         bytesRead = await this.src.read(buf, this.held.length, want, from);
       }
       if (bytesRead === 0) {
+        // Nothing of it is kept (held still lies in its old buffer), and the read is over.
+        releaseChunk(owner);
         if (!Number.isFinite(size)) this.size = from;
         return grew;
       }
@@ -129,7 +147,10 @@ export class EntryReader {
       // the old one (crash test with copytruncate every second). The first bytes tell; the
       // follower then takes the rest of the old file from the copy.
       if (bytesRead === want && size > from + want) this.readAhead(from + want, size - from - want);
-      if (!(await this.sameStart())) return grew;
+      if (!(await this.sameStart())) {
+        releaseChunk(owner);
+        return grew;
+      }
       grew = true;
       this.lastGrowthAt = this.writtenAt();
       const total = lines.trim(buf, lastLineEnd(this.held, this.held.length), this.held.length + bytesRead);
@@ -137,12 +158,12 @@ export class EntryReader {
       if (this.head.len < HEAD_BYTES && !this.src.gzip && this.size > this.head.len) await this.growHead();
       let cut = lastEntryStart(buf, total, this.o.format.format!);
       if (cut === 0 && total >= MAX_HELD_BYTES) cut = lastLineEnd(buf, total) || total;
-      if (cut === 0) {
-        this.held = buf.subarray(0, total);
-      } else {
-        this.held = buf.subarray(cut, total);
-        await this.hand(buf.subarray(0, cut));
-      }
+      // The handed chunk's reference, taken before the reader's own references move.
+      if (cut > 0) retainChunk(owner);
+      // held now lies in the new buffer (its old bytes were copied to the front of it), so the
+      // old buffer is the reader's no more.
+      this.hold(buf.subarray(cut, total), owner);
+      if (cut > 0) await this.hand(buf.subarray(0, cut));
       this.o.onRead?.();
     }
   }
@@ -179,8 +200,25 @@ export class EntryReader {
       if (Date.now() - this.lastGrowthAt < graceMs) return;
     }
     const chunk = this.held.subarray(0, cut);
-    this.held = this.held.subarray(cut);
+    retainChunk(chunk);
+    this.hold(this.held.subarray(cut), this.heldIn);
     await this.hand(chunk);
+  }
+
+  /**
+   * held becomes `bytes`, lying in `owner`, whose reference the reader already holds (a new
+   * read's buffer, or heldIn itself). The previous heldIn is released when it is another
+   * buffer; heldIn too when nothing is held any more.
+   */
+  private hold(bytes: Buffer, owner: Buffer | null): void {
+    const prev = this.heldIn;
+    this.held = bytes;
+    this.heldIn = owner;
+    if (prev !== null && prev !== owner) releaseChunk(prev);
+    if (bytes.length === 0 && owner !== null) {
+      this.heldIn = null;
+      releaseChunk(owner);
+    }
   }
 
   /**
@@ -238,7 +276,12 @@ export class EntryReader {
   private takeAhead(pos: number): ReadAhead | null {
     const a = this.ahead;
     this.ahead = null;
-    if (a === null || a.src !== this.src || a.pos !== pos || this.held.length > a.room) return null;
+    if (a === null) return null;
+    if (a.src !== this.src || a.pos !== pos || this.held.length > a.room) {
+      // Unused: its buffer is free once the read no longer writes into it (a failed read keeps it).
+      a.read.then(() => releaseChunk(a.buf), () => undefined);
+      return null;
+    }
     return a;
   }
 

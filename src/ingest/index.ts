@@ -22,3 +22,4 @@ export type { IngestBatch } from './batch.js';
 export { type IngestSink, SinkHaltedError } from './source-pipeline.js';
 export type { KnownFile, SourceResume } from './tracked-file.js';
 export { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
+export { releaseChunk } from './chunk-pool.js';

@@ -5,7 +5,8 @@ import type { SourceSpec } from '../config.js';
 import { resolveFormat, type CustomFormatSpec, type ParseOptions } from '../parse/index.js';
 import type { Logger } from '../log.js';
 import type { IngestStatus } from '../model/index.js';
-import { ParsePool } from './parse-pool.js';
+import { allocChunk } from './chunk-pool.js';
+import type { ParsePool } from './parse-pool.js';
 import type { SourceResume } from './tracked-file.js';
 import { SourceFollower } from './source-follower.js';
 import { type IngestSink, SourcePipeline } from './source-pipeline.js';
@@ -59,7 +60,7 @@ export class Ingestor {
         tracker,
         onChunk: (chunk) => pipeline.submit(chunk),
         onFiles: async (files) => pipeline.submitFiles(files),
-        allocChunk: ParsePool.allocChunk,
+        allocChunk,
         onMissed: (fields, message) => log.warn(fields, message),
         ...(resume === undefined ? {} : { resume }),
         ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),

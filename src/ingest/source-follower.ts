@@ -21,6 +21,7 @@ import { basename, dirname } from 'node:path';
 import type { LogFormat } from '../parse/index.js';
 import type { FileIdentity } from './batch.js';
 import { EntryReader } from './entry-reader.js';
+import { type ByteSource, PlainSource } from './file-bytes.js';
 import { FormatSlot, type FormatVerdict } from './file-format.js';
 import { DEFAULT_MAX_LINE_BYTES, LineLimiter } from './long-lines.js';
 import { FileSet } from './rotation.js';
@@ -33,6 +34,8 @@ export interface FollowedChunk {
   byteStart: number;
   byteEnd: number;
   file: FileIdentity;
+  /** The plain file's descriptor the bytes were read through (IngestBatch.fd); none for gzip. */
+  fd?: number;
   /** Which of the source's files (line numbers run per file; a copy taken over keeps the key). */
   fileKey: number;
   /** The line the file's first bytes read by this process start at (its resume point's line). */
@@ -101,7 +104,7 @@ export class SourceFollower {
           chunkBytes, allocChunk, format: new FormatSlot(o.format, (verdict) => this.judged(t, verdict)),
           lines: new LineLimiter(maxLineBytes, (bytes, newLine) => o.tracker.skipLongLine(bytes, newLine)),
           emit: (chunk, byteStart, byteEnd, format, mtimeMs) =>
-            o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fileKey: t.key, firstLine: t.firstLine, format, mtimeMs }),
+            o.onChunk({ chunk, byteStart, byteEnd, file: { ...t.identity }, fd: plainFd(t.reader?.src ?? src), fileKey: t.key, firstLine: t.firstLine, format, mtimeMs }),
           onRead: () => {
             if (t.rotatedAt === null && t.reader !== null) this.observe(t, true);
           },
@@ -314,4 +317,9 @@ export class SourceFollower {
       return !done;
     });
   }
+}
+
+/** The descriptor of a plain file's source (what FollowedChunk.fd carries). */
+function plainFd(src: ByteSource): number | undefined {
+  return src instanceof PlainSource ? src.fd.fd : undefined;
 }

@@ -133,7 +133,7 @@ export class SourcePipeline {
       const { chunk } = head;
       const firstLine = this.nextLine.get(chunk.fileKey) ?? chunk.firstLine;
       const batch: IngestBatch = {
-        source: this.name, file: chunk.file, chunk: chunk.chunk, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd,
+        source: this.name, file: chunk.file, chunk: chunk.chunk, byteStart: chunk.byteStart, byteEnd: chunk.byteEnd, fd: chunk.fd,
         fileKey: chunk.fileKey, firstLine, parsed,
       };
       if (!(await this.applying(() => tracing().span('ingest.batch', batchAttrs(batch), () => this.sink.apply(batch), { root: true })))) return;

@@ -3,7 +3,7 @@
  * tools query, the sink ingestion writes to, where each source resumes, and how to close it.
  * Commands and the engine see only this shape, never which backend is behind it.
  *
- *   embedded, --ephemeral   memory only: index + in-memory bodies
+ *   embedded, --ephemeral   memory only: index + bodies read back from the sources
  *   embedded                data dir: WAL + checkpoints + index (durable/open.ts)
  *   clickhouse              the cluster answers queries; with --source, the data dir is the
  *                           agent's buffer and an uploader ships it (clickhouse/index.ts)
@@ -12,11 +12,11 @@ import type { Config } from '../config.js';
 import type { IngestSink, SourceResume } from '../ingest/index.js';
 import type { Logger } from '../log.js';
 import type { WalIo } from '../wal/index.js';
-import { MemoryBodyStore } from './body-store.js';
 import type { PrefetchedCheckpoint } from './durable/checkpoint-prefetch.js';
 import { type Durable, openDurable } from './durable/open.js';
 import { EmbeddedStore, type IngestStatus } from './embedded-store.js';
 import { EphemeralSink } from './ephemeral-sink.js';
+import { FileBodyStore } from './file-body-store.js';
 import type { Store } from './store.js';
 
 export interface Backend {
@@ -50,16 +50,19 @@ export async function openBackend(config: Config, logger: Logger, options: Backe
     return openClickHouseBackend(config, logger, options);
   }
   if (config.ephemeral) {
-    const bodies = new MemoryBodyStore();
+    const bodies = new FileBodyStore();
     const store = new EmbeddedStore({ sources: config.sources.map((s) => s.name), bodies, ingestStatus: options.ingestStatus });
     return {
       store,
-      sink: new EphemeralSink(store, bodies),
+      sink: new EphemeralSink(store, bodies, new Map(config.sources.map((s) => [s.name, s.path]))),
       resume: new Map(),
       durable: null,
       maintain: async () => undefined,
       flushed: async () => undefined,
-      close: () => store.close(),
+      close: async () => {
+        await store.close();
+        bodies.close();
+      },
     };
   }
   const durable = await openDurable(config, {

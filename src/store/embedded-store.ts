@@ -5,7 +5,7 @@
  * half-applied batch.
  */
 import type { IngestStatus } from '../model/index.js';
-import { countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, FilterBackfill, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
+import { MAX_BODY_LEN, countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, FilterBackfill, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
 import { compileTextCached, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary, TAG_MASK, metaPrecision, type ParsedChunk } from '../parse/index.js';
 import type { BodyStore } from './body-store.js';
@@ -399,22 +399,16 @@ export class EmbeddedStore implements Store {
     const meta = seg.meta[i]!;
     const len = seg.bodyLenAt(i);
     const bytes = this.options.bodies.read(seg.bodyPosAt(i), len, bodyCap + 4);
-    let body: string;
-    let truncated: boolean;
-    if (bytes === null) {
-      body = '';
-      truncated = true;
-    } else {
-      const decoded = decodeCapped(bytes, bodyCap);
-      body = decoded.text;
-      truncated = decoded.cut || len > bytes.length;
-    }
+    const decoded = bytes === null ? null : decodeCapped(bytes, bodyCap);
     return {
       ts: hit.ts,
       precision: metaPrecision(meta),
       tag: this.tags.name(meta & TAG_MASK),
-      body,
-      truncated,
+      body: decoded?.text ?? '',
+      // A stored length of MAX_BODY_LEN is saturated: the body may go on past it.
+      truncated: decoded === null || decoded.cut || len > bytes!.length || len >= MAX_BODY_LEN,
+      // Null: the bytes are gone (a file rewritten in place under --ephemeral; retention).
+      ...(bytes === null ? { bodyGone: true as const } : {}),
       source: hit.source.name,
       line: hit.line,
     };

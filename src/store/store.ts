@@ -38,8 +38,18 @@ export interface EntryView {
   tag: string;
   body: string;
   truncated: boolean;
+  /**
+   * The body could not be read back (body empty, truncated): --ephemeral reads bodies from the
+   * source files, and this one's file no longer holds it (rewritten in place after it was indexed).
+   */
+  bodyGone?: true;
   source: string;
   line: number;
+}
+
+/** The note an answer carries when some of its bodies could not be read back (EntryView.bodyGone). */
+export function bodiesGoneNote(n: number): string {
+  return `${n} entr${n === 1 ? 'y has' : 'ies have'} an empty body: it could not be read back from its source file, which was rewritten in place (copytruncate) after it was indexed (--ephemeral keeps bodies in the files, not in memory)`;
 }
 
 export interface EntryWithContext extends EntryView {

@@ -18,10 +18,10 @@ import { resolveConfig, type SourceSpec } from '../../src/config.js';
 import { Ingestor } from '../../src/ingest/ingestor.js';
 import { ParsePool } from '../../src/ingest/parse-pool.js';
 import type { IngestSink } from '../../src/ingest/source-pipeline.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
 import { type Durable, openDurable } from '../../src/store/durable/open.js';
 import { EmbeddedStore, type IngestStatus } from '../../src/store/embedded-store.js';
 import { EphemeralSink } from '../../src/store/ephemeral-sink.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import type { EntryView } from '../../src/store/store.js';
 import { BASE_MS, entryBody, entryLines, entryTag, entryUs, seqOf } from './seq-writer.mjs';
 
@@ -44,6 +44,7 @@ export interface StackOptions {
   pollMs?: number;
   quietMs?: number;
   chunkBytes?: number;
+  maxLineBytes?: number;
   timezone?: string;
   /** Wraps the real sink (to slow it down or count batches). */
   wrapSink?: (sink: IngestSink) => IngestSink;
@@ -61,6 +62,10 @@ export interface Stack {
   /** Warnings and errors the ingestion layer logged (a test expects none unless it says so). */
   warnings: string[];
   status(name?: string): IngestStatus;
+  /** --ephemeral's body store (null with the WAL sink). */
+  bodyStore: FileBodyStore | null;
+  /** The descriptors --ephemeral's body store holds open (none with the WAL sink). */
+  bodyDescriptors(): number[];
   /**
    * WAL sink only: closes this stack (final checkpoint) and opens a new, unstarted one on the
    * same data dir, which holds what the checkpoint and the WAL replay restore. The new stack
@@ -80,6 +85,7 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
   let sink: IngestSink;
   let durable: Durable | null = null;
   let dataDir: string | null = null;
+  let fileBodies: FileBodyStore | null = null;
   if (options.sink === 'wal') {
     dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ltm-stack-data-'));
     const args = ['serve', '--data-dir', dataDir, ...sources.flatMap((s) => ['--source', `${s.name}=${s.path}`])];
@@ -87,9 +93,9 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
     store = durable.store;
     sink = durable.sink;
   } else {
-    const bodies = new MemoryBodyStore();
-    store = new EmbeddedStore({ sources: sources.map((s) => s.name), bodies, ingestStatus });
-    sink = new EphemeralSink(store, bodies);
+    fileBodies = new FileBodyStore();
+    store = new EmbeddedStore({ sources: sources.map((s) => s.name), bodies: fileBodies, ingestStatus });
+    sink = new EphemeralSink(store, fileBodies, new Map(sources.map((s) => [s.name, s.path])));
   }
   ingestor = new Ingestor({
     sources,
@@ -102,9 +108,11 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
     pollMs: options.pollMs ?? 20,
     quietMs: options.quietMs ?? 30,
     ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+    ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
   });
   const ing = ingestor;
   const d = durable;
+  const fb = fileBodies as FileBodyStore | null;
   let closing: Promise<void> | null = null;
   const shutdown = (): Promise<void> =>
     (closing ??= (async () => {
@@ -112,6 +120,7 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
       await d?.close();
       if (options.pool === undefined) await pool.close();
       await store.close();
+      fb?.close();
     })());
   return {
     store,
@@ -119,6 +128,8 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
     pool,
     durable: d,
     warnings,
+    bodyStore: fb,
+    bodyDescriptors: () => fb?.descriptors() ?? [],
     status(name) {
       const all = ing.statuses();
       const s = name === undefined ? all[0] : all.find((x) => x.name === name);
@@ -155,7 +166,7 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
  * empty list says no late line can still come from an old file, which a fixed sleep past the
  * drain grace only assumed (issue 18). Null where /proc is not there to ask.
  */
-export function otherOpenFiles(dir: string, current: string): string[] | null {
+export function otherOpenFiles(dir: string, current: string, ignore: readonly number[] = []): string[] | null {
   if (!existsSync('/proc/self/fd')) return null;
   const root = realpathSync(dir);
   let keep = '';
@@ -166,6 +177,7 @@ export function otherOpenFiles(dir: string, current: string): string[] | null {
   }
   const open: string[] = [];
   for (const fd of readdirSync('/proc/self/fd')) {
+    if (ignore.includes(Number(fd))) continue;
     let target: string;
     try {
       target = readlinkSync(`/proc/self/fd/${fd}`);

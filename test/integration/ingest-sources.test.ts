@@ -338,6 +338,23 @@ describe.each(SINKS)('an entry larger than a read (%s sink)', (sink) => {
   });
 });
 
+describe.each(SINKS)('a body longer than the 65,535 bytes an entry stores (%s sink)', (sink) => {
+  it('comes back as its first 65,535 bytes marked truncated; one just under stays whole', async () => {
+    const path = scope.path('long-body.log');
+    const at = (ms: number): string => new Date(BASE_MS + ms).toISOString();
+    // Bodies are what follows the level: 'long ' + filler, sized on both sides of the limit.
+    writeFileSync(path, `${at(1)} [INFO] long ${'a'.repeat(70_000)}\n${at(2)} [INFO] long ${'b'.repeat(65_534 - 5)}\n`);
+    const stack = track(await openStack([{ name: 'app', path }], { sink }));
+    stack.ingestor.start();
+    await waitFor(async () => (await countAll(stack.store)) === 2);
+    const all = await stack.store.entriesInRange({ from: BASE_MS * 1000, to: (BASE_MS + 10) * 1000, tags: null }, 10, 1 << 20);
+    expect(all.map((e) => [e.body.length, e.truncated])).toEqual([
+      [65_535, true],
+      [65_534, false],
+    ]);
+  });
+});
+
 describe.each(SINKS)('catch-up of a multi-MB file (%s sink)', (sink) => {
   it('goes through the worker pool in chunks of 256 KiB or more and yields what inline parsing yields', async () => {
     const path = scope.path('big.log');

@@ -5,7 +5,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { formatTimestamp } from '../../parse/index.js';
-import type { EntryView, EntryWithContext, Store } from '../../store/index.js';
+import { bodiesGoneNote, type EntryView, type EntryWithContext, type Store } from '../../store/index.js';
 import { escapeLogText, fenceLogLines } from '../../text/index.js';
 import { MAX_RESPONSE_BYTES, fitsBudget } from '../response-budget.js';
 import {
@@ -161,7 +161,8 @@ export async function findNearestLog(deps: FindNearestDeps, args: FindNearestArg
       lines: g.lines, reason: g.reason,
     }));
     const lostNotes = lost.map((g) => `${g.lines} lines of source ${g.source} between ${g.from ?? 'its start'} and ${g.to ?? 'its end'} are lost (a corrupt WAL record: ${g.reason}); entries there may be missing from this answer`);
-    const allNotes = [...notes, ...lostNotes];
+    const gone = goneBodies(answer.entries);
+    const allNotes = [...notes, ...lostNotes, ...(gone > 0 ? [bodiesGoneNote(gone)] : [])];
     const structured: Structured = {
       query: { timestamp: formatTimestamp(t), epoch_ms: roundMs(t) },
       status: answer.status,
@@ -209,10 +210,18 @@ function longestBody(entries: readonly EntryWithContext[]): number {
   let longest = 0;
   for (const e of entries) {
     for (const v of [e, ...(e.contextBefore ?? []), ...(e.contextAfter ?? [])]) {
-      longest = Math.max(longest, v.truncated ? Infinity : Buffer.byteLength(v.body));
+      // A body that could not be read is empty: nothing to cut.
+      longest = Math.max(longest, v.truncated && v.bodyGone !== true ? Infinity : Buffer.byteLength(v.body));
     }
   }
   return longest;
+}
+
+/** Entries (context included) whose body could not be read back. */
+function goneBodies(entries: readonly EntryWithContext[]): number {
+  let n = 0;
+  for (const e of entries) for (const v of [e, ...(e.contextBefore ?? []), ...(e.contextAfter ?? [])]) if (v.bodyGone === true) n++;
+  return n;
 }
 
 function setNote(notes: string[], key: string, text: string): void {

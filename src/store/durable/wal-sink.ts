@@ -5,7 +5,7 @@
  * sees every appended batch indexed and none half-done.
  */
 import { Semaphore } from 'async-mutex';
-import { type IngestBatch, type KnownFile, type IngestSink, SinkHaltedError } from '../../ingest/index.js';
+import { type IngestBatch, type KnownFile, type IngestSink, releaseChunk, SinkHaltedError } from '../../ingest/index.js';
 import { type Wal, WalError } from '../../wal/index.js';
 import { walFailedMessage } from '../store.js';
 import type { EmbeddedStore } from '../embedded-store.js';
@@ -33,6 +33,11 @@ export class WalSink implements IngestSink {
   readonly lastRawLen = new Map<number, number>();
   /** Entries appended since the last checkpoint. */
   entriesSinceCheckpoint = 0;
+  /**
+   * Applied batches whose chunk reference (chunk-pool.ts) is still held, by the logical
+   * position of their raw bytes: their WAL record may be the one still being written.
+   */
+  private unwritten: { rawPos: number; chunk: Buffer }[] = [];
 
   constructor(
     private readonly wal: Wal,
@@ -54,11 +59,37 @@ export class WalSink implements IngestSink {
         bodyStart: p.bodyStart, bodyEnd: p.bodyEnd, customTags: p.customTags, customTagAt: p.customTagAt,
         parseErrors: p.errors, raw: batch.chunk,
       }));
+      this.releaseWritten(rawPos);
       this.store.indexChunk(batch.source, p, batch.firstLine, rawPos);
       this.lastRawEnd.set(id, rawPos + batch.chunk.length);
       this.lastRawLen.set(id, verbatimTail(batch.chunk.length, batch.byteStart, batch.byteEnd));
       this.entriesSinceCheckpoint += p.count;
+      // Only once the whole apply succeeded: a batch that failed is applied again by the
+      // pipeline (its chunk written again), and its reference must outlive that.
+      this.unwritten.push({ rawPos, chunk: batch.chunk });
     }, 1);
+  }
+
+  /**
+   * An append just resolved with its raw bytes at rawPos: every record before it is in the
+   * file, so the chunks of those batches go back to the pool. Nothing else keeps them: the
+   * index points into the WAL (readBody copies an owed record's bytes out of memory until its
+   * write completes, the file afterwards), and the resume tail and checkpoints keep positions.
+   * Why wait for a later append: appendBehind resolves while the write runs on, from the
+   * chunk's memory (write-behind.ts), and only the newest record can still be owed, since
+   * each reserve settles the previous one first (a failed write makes that append throw, so
+   * nothing is released). 10M lines, WAL on: max RSS 370 MiB against 1.1 GB, a third of the
+   * page faults, but no faster (chunk-pool.ts has the figures).
+   * The last chunk of a catch-up stays held until the next append (4 MiB at most).
+   */
+  private releaseWritten(rawPos: number): void {
+    if (this.unwritten.length === 0) return;
+    const keep: { rawPos: number; chunk: Buffer }[] = [];
+    for (const u of this.unwritten) {
+      if (u.rawPos < rawPos) releaseChunk(u.chunk);
+      else keep.push(u);
+    }
+    this.unwritten = keep;
   }
 
   async files(source: string, files: KnownFile[]): Promise<void> {

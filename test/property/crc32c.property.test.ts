@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32c, crc32cNativeLoaded, crc32cPure } from '../../src/wal/crc32c.js';
+import { crc32, crc32c, crc32cNativeLoaded, crc32cPure, crc32Pure, crc32Zlib } from '../../src/wal/crc32c.js';
 
 /** The definition: reflected CRC-32C, polynomial 0x82F63B78, init and final xor ~0. */
 function reference(data: Uint8Array, prev = 0): number {
@@ -59,6 +59,36 @@ describe('crc32c', () => {
         expect(crc32c(whole)).toBe(reference(whole));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+/** CRC32 (IEEE, zlib's): reflected, polynomial 0xEDB88320, init and final xor ~0. */
+function referenceIeee(data: Uint8Array, prev = 0): number {
+  let c = ~prev >>> 0;
+  for (const byte of data) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+describe('crc32 (checkpoint sections from format 2)', () => {
+  it('gives the published check value of "123456789" (0xCBF43926) and 0 for no bytes', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).toBe(0);
+  });
+
+  it('gives the same values natively, in zlib and in pure JS, below and above 1 KiB, continuing from any value', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 3000 }), fc.nat({ max: 0xffff_ffff }), (data, prev) => {
+        const got = crc32(data, prev);
+        expect(got).toBe(referenceIeee(data, prev));
+        expect(crc32Pure(data, prev)).toBe(got);
+        const z = crc32Zlib(data, prev);
+        if (z !== undefined) expect(z).toBe(got); // node 20.15+
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -5,7 +5,7 @@
  * opened beside it (as after a crash, with no final checkpoint) restores, replaying only the
  * WAL written after it. The clock is faked for Date only; timers stay real.
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -14,7 +14,7 @@ import { type Engine, openEngine } from '../../src/engine.js';
 import { silentLogger } from '../../src/log.js';
 import { Checkpointer, DEFAULT_CHECKPOINT_POLICY } from '../../src/store/durable/checkpointer.js';
 import { CHECKPOINT_PREFIX, checkpointName, dataDirPaths } from '../../src/store/durable/data-dir.js';
-import { listCheckpoints } from '../../src/wal/index.js';
+import { listCheckpoints, readCheckpoint, writeCheckpoint } from '../../src/wal/index.js';
 import { waitFor } from '../helpers/ingest-stack.js';
 
 const T0 = Date.UTC(2030, 0, 1);
@@ -107,5 +107,66 @@ describe('periodic checkpoints of a running data dir', () => {
     expect((await reader.store.coverage()).entries).toBe(3_500);
     const hit = await reader.store.findNearest({ t: Date.parse('2024-01-15T10:00:03.250Z') * 1000, tags: null, count: 1, direction: 'nearest', context: 0, bodyCap: 2048 });
     expect(hit.entries.map((e) => e.body)).toEqual(['entry 3250']);
+  });
+});
+
+describe('checkpoint formats at restart', () => {
+  /** What a client sees: nearest entries at a few times, with and without a text filter. */
+  async function answers(engine: Engine): Promise<unknown[]> {
+    const out: unknown[] = [(await engine.store.coverage()).entries];
+    for (const s of ['00.500', '01.999', '02.250', '03.100']) {
+      const t = Date.parse(`2024-01-15T10:00:${s}Z`) * 1000;
+      for (const text of [undefined, { contains: ['entry 21'], caseSensitive: false }]) {
+        const hit = await engine.store.findNearest({ t, tags: null, count: 5, direction: 'nearest', context: 1, bodyCap: 2048, text });
+        out.push(hit.entries.map((e) => [e.line, e.body]));
+      }
+    }
+    return out;
+  }
+
+  it('a format 2 checkpoint, the same rewritten as format 1, and a damaged one all restart to the same answers', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ltm-ckfmt-'));
+    appendFileSync(join(dir, 'app.log'), '');
+    const writer = await open();
+    writer.ingestor.start();
+    await feed(writer, 0, 3_500);
+    const live = await answers(writer);
+    await writer.close(); // the final checkpoint, format 2
+    engines.splice(0);
+    const ckpts = dataDirPaths(join(dir, 'data')).checkpoints;
+    const [name] = await listCheckpoints(ckpts, CHECKPOINT_PREFIX);
+    const path = join(ckpts, name!);
+    expect(readFileSync(path).readUInt32LE(8)).toBe(2);
+
+    const restart = async (): Promise<[unknown, unknown[]]> => {
+      const reader = await open(true);
+      const got: [unknown, unknown[]] = [reader.durable!.recovery, await answers(reader)];
+      await reader.close();
+      engines.splice(0);
+      return got;
+    };
+    // From the checkpoint alone: nothing replayed.
+    const [rec2, got2] = await restart();
+    expect(rec2).toMatchObject({ checkpoint: name, replayedEntries: 0 });
+    expect(got2).toEqual(live);
+
+    // The same checkpoint as format 1 (CRC32C sections) wrote it: used as it is.
+    const cp = await readCheckpoint(ckpts, name!);
+    await writeCheckpoint(ckpts, name!, { meta: cp.meta, sections: cp.sections }, { formatVersion: 1 });
+    expect(readFileSync(path).readUInt32LE(8)).toBe(1);
+    const [rec1, got1] = await restart();
+    expect(rec1).toMatchObject({ checkpoint: name, replayedEntries: 0 });
+    expect(got1).toEqual(live);
+
+    // A flipped byte in a format 2 section (the middle of the first chunk's timestamps): the
+    // checkpoint is refused and the whole WAL replayed instead, to the same answers.
+    await writeCheckpoint(ckpts, name!, { meta: cp.meta, sections: cp.sections });
+    const ts = cp.sections['0.0.ts']!;
+    const bytes = readFileSync(path);
+    bytes[ts.byteOffset + (ts.byteLength >> 1)]! ^= 0x01;
+    writeFileSync(path, bytes);
+    const [recBad, gotBad] = await restart();
+    expect(recBad).toMatchObject({ checkpoint: null, replayedEntries: 3_500 });
+    expect(gotBad).toEqual(live);
   });
 });

@@ -1,9 +1,9 @@
-import { crc32c } from '../../src/wal/crc32c.js';
+import { crc32, crc32c } from '../../src/wal/crc32c.js';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  checkpointSection, listCheckpoints, loadLatestCheckpoint, nodeIo, pruneCheckpoints, readCheckpoint, writeCheckpoint,
+  CHECKPOINT_FORMAT_VERSION, checkpointSection, listCheckpoints, loadLatestCheckpoint, nodeIo, pruneCheckpoints, readCheckpoint, writeCheckpoint,
 } from '../../src/wal/index.js';
 import { errnoError, useTempDirs } from '../helpers/wal.js';
 
@@ -47,9 +47,27 @@ describe('checkpoint container', () => {
     expect(() => checkpointSection(cp, 'nope', Uint32Array)).toThrow(expect.objectContaining({ code: 'CHECKPOINT_SECTION' }));
   });
 
-  it('rejects any damaged byte with CHECKPOINT_CORRUPT naming the file and offset', async () => {
+  it('reads a checkpoint of format 1 (CRC32C sections) as written, and writes format 2 (CRC32) by default', async () => {
+    const d = dir('ckv1');
+    const sections = sample(300);
+    await writeCheckpoint(d, 'old', { meta: { v: 1 }, sections }, { formatVersion: 1, now: () => 7 });
+    const { path } = await writeCheckpoint(d, 'new', { meta: { v: 1 }, sections }, { now: () => 7 });
+    const [oldBytes, newBytes] = [readFileSync(join(d, 'old')), readFileSync(path)];
+    expect([oldBytes.readUInt32LE(8), newBytes.readUInt32LE(8)]).toEqual([1, CHECKPOINT_FORMAT_VERSION]);
+    expect(CHECKPOINT_FORMAT_VERSION).toBe(2);
+    // Same layout, only the section CRCs (table entry bytes 4..7) and the CRCs over them differ.
+    const ts = (await readCheckpoint(d, 'new')).sections.ts!;
+    const tsBytes = newBytes.subarray(ts.byteOffset, ts.byteOffset + ts.byteLength);
+    expect(newBytes.readUInt32LE(64 + 4)).toBe(crc32(tsBytes));
+    expect(oldBytes.readUInt32LE(64 + 4)).toBe(crc32c(tsBytes));
+    const [a, b] = [await readCheckpoint(d, 'old'), await readCheckpoint(d, 'new')];
+    expect(a.meta).toEqual(b.meta);
+    for (const name of Object.keys(sections)) expect(a.sections[name]).toEqual(b.sections[name]);
+  });
+
+  it.each([1, 2] as const)('rejects any damaged byte of a format %s checkpoint with CHECKPOINT_CORRUPT naming the file and offset', async (formatVersion) => {
     const d = dir('ckbad');
-    const { path } = await writeCheckpoint(d, 'c', { meta: { a: 1 }, sections: sample(50) });
+    const { path } = await writeCheckpoint(d, 'c', { meta: { a: 1 }, sections: sample(50) }, { formatVersion });
     const good = readFileSync(path);
     // Flip one byte at a spread of offsets: header, table, meta, every section.
     const offsets = [0, 9, 13, 20, 24, 61, 64, 70, 64 + 64 * 3 + 10];
@@ -76,7 +94,7 @@ describe('checkpoint container', () => {
     buf.writeUInt32LE(9, 8);
     buf.writeUInt32LE(crc32c(buf.subarray(0, 60)), 60);
     writeFileSync(path, buf);
-    await expect(readCheckpoint(d, 'c')).rejects.toThrow(/format version 9, newer than version 1/);
+    await expect(readCheckpoint(d, 'c')).rejects.toThrow(/format version 9, newer than version 2/);
     await expect(loadLatestCheckpoint(d, '')).rejects.toMatchObject({ code: 'CHECKPOINT_VERSION' });
   });
 

@@ -3,7 +3,8 @@
  * test/fixtures/wal/golden-v2/. An accidental format change fails here twice: the writer no
  * longer produces the committed bytes, and the committed bytes no longer decode to the
  * records below. test/fixtures/wal/golden-v1/ holds the same WAL as version 1 wrote it: it
- * must still open (FORMAT.md, "Versions").
+ * must still open (FORMAT.md, "Versions"), and its checkpoint, written by checkpoint format 1,
+ * must still decode.
  *
  * To regenerate after an intended format change (bump WAL_FORMAT_VERSION, keep a reader for
  * the old files, keep the old golden directory as a reading fixture), run:
@@ -21,7 +22,8 @@ import { expected, makeBatch, replayAll, strip, tempDir } from '../helpers/wal.j
 
 const GOLDEN = fileURLToPath(new URL('../fixtures/wal/golden-v2/', import.meta.url));
 const SEGMENTS = join(GOLDEN, 'segments');
-const SEGMENTS_V1 = fileURLToPath(new URL('../fixtures/wal/golden-v1/segments/', import.meta.url));
+const GOLDEN_V1 = fileURLToPath(new URL('../fixtures/wal/golden-v1/', import.meta.url));
+const SEGMENTS_V1 = join(GOLDEN_V1, 'segments');
 const CHECKPOINT = 'index.ckpt';
 const UPDATE = process.env.WAL_GOLDEN_UPDATE === '1';
 if (UPDATE && process.env.npm_lifecycle_event !== 'test:golden-update') {
@@ -150,8 +152,14 @@ describe('golden files (format version 2)', () => {
     await wal.close();
   });
 
-  it('the committed checkpoint decodes to the expected sections', async () => {
-    const cp = await readCheckpoint(GOLDEN, CHECKPOINT);
+  // Checkpoint format 2 (CRC32 sections) here; golden-v1's index.ckpt is the same checkpoint as
+  // format 1 (CRC32C sections) wrote it, and must still decode.
+  it.each([
+    ['2', GOLDEN],
+    ['1', GOLDEN_V1],
+  ])('the committed checkpoint of format %s decodes to the expected sections', async (version, dir) => {
+    expect(readFileSync(join(dir, CHECKPOINT)).readUInt32LE(8)).toBe(Number(version));
+    const cp = await readCheckpoint(dir, CHECKPOINT);
     expect(cp.meta).toEqual({ walPos: 1234, entries: 3 });
     expect(cp.createdAt).toBe(NOW);
     expect(cp.sections.ts).toEqual(Float64Array.of(1.5, 2.5, 3.5));

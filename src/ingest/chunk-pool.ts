@@ -10,7 +10,11 @@
  * user+sys 4.33 s against 3.93 s, the extra time mostly system time in the WAL's pwritev copy
  * per perf), at load 7-14 even (9.47 s against 9.60 s, 14 pairs). Against the same build with
  * the free list off it won 8 of 8 pairs in one batch (3.47 s against 4.94 s) and lost 5 of 6
- * in another. Cause of the slowdown not found (/work/notes/pool.md).
+ * in another. Likely cause: this VM returns freed memory to its host, so the pages the dead
+ * chunks gave back were what the page cache then reused; kept in the pool, the WAL's copy
+ * into the page cache faults in fresh pages instead. Idle machine, 20:39-20:44, ingest
+ * WAL on 3.21-4.25 s (earlier that day 3.20-4.97 s); with --ephemeral, where bodies are read
+ * back from the source, 1.26-1.60 s against 1.61-1.94 s: kept for memory and --ephemeral.
  *
  * Big buffers (the ones a parse worker can take without a copy) carry a reference count. The
  * allocator holds the first reference; every other holder retains and later releases. When

@@ -8,7 +8,7 @@ import type { IngestStatus } from '../model/index.js';
 import { MAX_BODY_LEN, countInRange, findNearest, neighbours, SourceIndex, Hit, entryAtLine, DEFAULT_SCAN_BUDGET, FilterBackfill, type ScanBudget, type Searched, scanNearest } from '../index/index.js';
 import { compileTextCached, decodeCapped, FILTER_GROUP, FILTER_WORDS, hasText, type Highlight } from '../text/index.js';
 import { FIRST_CUSTOM_TAG, TAG_OTHER, TagDictionary, TAG_MASK, metaPrecision, type ParsedChunk } from '../parse/index.js';
-import type { BodyStore } from './body-store.js';
+import type { BodyStore } from '../index/index.js';
 import {
   type Coverage,
   type EntryView,

@@ -3,7 +3,8 @@
  * kept in memory: a batch whose bytes are a verbatim copy of a plain file's range is recorded
  * as (logical base, length, descriptor, file offset); anything else (a gzip file, a chunk whose
  * over-long line was cut, a file that could not be opened as itself) keeps its bytes in memory
- * as MemoryBodyStore does. Logical positions grow exactly as there, so the index is the same.
+ * (appendBytes: tests build indexes over that alone). Logical positions only grow, so the index
+ * is the same either way.
  *
  * On the 10M-line file (1 GB), keeping every chunk cost 1.35 GB of RSS; reading bodies back (and
  * recycling the chunk buffers, src/ingest/chunk-pool.ts) `ingest --ephemeral` peaks at 369 MB,

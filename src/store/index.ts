@@ -9,7 +9,6 @@
  *   embedded-store.ts  the embedded engine: a SourceIndex per source, tags, a BodyStore
  *   file-body-store.ts, ephemeral-sink.ts  --ephemeral: bodies read back from the source
  *                      files (in memory when they cannot be), and its sink
- *   body-store.ts      bodies in memory (tests build indexes over it)
  *   traced-store.ts    a span around each query (loaded with import() only when tracing is on)
  *   durable/           the durability wiring: data dir, WAL sink, checkpoints, retention (its own door)
  *   clickhouse/        the ClickHouse store (its own door, loaded with import() for --store clickhouse)

@@ -230,7 +230,7 @@ export class Wal {
     return owed !== undefined ? owed : this.list.read(pos, len, maxBytes);
   }
 
-  /** BodyStore's name for readBody (store/body-store.ts). */
+  /** BodyStore's name for readBody (index/body-store.ts). */
   read(pos: number, len: number, maxBytes: number): Uint8Array | null {
     return this.readBody(pos, len, maxBytes);
   }

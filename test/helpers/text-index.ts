@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { SourceIndex } from '../../src/index/index.js';
 import { packMeta } from '../../src/parse/meta.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../../src/text/ngram-filter.js';
 import type { Row } from './brute-force.js';
 
@@ -43,8 +43,8 @@ export const timelineRows = (rank: number, maxLength: number, body: fc.Arbitrary
  * with group filters built by the same function the parse workers use; every fourth batch,
  * from `unfiltered`, comes without filters, as WAL replay of an old checkpoint would.
  */
-export function buildTextIndex(bySource: TextRow[][], capacity: number, batch: number, unfiltered: number): { sources: SourceIndex[]; bodies: MemoryBodyStore } {
-  const bodies = new MemoryBodyStore();
+export function buildTextIndex(bySource: TextRow[][], capacity: number, batch: number, unfiltered: number): { sources: SourceIndex[]; bodies: FileBodyStore } {
+  const bodies = new FileBodyStore();
   const sources = bySource.map((rows, rank) => {
     const index = new SourceIndex(`s${rank}`, rank, capacity);
     for (let from = 0, b = 0; from < rows.length; from += batch, b++) {
@@ -60,7 +60,7 @@ export function buildTextIndex(bySource: TextRow[][], capacity: number, batch: n
         at += 1;
       }
       const filters = b % 4 === unfiltered ? null : buildGroupFilters(raw, part.length, starts, ends);
-      const base = bodies.appendChunk(raw);
+      const base = bodies.appendBytes(raw);
       part.forEach((r, k) => {
         r.bodyPos = base + starts[k]!;
         index.append(r.ts, packMeta(r.tag, 3), r.line, r.bodyPos, ends[k]! - starts[k]!, filters, ((k / FILTER_GROUP) | 0) * FILTER_WORDS);

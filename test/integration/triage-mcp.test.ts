@@ -9,7 +9,7 @@ import { CreateMessageRequestSchema, type CallToolResult, type CreateMessageRequ
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/mcp/server.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { FENCE_CLOSE, FENCE_OPEN } from '../../src/text/untrusted.js';
 import { gatherEvidence, MAX_ALERT_CHARS, parseRunbookCatalog, type RunbookCatalog } from '../../src/triage/index.js';
@@ -66,9 +66,9 @@ function buildStore(bursts: Burst[], end = T + 30 * MIN): EmbeddedStore {
   events.sort((a, b) => a[0] - b[0]);
   const text = events.map(([ms, tag, body]) => `${new Date(ms).toISOString()} [${tag}] ${body}`).join('\n') + '\n';
   const buf = Buffer.from(text);
-  const store = new EmbeddedStore({ sources: ['app'], bodies: new MemoryBodyStore() });
+  const store = new EmbeddedStore({ sources: ['app'], bodies: new FileBodyStore() });
   const parsed = parseIsoBracketChunk(buf, { timezone: 'UTC' });
-  store.indexChunk('app', parsed, 1, (store.bodies as MemoryBodyStore).appendChunk(buf));
+  store.indexChunk('app', parsed, 1, (store.bodies as FileBodyStore).appendBytes(buf));
   return store;
 }
 

@@ -17,7 +17,7 @@ import { type Direction, SourceIndex } from '../../src/index/index.js';
 import { restoreIndex, snapshotIndex } from '../../src/index/persist.js';
 import { scanNearest } from '../../src/index/text-scan.js';
 import { packMeta } from '../../src/parse/meta.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { FILTER_BLOCK } from '../../src/text/ngram-filter.js';
 import { compileText } from '../../src/text/text-query.js';
 import { type Row, bruteForce } from '../helpers/brute-force.js';
@@ -82,7 +82,7 @@ const inputArb: fc.Arbitrary<Input> = fc
   });
 
 /** Indexes rows as ingestion does now: parsed batches, bodies in one raw buffer each, no filters. */
-function ingest(index: SourceIndex, bodies: MemoryBodyStore, rows: TextRow[], batch: number): void {
+function ingest(index: SourceIndex, bodies: FileBodyStore, rows: TextRow[], batch: number): void {
   for (let from = 0; from < rows.length; from += batch) {
     const part = rows.slice(from, from + batch);
     const raw = Buffer.from(part.map((r) => r.body).join('\n'));
@@ -98,7 +98,7 @@ function ingest(index: SourceIndex, bodies: MemoryBodyStore, rows: TextRow[], ba
       cols.bodyEnd[k] = at;
       at += 1;
     });
-    const base = bodies.appendChunk(raw);
+    const base = bodies.appendBytes(raw);
     part.forEach((r, k) => (r.bodyPos = base + cols.bodyStart[k]!));
     index.appendBatch({ count: n, ...cols, lineAdd: 1, bodyAdd: base, filters: null });
   }
@@ -107,7 +107,7 @@ function ingest(index: SourceIndex, bodies: MemoryBodyStore, rows: TextRow[], ba
 const stats = { queries: 0, hits: 0, skippedBeforeFill: 0, skippedAfterFill: 0, afterFill: 0, midStaged: 0 };
 
 /** Every query answers as the brute-force scan; returns how many read fewer bodies than their window held. */
-function checkAll(sources: SourceIndex[], bodies: MemoryBodyStore, rows: TextRow[], queries: Input['queries']): number {
+function checkAll(sources: SourceIndex[], bodies: FileBodyStore, rows: TextRow[], queries: Input['queries']): number {
   let skipped = 0;
   for (const q of queries) {
     const t = rows[q.pick % rows.length]!.ts;
@@ -136,7 +136,7 @@ describe('text filters built after ingestion', () => {
     fc.assert(
       fc.property(inputArb, (input) => {
         const { rows, capacity, batch, split, queries } = input;
-        const bodies = new MemoryBodyStore();
+        const bodies = new FileBodyStore();
         const index = new SourceIndex('s0', 0, capacity);
         const first = rows.slice(0, split);
         ingest(index, bodies, first, batch);

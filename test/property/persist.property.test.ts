@@ -18,7 +18,7 @@ import { CHUNK_CAPACITY, countInRange, findNearest, type Direction, SourceIndex 
 import { FILTER_LAYOUT, SEARCH_LAYOUT, restoreIndex, snapshotIndex } from '../../src/index/persist.js';
 import { scanNearest } from '../../src/index/text-scan.js';
 import { silentLogger } from '../../src/log.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import type { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { FILTER_GROUP, FILTER_WORDS, buildGroupFilters } from '../../src/text/ngram-filter.js';
 import { compileText } from '../../src/text/text-query.js';
@@ -243,8 +243,8 @@ describe('a checkpoint file with full chunks', () => {
 
 describe('text filters in snapshots (issue 16)', () => {
   /** 3,000 entries over 3 chunks; one body in 1,000 holds the rare word. */
-  function filtered(): { index: SourceIndex; bodies: MemoryBodyStore } {
-    const bodies = new MemoryBodyStore();
+  function filtered(): { index: SourceIndex; bodies: FileBodyStore } {
+    const bodies = new FileBodyStore();
     const index = new SourceIndex('app', 0, 1500);
     const rows = Array.from({ length: 3000 }, (_, i) => (i % 1000 === 700 ? `rare quokka ${i}` : `plain body ${i}`));
     const raw = Buffer.from(rows.join('\n'));
@@ -258,11 +258,11 @@ describe('text filters in snapshots (issue 16)', () => {
       at += 1;
     }
     const filters = buildGroupFilters(raw, rows.length, starts, ends);
-    const base = bodies.appendChunk(raw);
+    const base = bodies.appendBytes(raw);
     rows.forEach((r, i) => index.append(1000 + i, packMeta(2, 3), i + 1, base + starts[i]!, r.length, filters, ((i / FILTER_GROUP) | 0) * FILTER_WORDS));
     return { index, bodies };
   }
-  const search = (index: SourceIndex, bodies: MemoryBodyStore, t: number) =>
+  const search = (index: SourceIndex, bodies: FileBodyStore, t: number) =>
     scanNearest([index], { t, tags: null, count: 2, direction: 'nearest', maxDistance: Infinity, text: compileText({ contains: ['QUOKKA'], caseSensitive: false }), budget: { entries: 1e9, ms: 1e9 } }, bodies);
 
   it('are written for every chunk and restored, so a restarted search skips the same blocks', () => {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findNearestLog } from '../../src/mcp/index.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { decodeCapped } from '../../src/text/untrusted.js';
 
@@ -51,8 +51,8 @@ describe('find_nearest_log body cap', () => {
     const body = `${'é'.repeat(40)}中${'😀'.repeat(30)}`;
     const line = `2024-01-15T10:00:00.000Z [ERROR] ${body}\n`;
     const buf = Buffer.from(line);
-    const store = new EmbeddedStore({ sources: ['app'], bodies: new MemoryBodyStore() });
-    store.indexChunk('app', parseIsoBracketChunk(buf, { timezone: 'UTC' }), 1, (store.bodies as MemoryBodyStore).appendChunk(buf));
+    const store = new EmbeddedStore({ sources: ['app'], bodies: new FileBodyStore() });
+    store.indexChunk('app', parseIsoBracketChunk(buf, { timezone: 'UTC' }), 1, (store.bodies as FileBodyStore).appendBytes(buf));
     // 81 and 82: inside 中 (bytes 80-82); 84..86: inside the first 😀 (bytes 83-86).
     for (const cap of [64, 65, 81, 82, 84, 85, 86, 87]) {
       const r = await findNearestLog({ store, bodyCap: cap }, { timestamp: '2024-01-15T10:00:00Z', count: 1, direction: 'nearest', context: 0, case_sensitive: false });

@@ -8,12 +8,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FilterBackfill } from '../../src/index/filter-backfill.js';
 import { SourceIndex } from '../../src/index/index.js';
 import { packMeta } from '../../src/parse/meta.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { FILTER_BLOCK } from '../../src/text/ngram-filter.js';
 
 /** A source of `blocks` full blocks of entries, indexed without filters (as ingestion does). */
-function unfiltered(blocks: number): { index: SourceIndex; bodies: MemoryBodyStore } {
-  const bodies = new MemoryBodyStore();
+function unfiltered(blocks: number): { index: SourceIndex; bodies: FileBodyStore } {
+  const bodies = new FileBodyStore();
   const index = new SourceIndex('s0', 0, 65_536);
   const n = blocks * FILTER_BLOCK;
   const text = Array.from({ length: n }, (_, i) => `request ${i} ok`);
@@ -29,7 +29,7 @@ function unfiltered(blocks: number): { index: SourceIndex; bodies: MemoryBodySto
     cols.bodyEnd[i] = at;
     at += 1;
   }
-  const base = bodies.appendChunk(raw);
+  const base = bodies.appendBytes(raw);
   index.appendBatch({ count: n, ...cols, lineAdd: 1, bodyAdd: base, filters: null });
   return { index, bodies };
 }

@@ -14,11 +14,11 @@ import { describe, expect, it } from 'vitest';
 import { INCIDENT_VIEW_RESOURCE_META, INCIDENT_VIEW_TOOL_META, INCIDENT_VIEW_URI, MCP_APP_MIME_TYPE, loadIncidentView } from '../../src/mcp/incident-view.js';
 import { createServer } from '../../src/mcp/server.js';
 import { kindOf } from '../../src/view/model.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 
 async function connect(): Promise<Client> {
-  const { server } = createServer({ store: new EmbeddedStore({ sources: ['app'], bodies: new MemoryBodyStore() }) });
+  const { server } = createServer({ store: new EmbeddedStore({ sources: ['app'], bodies: new FileBodyStore() }) });
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: 'apps-test', version: '1.0.0' });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/mcp/server.js';
 import { MAX_RESPONSE_BYTES, resultBytes } from '../../src/mcp/response-budget.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { parseRunbookCatalog, type RunbookCatalog } from '../../src/triage/index.js';
 import { MAX_STEPS_BYTES } from '../../src/triage/runbooks.js';
@@ -25,8 +25,8 @@ function storeOf(n: number, body: (i: number) => string, tag: (i: number) => str
   let text = '';
   for (let i = 0; i < n; i++) text += `${iso(BASE + i * stepMs)} [${tag(i)}] ${body(i)}\n`;
   const buf = Buffer.from(text);
-  const store = new EmbeddedStore({ sources: ['app'], bodies: new MemoryBodyStore() });
-  store.indexChunk('app', parseIsoBracketChunk(buf, { timezone: 'UTC' }), 1, (store.bodies as MemoryBodyStore).appendChunk(buf));
+  const store = new EmbeddedStore({ sources: ['app'], bodies: new FileBodyStore() });
+  store.indexChunk('app', parseIsoBracketChunk(buf, { timezone: 'UTC' }), 1, (store.bodies as FileBodyStore).appendBytes(buf));
   return store;
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BodyStore } from '../../src/store/body-store.js';
+import type { BodyStore } from '../../src/index/index.js';
 import { parseSegmentName, Wal, type WalBatch } from '../../src/wal/index.js';
 import { expected, makeBatch, makeStream, replayAll, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 

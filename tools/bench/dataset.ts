@@ -9,7 +9,7 @@ import type { SourceIndex } from '../../src/index/index.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
 import { TAG_FATAL } from '../../src/parse/levels.js';
 import { TAG_MASK } from '../../src/parse/meta.js';
-import type { BodyStore } from '../../src/store/body-store.js';
+import type { BodyStore } from '../../src/index/index.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 
 export const BENCH_START_MS = Date.UTC(2024, 0, 15, 10, 0, 0);

@@ -22,7 +22,7 @@ import { DEFAULT_SCAN_BUDGET, scanNearest, type ScanBudget } from '../../src/ind
 import { FilterBackfill } from '../../src/index/filter-backfill.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
 import { TAG_ERROR } from '../../src/parse/levels.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { type CompiledText, bodyIds, compileText } from '../../src/text/text-query.js';
 import { BENCH_START_MS } from './dataset.js';
 import { median, percentile, ratio, table } from './table.js';
@@ -36,7 +36,7 @@ const ABSENT = 'zqnowhere';
 
 interface TextData {
   sources: SourceIndex[];
-  bodies: MemoryBodyStore;
+  bodies: FileBodyStore;
   file: string;
   entries: number;
   firstUs: number;
@@ -79,7 +79,7 @@ export function build(dir: string, entries: number): TextData {
   }
   closeSync(fd);
   // Index the file as ingestion does: chunks cut at line ends, parsed, no filters (built below).
-  const bodies = new MemoryBodyStore();
+  const bodies = new FileBodyStore();
   const source = new SourceIndex('bench', 0);
   const samples: TextData['samples'] = [];
   const size = statSync(file).size;
@@ -94,7 +94,7 @@ export function build(dir: string, entries: number): TextData {
     const end = pos + want < size ? raw.lastIndexOf(10) + 1 : want;
     const chunk = raw.subarray(0, end);
     const parsed = parseIsoBracketChunk(chunk, { timezone: 'UTC' });
-    const base = bodies.appendChunk(chunk);
+    const base = bodies.appendBytes(chunk);
     for (let i = 0; i < parsed.count; i++) {
       const start = parsed.bodyStart[i]!;
       source.append(parsed.ts[i]!, parsed.meta[i]!, line + parsed.line[i]!, base + start, parsed.bodyEnd[i]! - start, null);

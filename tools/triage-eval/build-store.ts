@@ -5,7 +5,7 @@
  */
 import { type GeneratorOptions, LogGenerator } from '../../src/generate/index.js';
 import { parseIsoBracketChunk } from '../../src/parse/iso-bracket.js';
-import { MemoryBodyStore } from '../../src/store/body-store.js';
+import { FileBodyStore } from '../../src/store/file-body-store.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 
 export const EVAL_SOURCE = 'app';
@@ -27,7 +27,7 @@ export interface BuiltStore {
  */
 export function buildStore(options: GeneratorOptions, untilEpochMs: number): BuiltStore {
   const gen = new LogGenerator(options);
-  const bodies = new MemoryBodyStore();
+  const bodies = new FileBodyStore();
   let lastEpochMs = NaN;
   const store = new EmbeddedStore({ sources: [EVAL_SOURCE], bodies, now: () => (Number.isNaN(lastEpochMs) ? Date.now() : lastEpochMs) });
   let line = 1;
@@ -35,7 +35,7 @@ export function buildStore(options: GeneratorOptions, untilEpochMs: number): Bui
     const batch = gen.nextBatch(CHUNK_ENTRIES, untilEpochMs);
     if (batch.entries === 0) break;
     const parsed = parseIsoBracketChunk(batch.text, { timezone: 'UTC' });
-    store.indexChunk(EVAL_SOURCE, parsed, line, bodies.appendChunk(batch.text));
+    store.indexChunk(EVAL_SOURCE, parsed, line, bodies.appendBytes(batch.text));
     line += batch.lines;
     if (!(batch.lastEpochMs <= lastEpochMs)) lastEpochMs = batch.lastEpochMs;
   }

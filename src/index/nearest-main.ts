@@ -120,8 +120,9 @@ function exactKeyedBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number)
  * segments, guess ~5 slots off, then a 32-slot mask window or the gallop) made the search
  * alone faster at 42M (80-129 ns against 136-172, in-process micro-benchmark) but the query
  * slower: ERROR 253-278 ns, 1.14-1.28x, against main's 229-263 (one 303), 1.07-1.31x (12 and 9
- * query-bench invocations, alternated, load 1-6). Likely (not verified) the knot fields: one
- * more line of the chunk object (Map[520]) per query, out of cache between the bench's turns.
+ * query-bench invocations, alternated, load 1-6). The knot fields are the cost: main's gallop
+ * with only the knots read and computed (guess unused), 2 invocations: 1.24-1.32x, ERROR 278-288
+ * ns against main's 1.16-1.18x, 260 ns. One more line of the 520 B chunk object per query.
  */
 const WINDOW_CHUNKS = 256;
 

@@ -116,7 +116,13 @@ function exactKeyedBound(c: TimeChunk, keyed: Uint32Array, n: number, t: number)
  * load 5-14, ERROR/unfiltered: 1M 0.73-1.09x against 0.94-1.27x, 10M (153 chunks) 0.70-1.12x
  * against 0.84-1.18x, but 42M (641 chunks) 1.15-1.44x against 1.07-1.32x (ERROR medians 312-413
  * ns against 255-330). 256 chunks: 16.7M entries, ~9 MB of ERROR lists and run starts at the
- * generator's shares, under this VM's 32 MiB L3.
+ * generator's shares, under this VM's 32 MiB L3. Beyond it, knots on the chunk object (16
+ * segments, guess ~5 slots off, then a 32-slot mask window or the gallop) made the search
+ * alone faster at 42M (80-129 ns against 136-172, in-process micro-benchmark) but the query
+ * slower: ERROR 253-278 ns, 1.14-1.28x, against main's 229-263 (one 303), 1.07-1.31x (12 and 9
+ * query-bench invocations, alternated, load 1-6). The knot fields are the cost: main's gallop
+ * with only the knots read and computed (guess unused), 2 invocations: 1.24-1.32x, ERROR 278-288
+ * ns against main's 1.16-1.18x, 260 ns. One more line of the 520 B chunk object per query.
  */
 const WINDOW_CHUNKS = 256;
 

@@ -59,6 +59,7 @@ export class DropBehind {
   constructor(
     private readonly drop: DropCache | undefined,
     private readonly logger: WalLogger,
+    /** Sealed segments left cached (WalOptions.keepCachedSegments). */
     readonly keep = KEEP_CACHED,
   ) {
     this.off = drop === undefined;

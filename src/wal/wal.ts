@@ -91,7 +91,7 @@ export class Wal {
       activeFile: () => this.list.active.path,
     });
     this.behind = new WriteBehind(this.io, (entries) => void this.syncer.written(entries));
-    this.dropBehind = new DropBehind(parts.readOnly || parts.io.dropCache === undefined ? undefined : (path) => parts.io.dropCache!(path), parts.logger);
+    this.dropBehind = new DropBehind(parts.readOnly || parts.io.dropCache === undefined ? undefined : (path) => parts.io.dropCache!(path), parts.logger, parts.keepCached);
     this.writer = new SegmentWriter({ ...parts, syncer: this.syncer, behind: this.behind, dropBehind: this.dropBehind, checkUsable: () => this.checkUsable() });
   }
 

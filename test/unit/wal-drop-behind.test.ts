@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { KEEP_CACHED, ddDropCache } from '../../src/wal/drop-behind.js';
 import { nodeIo, Wal, type WalIo, type WalLogger } from '../../src/wal/index.js';
-import { errnoError, expected, gate, makeStream, replayBatches, strip, ticks, until, useTempDirs } from '../helpers/wal.js';
+import { errnoError, expected, expectReopensWith, gate, makeStream, replayBatches, strip, ticks, until, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 
@@ -45,8 +45,10 @@ function recordingIo(drop: (path: string) => Promise<void> = () => Promise.resol
 /** Batches big enough that a 4 KiB segment holds one or two: every few appends cut. */
 const stream = (n: number) => makeStream(1, n, 40, 3);
 
-async function openWith(d: string, io: WalIo, logger?: WalLogger): Promise<Wal> {
-  const wal = await Wal.open({ dir: d, io, segmentBytes: 4096, ...(logger === undefined ? {} : { logger }) });
+async function openWith(d: string, io: WalIo, logger?: WalLogger, keepCachedSegments?: number): Promise<Wal> {
+  const wal = await Wal.open({
+    dir: d, io, segmentBytes: 4096, ...(logger === undefined ? {} : { logger }), ...(keepCachedSegments === undefined ? {} : { keepCachedSegments }),
+  });
   await wal.registerSource({ id: 1, name: 'app', path: '/var/log/app.log' });
   return wal;
 }
@@ -95,6 +97,67 @@ describe('WAL drop-behind', () => {
     expect(bodies(again, batches, rawPos)).toEqual(expectedBodies(batches));
     await again.close();
     expect(drops).toEqual(sealed.slice(0, -KEEP_CACHED));
+  });
+
+  it('with keepCachedSegments 0, drops each segment once its seal was synced and the next one exists, never while active', async () => {
+    const d = dir('keep0');
+    let wal: Wal | null = null;
+    const activeAtDrop: string[] = [];
+    const { io, events, drops } = recordingIo(async () => {
+      activeAtDrop.push(wal!.segments().at(-1)!.path);
+    });
+    wal = await openWith(d, io, undefined, 0);
+    const batches = stream(20);
+    for (const b of batches) await wal.append(b);
+    const sealed = wal.segments().filter((s) => s.sealed).map((s) => s.path);
+    await until(() => drops.length === sealed.length);
+    expect(drops).toEqual(sealed);
+    drops.forEach((p, i) => {
+      expect(activeAtDrop[i]).not.toBe(p);
+      const dropAt = events.indexOf(`drop ${p}`);
+      expect(events.lastIndexOf(`synced ${p}`)).toBeLessThan(dropAt);
+      expect(events.lastIndexOf(`write ${p}`)).toBeLessThan(dropAt);
+    });
+    await wal.close();
+    await expectReopensWith(d, batches);
+  });
+
+  it('a cut that could not create the next segment (ENOSPC) drops nothing: the old segment is still active', async () => {
+    const d = dir('enospc');
+    let failCreate = false;
+    const { io: base, drops } = recordingIo();
+    const io: WalIo = {
+      ...base,
+      open: async (path, flags) => {
+        if (failCreate && path.endsWith('.tmp') && path.includes(d)) {
+          failCreate = false;
+          throw errnoError('ENOSPC');
+        }
+        return base.open(path, flags);
+      },
+    };
+    const wal = await openWith(d, io, undefined, 0);
+    failCreate = true;
+    const first = wal.segments()[0]!.path;
+    const batches = stream(10);
+    let failed = 0;
+    for (const b of batches) {
+      try {
+        await wal.append(b);
+      } catch (err) {
+        failed++;
+        expect((err as { code?: string }).code).toBe('ENOSPC');
+        await ticks();
+        expect(drops).toEqual([]);
+        expect(wal.segments().at(-1)!.path).toBe(first);
+        await wal.append(b);
+      }
+    }
+    expect(failed).toBe(1);
+    await until(() => drops.length === wal.segments().filter((s) => s.sealed).length);
+    expect(drops[0]).toBe(first);
+    await wal.close();
+    await expectReopensWith(d, batches);
   });
 
   it('never makes an append wait for a drop, and runs one drop at a time, queued in order', async () => {

@@ -5,7 +5,9 @@
  * thread pool like fs/promises does.
  */
 import * as fs from 'node:fs';
-import { type DropCache, ddDropCache } from './drop-behind.js';
+import { type DropCache, DropHelper } from './drop-behind.js';
+
+const dropHelper = new DropHelper();
 
 export interface WalIo {
   open(path: string, flags: string): Promise<number>;
@@ -67,7 +69,7 @@ export const nodeIo: WalIo = {
   openSync: (path, flags) => fs.openSync(path, flags),
   readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   closeSync: (fd) => fs.closeSync(fd),
-  dropCache: (path) => ddDropCache(path),
+  dropCache: (path) => dropHelper.drop(path),
 };
 
 /** Writes all of `buffers` at `position`, looping over short writes. */

@@ -58,6 +58,8 @@ export interface WalLogger {
   info(obj: object, msg: string): void;
   /** For a state that needs a person (a failed fsync); warn is used when absent. */
   error?(obj: object, msg: string): void;
+  /** Details nobody needs to act on (drop-behind.ts: dd is missing); dropped when absent. */
+  debug?(obj: object, msg: string): void;
 }
 
 export const silentWalLogger: WalLogger = { warn() {}, info() {}, error() {} };

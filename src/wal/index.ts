@@ -10,6 +10,7 @@
  *   wal.ts            the Wal class (open, append, readBody, replay, retention, close)
  *   open.ts           opening: recovery, then the active segment created or reopened
  *   segment-writer.ts writes at the end of the active segment, partial-record cleanup, cutting
+ *   drop-behind.ts    asks the kernel to drop sealed, synced segments' cached pages (GNU dd)
  *   recovery.ts       open-time header checks, trailer reads, torn-tail and corruption repair
  *                     (or, read-only, the same checks in memory)
  *   scanner.ts        block reads and the record scan with resynchronization

@@ -5,6 +5,9 @@
  * thread pool like fs/promises does.
  */
 import * as fs from 'node:fs';
+import { type DropCache, DropHelper } from './drop-behind.js';
+
+const dropHelper = new DropHelper();
 
 export interface WalIo {
   open(path: string, flags: string): Promise<number>;
@@ -26,6 +29,11 @@ export interface WalIo {
   openSync(path: string, flags: string): number;
   readSync(fd: number, buf: Uint8Array, offset: number, length: number, position: number): number;
   closeSync(fd: number): void;
+  /**
+   * Asks the kernel to drop a sealed, synced segment's cached pages (drop-behind.ts); never
+   * awaited by an append. Absent: segments stay cached.
+   */
+  dropCache?: DropCache;
 }
 
 function cb<T>(run: (done: (err: NodeJS.ErrnoException | null, value?: T) => void) => void): Promise<T> {
@@ -61,6 +69,7 @@ export const nodeIo: WalIo = {
   openSync: (path, flags) => fs.openSync(path, flags),
   readSync: (fd, buf, offset, length, position) => fs.readSync(fd, buf, offset, length, position),
   closeSync: (fd) => fs.closeSync(fd),
+  dropCache: (path) => dropHelper.drop(path),
 };
 
 /** Writes all of `buffers` at `position`, looping over short writes. */

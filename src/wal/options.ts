@@ -1,4 +1,5 @@
 /** WAL options: their defaults and their validation, done once at open. */
+import { KEEP_CACHED } from './drop-behind.js';
 import { nodeIo, type WalIo } from './io.js';
 import { silentWalLogger, WalError, type WalLogger } from './errors.js';
 import type { FsyncPolicy } from './types.js';
@@ -22,6 +23,11 @@ export interface WalOptions {
   batchIntervalMs?: number;
   /** Read descriptors kept open for readBody (default 128). */
   maxOpenSegments?: number;
+  /**
+   * Sealed segments left in the page cache when drop-behind drops older ones
+   * (drop-behind.ts; default KEEP_CACHED = 2, 0 drops each segment as soon as it is sealed).
+   */
+  keepCachedSegments?: number;
   logger?: WalLogger;
   /** File operations; tests inject faults here. */
   io?: WalIo;
@@ -50,6 +56,7 @@ export interface ResolvedOptions {
   batchEntries: number;
   batchIntervalMs: number;
   maxOpen: number;
+  keepCached: number;
   io: WalIo;
   logger: WalLogger;
   now: () => number;
@@ -68,6 +75,7 @@ export function resolveOptions(options: WalOptions): ResolvedOptions {
     batchEntries: intOption('batchEntries', options.batchEntries, 1000, 1),
     batchIntervalMs: intOption('batchIntervalMs', options.batchIntervalMs, 500, 1),
     maxOpen: intOption('maxOpenSegments', options.maxOpenSegments, 128, 1),
+    keepCached: intOption('keepCachedSegments', options.keepCachedSegments, KEEP_CACHED, 0),
     io: options.io ?? nodeIo,
     logger: options.logger ?? silentWalLogger,
     now: options.now ?? Date.now,

@@ -4,6 +4,7 @@
  * out before the next write, and a full segment is cut (sealed, made durable, the next one
  * created). Owns the active segment's descriptor.
  */
+import type { DropBehind } from './drop-behind.js';
 import { ioError } from './errors.js';
 import { type WalIo, writeFully } from './io.js';
 import { type EncodedRecord, encodeSeal, encodeSource, SEAL_RECORD_BYTES } from './record-codec.js';
@@ -25,6 +26,8 @@ export interface WriterParts {
   sourceTable: SourceTable;
   syncer: Syncer;
   behind: WriteBehind;
+  /** Told of every segment a cut sealed and synced (drop-behind.ts). */
+  dropBehind: DropBehind;
   /** Throws when the WAL is closed or an fsync failed (Wal.checkUsable). */
   checkUsable: () => void;
 }
@@ -42,6 +45,7 @@ export class SegmentWriter {
   private readonly sourceTable: SourceTable;
   private readonly syncer: Syncer;
   private readonly behind: WriteBehind;
+  private readonly dropBehind: DropBehind;
   private readonly checkUsable: () => void;
 
   constructor(parts: WriterParts) {
@@ -54,6 +58,7 @@ export class SegmentWriter {
     this.sourceTable = parts.sourceTable;
     this.syncer = parts.syncer;
     this.behind = parts.behind;
+    this.dropBehind = parts.dropBehind;
     this.checkUsable = parts.checkUsable;
   }
 
@@ -145,6 +150,8 @@ export class SegmentWriter {
       old.sealed = true;
       this.list.items.push(new SegmentState(segmentName(start), created.path, start, created.size));
       this.activeFd = created.fd;
+      // Sealed, synced, and no longer active: its pages may leave the cache (not awaited).
+      this.dropBehind.sealed(old.path);
       await this.io.close(oldFd).catch(() => undefined);
     } finally {
       this.syncer.resume();

@@ -13,6 +13,7 @@
 import type { WalStatus } from '../model/index.js';
 import { Mutex } from 'async-mutex';
 import { isU32 } from './bytes.js';
+import { DropBehind } from './drop-behind.js';
 import { WalError, type WalLogger } from './errors.js';
 import { FRAME_BYTES } from './frame.js';
 import type { WalIo } from './io.js';
@@ -55,6 +56,8 @@ export class Wal {
   private readonly behind: WriteBehind;
   /** Writes at the end of the active segment and cuts it (segment-writer.ts). */
   private readonly writer: SegmentWriter;
+  /** Drops sealed, synced segments from the page cache (drop-behind.ts). */
+  private readonly dropBehind: DropBehind;
 
   readonly dir: string;
   /** What open found and repaired. */
@@ -88,7 +91,8 @@ export class Wal {
       activeFile: () => this.list.active.path,
     });
     this.behind = new WriteBehind(this.io, (entries) => void this.syncer.written(entries));
-    this.writer = new SegmentWriter({ ...parts, syncer: this.syncer, behind: this.behind, checkUsable: () => this.checkUsable() });
+    this.dropBehind = new DropBehind(parts.readOnly || parts.io.dropCache === undefined ? undefined : (path) => parts.io.dropCache!(path), parts.logger, parts.keepCached);
+    this.writer = new SegmentWriter({ ...parts, syncer: this.syncer, behind: this.behind, dropBehind: this.dropBehind, checkUsable: () => this.checkUsable() });
   }
 
   /**
@@ -338,6 +342,7 @@ export class Wal {
       if (this.closed) return;
       this.closed = true;
       this.syncer.stop();
+      this.dropBehind.stop();
       if (this.readOnly) {
         this.list.closeReaders();
         return;

@@ -23,6 +23,7 @@ import { EmbeddedStore, type IngestStatus } from '../../src/store/embedded-store
 import { EphemeralSink } from '../../src/store/ephemeral-sink.js';
 import { FileBodyStore } from '../../src/store/file-body-store.js';
 import type { EntryView } from '../../src/store/store.js';
+import type { WalIo } from '../../src/wal/index.js';
 import { BASE_MS, entryBody, entryLines, entryTag, entryUs, seqOf } from './seq-writer.mjs';
 
 export const WRITER = fileURLToPath(new URL('./seq-writer.mjs', import.meta.url));
@@ -51,6 +52,9 @@ export interface StackOptions {
   pool?: ParsePool;
   /** With the WAL sink: an existing data dir to open (restart()), else a new temp dir. */
   dataDir?: string;
+  /** With the WAL sink: the WAL's file operations (EngineOptions.walIo), and more serve flags. */
+  walIo?: WalIo;
+  serveArgs?: string[];
 }
 
 export interface Stack {
@@ -88,8 +92,8 @@ export async function openStack(sources: SourceSpec[], options: StackOptions = {
   let fileBodies: FileBodyStore | null = null;
   if (options.sink === 'wal') {
     dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ltm-stack-data-'));
-    const args = ['serve', '--data-dir', dataDir, ...sources.flatMap((s) => ['--source', `${s.name}=${s.path}`])];
-    durable = await openDurable(resolveConfig(args, {}), { ingestStatus, logger });
+    const args = ['serve', '--data-dir', dataDir, ...sources.flatMap((s) => ['--source', `${s.name}=${s.path}`]), ...(options.serveArgs ?? [])];
+    durable = await openDurable(resolveConfig(args, {}), { ingestStatus, logger, ...(options.walIo === undefined ? {} : { walIo: options.walIo }) });
     store = durable.store;
     sink = durable.sink;
   } else {

@@ -28,6 +28,11 @@ export interface WalOptions {
    * (drop-behind.ts; default KEEP_CACHED = 2, 0 drops each segment as soon as it is sealed).
    */
   keepCachedSegments?: number;
+  /**
+   * A clean close seals the active segment and starts an empty one when the active segment
+   * holds entries and at least this many bytes (default CUT_ON_CLOSE_BYTES, 8 MiB; see Wal.close).
+   */
+  cutOnCloseBytes?: number;
   logger?: WalLogger;
   /** File operations; tests inject faults here. */
   io?: WalIo;
@@ -36,6 +41,12 @@ export interface WalOptions {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+/**
+ * Active segments at least this large are cut at a clean close (Wal.close). The next open scans
+ * the last segment whole, ~0.7 ms a MB on the 2-core build VM; below 8 MiB that is ~6 ms, less
+ * than one more segment file for every restart is worth.
+ */
+export const CUT_ON_CLOSE_BYTES = 8 * 1024 * 1024;
 const POLICIES: readonly FsyncPolicy[] = ['batch', 'always', 'off'];
 
 export function optionError(name: string, accepted: string, got: unknown): WalError {
@@ -57,6 +68,7 @@ export interface ResolvedOptions {
   batchIntervalMs: number;
   maxOpen: number;
   keepCached: number;
+  cutOnCloseBytes: number;
   io: WalIo;
   logger: WalLogger;
   now: () => number;
@@ -76,6 +88,7 @@ export function resolveOptions(options: WalOptions): ResolvedOptions {
     batchIntervalMs: intOption('batchIntervalMs', options.batchIntervalMs, 500, 1),
     maxOpen: intOption('maxOpenSegments', options.maxOpenSegments, 128, 1),
     keepCached: intOption('keepCachedSegments', options.keepCachedSegments, KEEP_CACHED, 0),
+    cutOnCloseBytes: intOption('cutOnCloseBytes', options.cutOnCloseBytes, CUT_ON_CLOSE_BYTES, 0),
     io: options.io ?? nodeIo,
     logger: options.logger ?? silentWalLogger,
     now: options.now ?? Date.now,

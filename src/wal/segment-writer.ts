@@ -103,6 +103,20 @@ export class SegmentWriter {
   }
 
   /**
+   * At a clean close (Wal.close: everything written and synced), cuts the active segment when it
+   * holds entries and at least minBytes, so the next open reads its trailer instead of scanning
+   * it. Recovery scans the last segment whole (every CRC checked, every record decoded): for the
+   * 57 MB left active by a 10M-line ingest that was 35-50 ms of a ~200 ms restart on the build
+   * VM. Returns whether it cut. Mutex held.
+   */
+  async cutAtClose(minBytes: number): Promise<boolean> {
+    const seg = this.list.active;
+    if (this.pendingTruncate !== null || seg.entries === 0 || seg.size < minBytes) return false;
+    await this.cut();
+    return true;
+  }
+
+  /**
    * Seals the active segment and opens the next (FORMAT.md, "Cutting a segment"). The old
    * segment is made durable before the next one exists, because the next one's preamble
    * records source positions that count the old segment's records: after a power loss the

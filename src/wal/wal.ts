@@ -72,6 +72,7 @@ export class Wal {
   private readonly corrupt: Set<number>;
   private readonly logger: WalLogger;
   private readonly now: () => number;
+  private readonly cutOnCloseBytes: number;
 
   private constructor(parts: WalParts) {
     this.dir = parts.dir;
@@ -85,6 +86,7 @@ export class Wal {
     this.corrupt = parts.corrupt;
     this.logger = parts.logger;
     this.now = parts.now;
+    this.cutOnCloseBytes = parts.cutOnCloseBytes;
     this.syncer = new Syncer({
       policy: parts.policy, batchEntries: parts.batchEntries, intervalMs: parts.batchIntervalMs, now: parts.now, logger: parts.logger,
       doSync: () => this.io.fdatasync(this.writer.activeFd),
@@ -352,7 +354,13 @@ export class Wal {
           // Its lines are not counted by any source position in the file: a restart reads them again.
           this.logger.warn({ err }, 'WAL: the last record could not be written before close');
         });
-        if (this.syncer.failure === null) await this.syncer.syncAll();
+        if (this.syncer.failure === null) {
+          await this.syncer.syncAll();
+          // The next open then reads a trailer where it would scan (SegmentWriter.cutAtClose).
+          await this.writer.cutAtClose(this.cutOnCloseBytes).catch((err: unknown) => {
+            this.logger.warn({ err }, 'WAL: could not seal the active segment at close; the next open scans it');
+          });
+        }
       } finally {
         await this.syncer.pause();
         this.list.closeReaders();

@@ -107,11 +107,14 @@ export class SegmentWriter {
    * holds entries and at least minBytes, so the next open reads its trailer instead of scanning
    * it. Recovery scans the last segment whole (every CRC checked, every record decoded): for the
    * 57 MB left active by a 10M-line ingest that was 35-50 ms of a ~200 ms restart on the build
-   * VM. Returns whether it cut. Mutex held.
+   * VM. Never while a record is owed (its write failed and close could not write it either):
+   * the seal and the next preamble would count lines the file does not hold, where the scan of
+   * an unsealed segment finds what is really there and the source re-reads the rest. Returns
+   * whether it cut. Mutex held.
    */
   async cutAtClose(minBytes: number): Promise<boolean> {
     const seg = this.list.active;
-    if (this.pendingTruncate !== null || seg.entries === 0 || seg.size < minBytes) return false;
+    if (this.behind.owed !== null || this.pendingTruncate !== null || seg.entries === 0 || seg.size < minBytes) return false;
     await this.cut();
     return true;
   }

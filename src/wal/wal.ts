@@ -113,7 +113,7 @@ export class Wal {
       try {
         await wal.mutex.runExclusive(() => wal.writer.cut());
       } catch (err) {
-        await wal.close().catch(() => undefined);
+        await wal.close({ seal: false }).catch(() => undefined);
         throw err;
       }
       parts.logger.info({ from, to: WAL_FORMAT_VERSION }, 'WAL: sealed the last segment of the older format and continued in the current one');
@@ -337,8 +337,11 @@ export class Wal {
     };
   }
 
-  /** Flushes, fsyncs and closes every descriptor (read-only: only closes). Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Flushes, fsyncs and closes every descriptor (read-only: only closes). Idempotent. Unless
+   * `seal` is false (an open that failed), a large active segment is cut first (cutAtClose).
+   */
+  async close({ seal = true }: { seal?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     await this.mutex.runExclusive(async () => {
       if (this.closed) return;
@@ -357,9 +360,11 @@ export class Wal {
         if (this.syncer.failure === null) {
           await this.syncer.syncAll();
           // The next open then reads a trailer where it would scan (SegmentWriter.cutAtClose).
-          await this.writer.cutAtClose(this.cutOnCloseBytes).catch((err: unknown) => {
-            this.logger.warn({ err }, 'WAL: could not seal the active segment at close; the next open scans it');
-          });
+          if (seal) {
+            await this.writer.cutAtClose(this.cutOnCloseBytes).catch((err: unknown) => {
+              this.logger.warn({ err }, 'WAL: could not seal the active segment at close; the next open scans it');
+            });
+          }
         }
       } finally {
         await this.syncer.pause();

@@ -104,4 +104,75 @@ describe('WAL cut at close', () => {
     await again.close();
   });
 
+  it('never cuts while a record is owed (its write and close\'s retry failed): the next open scans the segment and the source resumes after the last written batch', async () => {
+    const d = dir('owed');
+    let fail = 0;
+    const io: WalIo = {
+      ...nodeIo,
+      writev: async (fd, bufs, pos) => {
+        const bytes = bufs.reduce((n, b) => n + b.length, 0);
+        if (fail > 0 && bytes > 1024) {
+          fail--;
+          // Part of it reaches the file, as a disk filling up mid-write leaves it.
+          await nodeIo.writev(fd, [Buffer.from(bufs[bufs.length - 1]!).subarray(0, 8)], pos);
+          throw errnoError('EIO', 'i/o error');
+        }
+        return nodeIo.writev(fd, bufs, pos);
+      },
+    };
+    const wal = await openWith(d, 0, io);
+    const batches = stream(6);
+    for (const b of batches.slice(0, 5)) await wal.appendBehind(b);
+    await wal.flush();
+    fail = 2; // the write in the background, and close's retry
+    await wal.appendBehind(batches[5]!);
+    await wal.close();
+    expect(fail).toBe(0);
+    const again = await openWith(d);
+    expect(again.segments()).toHaveLength(1);
+    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    expect((await replayBatches(again)).map(strip)).toEqual(batches.slice(0, 5).map(expected));
+    expect(again.sources()[0]!.position).toMatchObject({ offset: batches[4]!.byteEnd, nextLine: batches[4]!.firstLine + batches[4]!.lines });
+    await again.close();
+  });
+
+  it('a seal whose fdatasync fails at close: close still resolves, and the next open finds every record', async () => {
+    const d = dir('sealsync');
+    let failSync = false;
+    let refused = 0;
+    const io: WalIo = {
+      ...nodeIo,
+      fdatasync: async (fd) => {
+        if (failSync) {
+          refused++;
+          throw errnoError('EIO', 'i/o error');
+        }
+        return nodeIo.fdatasync(fd);
+      },
+    };
+    const wal = await openWith(d, 4096, io);
+    const batches = stream(6);
+    for (const b of batches) await wal.append(b);
+    await wal.sync();
+    failSync = true;
+    await wal.close();
+    expect(refused).toBe(1);
+    const again = await openWith(d);
+    expect(again.recovery.tornTails).toEqual([]);
+    expect(again.status().corruptRecords).toBe(0);
+    expect((await replayBatches(again)).map(strip)).toEqual(batches.map(expected));
+    await again.close();
+  });
+
+  it('close({ seal: false }) (an open that failed) leaves the files as they were', async () => {
+    const d = dir('noseal');
+    const wal = await openWith(d, 0);
+    const batches = stream(6);
+    for (const b of batches) await wal.append(b);
+    await wal.close({ seal: false });
+    const again = await openWith(d);
+    expect(again.segments()).toHaveLength(1);
+    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    await again.close();
+  });
 });

@@ -104,7 +104,8 @@ export async function openDurable(config: Config, options: DurableOptions): Prom
  */
 async function giveBack(open: Opening, wal: Wal | null): Promise<void> {
   try {
-    await wal?.close();
+    // Nothing was served: the files stay as the open found them (no cut at close).
+    await wal?.close({ seal: false });
   } catch (err) {
     open.logger.warn({ err: (err as Error).message }, 'closing the WAL after a failed open failed');
   }

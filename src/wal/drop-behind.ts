@@ -13,7 +13,8 @@
  * segment, 12 ABBA rounds against main of `ingest` of the 10M-line file (23:05-23:19, load
  * 0.3-2.9, lnav in each round): wall 2.34 s (1.98..4.14) vs 3.25 s (2.28..6.14) median, sys
  * 1.28 vs 2.39 s, 0.75x (0.63..1.33) vs 1.02x lnav; with the xargs helper below, 6 rounds of
- * main / spawn per segment / helper (23:35-23:40, load 4-6): 3.98 / 3.53 / 3.07 s median. What it costs: a body read from a dropped segment reads the disk,
+ * main / spawn per segment / helper (23:35-23:40, load 4-6): 3.98 / 3.53 / 3.07 s median. What
+ * it costs: a body read from a dropped segment reads the disk,
  * ~50 us (p99 ~90 us) for 200 bytes against 1-3 us cached, and serve's filter backfill over a
  * whole dropped 10M WAL took 2.17-2.59 s against 1.85-2.03 s cached (README, catch-up section).
  * PostgreSQL does the same for closed WAL segments (posix_fadvise DONTNEED in xlog.c).

@@ -109,14 +109,12 @@ export class SegmentWriter {
    * 57 MB left active by a 10M-line ingest that was 35-50 ms of a ~200 ms restart on the build
    * VM. Never while a record is owed (its write failed and close could not write it either):
    * the seal and the next preamble would count lines the file does not hold, where the scan of
-   * an unsealed segment finds what is really there and the source re-reads the rest. Returns
-   * whether it cut. Mutex held.
+   * an unsealed segment finds what is really there and the source re-reads the rest. Mutex held.
    */
-  async cutAtClose(minBytes: number): Promise<boolean> {
+  async cutAtClose(minBytes: number): Promise<void> {
     const seg = this.list.active;
-    if (this.behind.owed !== null || this.pendingTruncate !== null || seg.entries === 0 || seg.size < minBytes) return false;
+    if (this.behind.owed !== null || this.pendingTruncate !== null || seg.entries === 0 || seg.size < minBytes) return;
     await this.cut();
-    return true;
   }
 
   /**

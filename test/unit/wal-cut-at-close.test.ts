@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal, type WalIo } from '../../src/wal/index.js';
-import { errnoError, expected, makeStream, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
+import { errnoError, expected, failingWrites, makeStream, replayBatches, strip, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 
@@ -18,6 +18,12 @@ async function openWith(d: string, cutOnCloseBytes?: number, io: WalIo = nodeIo)
   const wal = await Wal.open({ dir: d, io, segmentBytes: 1 << 20, ...(cutOnCloseBytes === undefined ? {} : { cutOnCloseBytes }) });
   if (wal.sources().length === 0) await wal.registerSource({ id: 1, name: 'app', path: '/var/log/app.log' });
   return wal;
+}
+
+/** The WAL has one segment, still active, and its open scanned it: no cut happened at the close before. */
+function expectScannedAlone(wal: Wal): void {
+  expect(wal.segments()).toHaveLength(1);
+  expect(wal.recovery.scanned).toEqual([wal.segments()[0]!.name]);
 }
 
 describe('WAL cut at close', () => {
@@ -62,8 +68,7 @@ describe('WAL cut at close', () => {
     expect(wal.segments()[0]!.bytes).toBeLessThan(1 << 20);
     await wal.close();
     const again = await openWith(d, 0);
-    expect(again.segments()).toHaveLength(1);
-    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    expectScannedAlone(again);
     expect((await replayBatches(again)).map(strip)).toEqual(batches.map(expected));
     await again.close();
 
@@ -96,8 +101,7 @@ describe('WAL cut at close', () => {
     await wal.close();
     expect(refused).toBe(1);
     const again = await openWith(d);
-    expect(again.segments()).toHaveLength(1);
-    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    expectScannedAlone(again);
     expect(again.recovery.tornTails).toEqual([]);
     expect(again.status().corruptRecords).toBe(0);
     expect((await replayBatches(again)).map(strip)).toEqual(batches.map(expected));
@@ -106,31 +110,17 @@ describe('WAL cut at close', () => {
 
   it('never cuts while a record is owed (its write and close\'s retry failed): the next open scans the segment and the source resumes after the last written batch', async () => {
     const d = dir('owed');
-    let fail = 0;
-    const io: WalIo = {
-      ...nodeIo,
-      writev: async (fd, bufs, pos) => {
-        const bytes = bufs.reduce((n, b) => n + b.length, 0);
-        if (fail > 0 && bytes > 1024) {
-          fail--;
-          // Part of it reaches the file, as a disk filling up mid-write leaves it.
-          await nodeIo.writev(fd, [Buffer.from(bufs[bufs.length - 1]!).subarray(0, 8)], pos);
-          throw errnoError('EIO', 'i/o error');
-        }
-        return nodeIo.writev(fd, bufs, pos);
-      },
-    };
+    const { io, fail } = failingWrites('EIO');
     const wal = await openWith(d, 0, io);
     const batches = stream(6);
     for (const b of batches.slice(0, 5)) await wal.appendBehind(b);
     await wal.flush();
-    fail = 2; // the write in the background, and close's retry
+    fail.left = 2; // the write in the background, and close's retry
     await wal.appendBehind(batches[5]!);
     await wal.close();
-    expect(fail).toBe(0);
+    expect(fail.left).toBe(0);
     const again = await openWith(d);
-    expect(again.segments()).toHaveLength(1);
-    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    expectScannedAlone(again);
     expect((await replayBatches(again)).map(strip)).toEqual(batches.slice(0, 5).map(expected));
     expect(again.sources()[0]!.position).toMatchObject({ offset: batches[4]!.byteEnd, nextLine: batches[4]!.firstLine + batches[4]!.lines });
     await again.close();
@@ -171,8 +161,7 @@ describe('WAL cut at close', () => {
     for (const b of batches) await wal.append(b);
     await wal.close({ seal: false });
     const again = await openWith(d);
-    expect(again.segments()).toHaveLength(1);
-    expect(again.recovery.scanned).toEqual([again.segments()[0]!.name]);
+    expectScannedAlone(again);
     await again.close();
   });
 });

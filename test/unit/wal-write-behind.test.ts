@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { nodeIo, Wal, type WalBatch, type WalIo } from '../../src/wal/index.js';
-import { countingIo, errnoError, expected, expectReopensWith, gate, makeStream, replayBatches, strip, ticks, until, useTempDirs } from '../helpers/wal.js';
+import { countingIo, expected, expectReopensWith, failingWrites, gate, makeStream, replayBatches, strip, ticks, until, useTempDirs } from '../helpers/wal.js';
 
 const dir = useTempDirs();
 
@@ -139,19 +139,7 @@ describe('Wal.appendBehind', () => {
 
   it('a write that fails after the append resolved is written again first; the appends meanwhile fail with its error', async () => {
     const d = dir('behind-enospc');
-    let fail = 0;
-    const { io } = countingIo({
-      writev: async (fd, bufs, pos) => {
-        const bytes = bufs.reduce((n, b) => n + b.length, 0);
-        if (fail > 0 && bytes > 1024) {
-          fail--;
-          // Half of it reaches the file, as a disk filling up mid-write leaves it.
-          await nodeIo.writev(fd, [Buffer.from(bufs[bufs.length - 1]!).subarray(0, 8)], pos);
-          throw errnoError('ENOSPC', 'no space left on device');
-        }
-        return nodeIo.writev(fd, bufs, pos);
-      },
-    });
+    const { io, fail } = failingWrites('ENOSPC', 'no space left on device');
     const wal = await Wal.open({ dir: d, io });
     await wal.registerSource({ id: 1, name: 'a', path: '/a' });
     const [b1, b2, b3] = makeStream(1, 3, 20);
@@ -159,7 +147,7 @@ describe('Wal.appendBehind', () => {
     await wal.flush();
     const at = wal.endPos;
     const segPath = wal.segments()[0]!.path;
-    fail = 2; // the write in the background, and its first retry
+    fail.left = 2; // the write in the background, and its first retry
     const p2 = await wal.appendBehind(b2!);
     // The next append retries b2's write, which fails again: it is refused with that error.
     await expect(wal.appendBehind(b3!)).rejects.toMatchObject({ code: 'ENOSPC', file: segPath, offset: at });

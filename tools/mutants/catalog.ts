@@ -370,8 +370,8 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'cut-at-close-never',
     rule: 'a clean close seals an active segment of at least cutOnCloseBytes, so the next open reads its trailer',
     file: 'src/wal/segment-writer.ts',
-    from: 'seg.size < minBytes) return false;',
-    to: 'seg.size < minBytes || minBytes >= 0) return false;',
+    from: 'seg.size < minBytes) return;',
+    to: 'seg.size < minBytes || minBytes >= 0) return;',
     tests: ['test/unit/wal-cut-at-close.test.ts'],
   },
   {

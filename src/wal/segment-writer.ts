@@ -105,9 +105,9 @@ export class SegmentWriter {
   /**
    * At a clean close (Wal.close: everything written and synced), cuts the active segment when it
    * holds entries and at least minBytes, so the next open reads its trailer instead of scanning
-   * it. Recovery scans the last segment whole (every CRC checked, every record decoded): for the
-   * 57 MB left active by a 10M-line ingest that was 35-50 ms of a ~200 ms restart on the build
-   * VM. Never while a record is owed (its write failed and close could not write it either):
+   * it. Recovery scans the last segment whole (every CRC checked, every record decoded): the
+   * 57 MB left active by a 10M-line ingest took 51-59 ms alone on the build VM, and the data dir
+   * open went from 150-168 to 125-149 ms (FORMAT.md). Never while a record is owed (its write failed and close could not write it either):
    * the seal and the next preamble would count lines the file does not hold, where the scan of
    * an unsealed segment finds what is really there and the source re-reads the rest. Mutex held.
    */
